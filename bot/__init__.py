@@ -1,0 +1,1 @@
+"""Configuration, wiring, the command line and the channel adapters of asesorbot."""

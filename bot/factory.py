@@ -1,0 +1,116 @@
+"""The composition root: the one place that builds the production wiring (tests use it too)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from handlers.conversation import Conversation, ConversationSettings, Flow
+from handlers.ports import ObjectStore
+from handlers.start import build_flow
+from locales import DEFAULT_LOCALE, GettextTranslator
+from storage import migrate
+from storage.db import make_engine, make_sessionmaker
+from storage.objects import LocalObjectStore, S3ObjectStore
+from storage.uow import SqlUnitOfWork
+
+
+class SchemaNotCurrent(Exception):
+    """The database is behind the code; ``asesorbot db upgrade`` brings it up to date."""
+
+
+@dataclass(slots=True)
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    objects: ObjectStore
+    translator: GettextTranslator
+    conversation: Conversation
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+
+
+def build_object_store(settings: Settings) -> ObjectStore:
+    if settings.storage.backend == "local":
+        return LocalObjectStore(settings.storage.local_dir)
+    s3 = settings.s3
+    client_args: dict[str, Any] = {
+        "region_name": s3.region,
+        "config": BotoConfig(
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=60,
+            s3={"addressing_style": "path"} if s3.endpoint_url else {},
+        ),
+    }
+    if s3.endpoint_url:
+        client_args["endpoint_url"] = str(s3.endpoint_url).rstrip("/")
+    if s3.access_key_id and s3.secret_access_key:
+        client_args["aws_access_key_id"] = s3.access_key_id.get_secret_value()
+        client_args["aws_secret_access_key"] = s3.secret_access_key.get_secret_value()
+    client = boto3.session.Session().client("s3", **client_args)
+    return S3ObjectStore(
+        client,
+        s3.bucket,
+        part_size=s3.part_size_mb * 1024 * 1024,
+        server_side_encryption=s3.sse or None,
+    )
+
+
+async def prepare_schema(engine: AsyncEngine, *, upgrade: bool) -> None:
+    """SQLite (embedded) is upgraded on start; a server database must already be current."""
+    if upgrade:
+        await migrate.upgrade(engine)
+        return
+    head = migrate.revisions()[-1]
+    current = await migrate.current(engine)
+    if current != head:
+        raise SchemaNotCurrent(
+            f"database schema is at {current or 'nothing'}, the code needs {head}: "
+            "run `asesorbot db upgrade`"
+        )
+
+
+async def build_app(
+    settings: Settings,
+    *,
+    flow: Flow | None = None,
+    engine: AsyncEngine | None = None,
+    objects: ObjectStore | None = None,
+) -> App:
+    """Wire the bot; ``engine``/``objects``/``flow`` let tests point it at their servers."""
+    engine = engine or make_engine(settings.database.url)
+    try:
+        await prepare_schema(engine, upgrade=engine.dialect.name == "sqlite")
+        objects = objects or build_object_store(settings)
+        if settings.storage.backend == "s3" and settings.s3.create_bucket and isinstance(
+            objects, S3ObjectStore
+        ):
+            await objects.ensure_bucket()
+        translator = GettextTranslator()
+        sessions = make_sessionmaker(engine)
+        conversation = Conversation(
+            uow_factory=lambda: SqlUnitOfWork(sessions),
+            translator=translator,
+            flow=flow or build_flow(),
+            settings=ConversationSettings(
+                default_locale=DEFAULT_LOCALE,
+                default_timezone=settings.app.default_timezone,
+            ),
+        )
+    except BaseException:
+        await engine.dispose()
+        raise
+    return App(
+        settings=settings,
+        engine=engine,
+        objects=objects,
+        translator=translator,
+        conversation=conversation,
+    )

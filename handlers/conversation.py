@@ -1,0 +1,256 @@
+"""The conversation engine: one inbound update in, one reply out, in one transaction.
+
+A conversation is a set of *steps* (what the bot is waiting for) and *commands* (``/start``,
+``/batal``...).  The engine loads and locks the person's state, checks the input against the
+current step (a pressed option must belong to it), runs the step, stores where the person now is
+and commits — or, when anything fails, rolls back and apologises, leaving the state as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from handlers.messages import (
+    Choice,
+    CommandIn,
+    ContactIn,
+    FileIn,
+    Inbound,
+    Option,
+    OptionIn,
+    Outbound,
+    Reply,
+    ResumeIn,
+    Text,
+    TextIn,
+    Update,
+)
+from handlers.ports import (
+    ConversationState,
+    JSONValue,
+    NewPerson,
+    Person,
+    Translator,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+
+log = logging.getLogger(__name__)
+
+StepInput = TextIn | OptionIn | FileIn | ContactIn
+
+MENU = "menu"
+"""The step every conversation returns to."""
+
+
+@dataclass(slots=True)
+class Context:
+    """What a step sees while it handles one event; it collects the reply."""
+
+    uow: UnitOfWork
+    person: Person
+    step: str
+    data: dict[str, JSONValue]
+    translator: Translator
+    locale: str
+    steps: Mapping[str, Step]
+    replies: list[Outbound] = field(default_factory=list)
+    moved: bool = False
+
+    def t(self, key: str, /, **params: object) -> str:
+        """The text of ``key`` in the person's language."""
+        return self.translator.translate(self.locale, key, **params)
+
+    def say(self, *messages: Outbound) -> None:
+        self.replies.extend(messages)
+
+    def goto(self, step: str, data: Mapping[str, JSONValue] | None = None) -> None:
+        """Move to ``step``; its prompt is shown once the handler returns."""
+        self.step = step
+        self.data = dict(data or {})
+        self.moved = True
+
+    async def set_locale(self, locale: str) -> None:
+        await self.uow.people.set_locale(self.person.id, locale)
+        self.locale = locale
+
+    def show_current(self) -> None:
+        """Show the current step's prompt again (after help, an error, a restart)."""
+        self.say(*self.steps[self.step].prompt(self))
+
+
+class Step(Protocol):
+    """One place in a conversation where the bot waits for the person."""
+
+    name: str
+    accepts: frozenset[type[StepInput]]
+    """The kinds of input the step takes; anything else is answered and the step shown again."""
+
+    def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        """What the person sees when they arrive at (or come back to) this step."""
+        ...
+
+    def options(self, ctx: Context) -> Sequence[Option]:
+        """The options the step offers now; empty when it takes free input only."""
+        ...
+
+    async def handle(self, ctx: Context, event: StepInput) -> None: ...
+
+
+CommandHandler = Callable[[Context, CommandIn], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """All steps and commands of the bot; later features add theirs here."""
+
+    steps: Mapping[str, Step]
+    commands: Mapping[str, CommandHandler]
+    first_contact: CommandHandler
+    """What a person's very first event does (whatever it is): usually the ``/start`` greeting."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSettings:
+    default_locale: str = "id"
+    default_timezone: str = "Asia/Jakarta"
+
+
+def locale_from_hint(hint: str | None, default: str) -> str:
+    """A messenger's language code gives Indonesian for ``id``, English for any other."""
+    if not hint:
+        return default
+    return "id" if hint.lower().split("-")[0] in {"id", "in"} else "en"
+
+
+def match_option(text: str, options: Sequence[Option]) -> Option | None:
+    """A typed answer to a choice: its number as shown, or its label."""
+    typed = text.strip().rstrip(".").casefold()
+    if typed.isdigit() and 1 <= int(typed) <= len(options):
+        return options[int(typed) - 1]
+    for option in options:
+        if option.label.casefold() == typed or option.id.casefold() == typed:
+            return option
+    return None
+
+
+_NOT_EXPECTED = {
+    TextIn: "input.text_not_expected",
+    OptionIn: "input.option_not_expected",
+    FileIn: "input.file_not_expected",
+    ContactIn: "input.contact_not_expected",
+}
+
+
+class Conversation:
+    """Handles updates for every channel."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        translator: Translator,
+        flow: Flow,
+        settings: ConversationSettings,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._translator = translator
+        self._flow = flow
+        self._settings = settings
+
+    async def handle(self, update: Update) -> Reply:
+        """Answer one update; state changes are kept only if everything went well."""
+        fallback_locale = locale_from_hint(update.language_hint, self._settings.default_locale)
+        try:
+            async with self._uow_factory() as uow:
+                state = await uow.conversations.open_locked(
+                    update.channel,
+                    update.external_id,
+                    new_person=NewPerson(
+                        locale=fallback_locale,
+                        timezone=self._settings.default_timezone,
+                        display_name=update.display_name,
+                    ),
+                )
+                fallback_locale = state.person.locale
+                if update.delivery_id is not None and not await uow.conversations.claim_delivery(
+                    update.channel, update.delivery_id
+                ):
+                    log.info("duplicate delivery ignored", extra={"channel": update.channel})
+                    return Reply(state.person.locale)
+                ctx = self._context(uow, state)
+                await self._dispatch(ctx, state, update.event)
+                await uow.conversations.save(state.identity_id, ctx.step, ctx.data)
+                await uow.commit()
+                return Reply(ctx.locale, tuple(ctx.replies))
+        except Exception:
+            log.exception(
+                "update failed; state left as it was",
+                extra={"channel": update.channel, "event": type(update.event).__name__},
+            )
+            return Reply(
+                fallback_locale,
+                (Text(self._translator.translate(fallback_locale, "error.apology")),),
+            )
+
+    def _context(self, uow: UnitOfWork, state: ConversationState) -> Context:
+        step = state.step if state.step in self._flow.steps else MENU
+        data = dict(state.data) if step == state.step else {}
+        return Context(
+            uow=uow,
+            person=state.person,
+            step=step,
+            data=data,
+            translator=self._translator,
+            locale=state.person.locale,
+            steps=self._flow.steps,
+        )
+
+    async def _dispatch(self, ctx: Context, state: ConversationState, event: Inbound) -> None:
+        if state.is_new and not isinstance(event, CommandIn):
+            await self._flow.first_contact(ctx, CommandIn("start"))
+        elif isinstance(event, CommandIn):
+            command = self._flow.commands.get(event.name)
+            if command is None:
+                ctx.say(Text(ctx.t("command.unknown", command=event.name)))
+                ctx.show_current()
+            else:
+                await command(ctx, event)
+        elif isinstance(event, ResumeIn):
+            ctx.show_current()
+        else:
+            await self._to_step(ctx, event)
+        self._show_if_moved(ctx)
+
+    async def _to_step(self, ctx: Context, event: StepInput) -> None:
+        step = self._flow.steps[ctx.step]
+        options = step.options(ctx)
+        if isinstance(event, TextIn) and options and TextIn not in step.accepts:
+            chosen = match_option(event.text, options)
+            if chosen is None:
+                ctx.say(Text(ctx.t("input.choose_option", count=len(options))))
+                ctx.show_current()
+                return
+            event = OptionIn(chosen.id)
+        if isinstance(event, OptionIn) and all(o.id != event.option_id for o in options):
+            ctx.say(Text(ctx.t("input.stale_option")))
+            ctx.show_current()
+            return
+        if type(event) not in step.accepts:
+            ctx.say(Text(ctx.t(_NOT_EXPECTED[type(event)])))
+            ctx.show_current()
+            return
+        await step.handle(ctx, event)
+
+    @staticmethod
+    def _show_if_moved(ctx: Context) -> None:
+        if ctx.moved:
+            ctx.moved = False
+            ctx.show_current()
+
+
+def choice(body: str, options: Sequence[Option]) -> Choice:
+    """A choice message from a step's options."""
+    return Choice(body, tuple(options))

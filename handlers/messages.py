@@ -1,0 +1,140 @@
+"""What flows between a channel adapter and the conversations.
+
+Inbound events are what a person did (typed text, pressed an option, sent a file...); outbound
+messages are what the bot says back.  Both are plain, immutable data so that Telegram inline
+keyboards, WhatsApp buttons/lists and the terminal can each render them their own way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+ChunkSource = Callable[[], AsyncIterator[bytes]]
+"""Opens a file's bytes as a stream of chunks; calling it again starts the stream anew."""
+
+
+@dataclass(frozen=True, slots=True)
+class TextIn:
+    """Free text typed by the person."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandIn:
+    """A slash command such as ``/start`` (name without the slash, lower case)."""
+
+    name: str
+    args: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OptionIn:
+    """An option chosen from the last choice shown (a button press); never trusted as given."""
+
+    option_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileIn:
+    """A document or photo; its bytes are read as a stream, never whole."""
+
+    open: ChunkSource
+    file_name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    is_photo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ContactIn:
+    """A phone number the person shared from their own account."""
+
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeIn:
+    """The channel (re)connected: show the current step again without changing anything."""
+
+
+Inbound = TextIn | CommandIn | OptionIn | FileIn | ContactIn | ResumeIn
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """One inbound event from one person on one channel.
+
+    ``delivery_id`` is the platform's id for this delivery (Telegram ``update_id``, WhatsApp
+    message id); an update whose id was already handled has no second effect.
+    """
+
+    channel: str
+    external_id: str
+    event: Inbound
+    delivery_id: str | None = None
+    language_hint: str | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One choice: ``id`` is short (it travels in callback data), ``label`` is shown."""
+
+    id: str
+    label: str
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A plain text message."""
+
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A text with options to choose from (buttons, a list, or numbered lines)."""
+
+    body: str
+    options: tuple[Option, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFile:
+    """Asks for a document or photo; ``accept`` names the kinds, ``max_bytes`` the size limit."""
+
+    body: str
+    accept: tuple[str, ...] = ()
+    max_bytes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContact:
+    """Asks the person to share their phone number with the messenger's own button."""
+
+    body: str
+    button_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendFile:
+    """A stored document to send to the person (``object_key`` in the object store)."""
+
+    object_key: str
+    file_name: str
+    mime_type: str
+    caption: str | None = None
+
+
+Outbound = Text | Choice | RequestFile | RequestContact | SendFile
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Everything the bot answers to one update, in the person's language."""
+
+    locale: str
+    messages: tuple[Outbound, ...] = field(default_factory=tuple)

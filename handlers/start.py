@@ -1,0 +1,124 @@
+"""The first conversation: greeting, language, main menu, and the commands that work anywhere.
+
+``/start`` greets (in Bahasa Indonesia for a new person) and offers the language and the main
+menu; ``/help`` explains; ``/bahasa`` switches the language and returns to where the person was;
+``/batal`` leaves the current step for the menu without touching anything already saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handlers.conversation import MENU, Context, Flow, Step, StepInput, choice
+from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
+
+LANGUAGE = "language"
+LANGUAGES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
+"""Each language is named in itself, so a person who reads neither of the other finds theirs."""
+
+MENU_ITEMS = ("requirements", "apply", "status", "help", "language")
+COMING_SOON = frozenset({"requirements", "apply", "status"})
+
+
+class LanguageStep:
+    """Choose Bahasa Indonesia or English; then go back to where the person was."""
+
+    name = LANGUAGE
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    def options(self, ctx: Context) -> Sequence[Option]:
+        return [Option(code, label) for code, label in LANGUAGES.items()]
+
+    def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        return [choice(ctx.t("language.prompt"), self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        await ctx.set_locale(event.option_id)
+        ctx.say(Text(ctx.t("language.changed")))
+        back, back_data = ctx.data.get("return_to"), ctx.data.get("return_data")
+        if isinstance(back, str) and back in ctx.steps:
+            ctx.goto(back, back_data if isinstance(back_data, dict) else None)
+        else:
+            ctx.goto(MENU)
+
+
+class MenuStep:
+    """The main menu: requirements, apply, my status, help, language."""
+
+    name = MENU
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    def options(self, ctx: Context) -> Sequence[Option]:
+        return [Option(item, ctx.t(f"menu.{item}")) for item in MENU_ITEMS]
+
+    def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        return [choice(ctx.t("menu.prompt"), self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        item = event.option_id
+        if item == "help":
+            ctx.say(Text(ctx.t("help.body")))
+            ctx.goto(MENU)
+        elif item == "language":
+            ctx.goto(LANGUAGE, {"return_to": MENU})
+        elif item in COMING_SOON:
+            ctx.say(Text(ctx.t("menu.coming_soon", item=ctx.t(f"menu.{item}"))))
+            ctx.goto(MENU)
+
+
+async def start(ctx: Context, command: CommandIn) -> None:
+    """Greet; a person who has not chosen a language yet is asked first."""
+    ctx.say(Text(ctx.t("start.greeting")))
+    if ctx.person.locale_chosen:
+        ctx.goto(MENU)
+    else:
+        ctx.goto(LANGUAGE, {"return_to": MENU})
+
+
+async def show_help(ctx: Context, command: CommandIn) -> None:
+    ctx.say(Text(ctx.t("help.body")))
+    ctx.show_current()
+
+
+async def choose_language(ctx: Context, command: CommandIn) -> None:
+    """Switch language, then come back to the step the person was on, with its answers."""
+    if ctx.step == LANGUAGE:
+        ctx.goto(LANGUAGE, ctx.data)
+    else:
+        ctx.goto(LANGUAGE, {"return_to": ctx.step, "return_data": ctx.data})
+
+
+async def cancel(ctx: Context, command: CommandIn) -> None:
+    """Leave the current step; what was already saved stays saved."""
+    ctx.say(Text(ctx.t("cancel.nothing" if ctx.step == MENU else "cancel.done")))
+    ctx.goto(MENU)
+
+
+async def menu(ctx: Context, command: CommandIn) -> None:
+    ctx.goto(MENU)
+
+
+STEPS: tuple[Step, ...] = (LanguageStep(), MenuStep())
+
+COMMANDS = {
+    "start": start,
+    "mulai": start,
+    "help": show_help,
+    "bantuan": show_help,
+    "bahasa": choose_language,
+    "language": choose_language,
+    "batal": cancel,
+    "cancel": cancel,
+    "menu": menu,
+}
+
+
+def build_flow(extra_steps: Sequence[Step] = ()) -> Flow:
+    """The bot's whole conversation; ``extra_steps`` lets tests add steps of their own."""
+    return Flow(
+        steps={step.name: step for step in (*STEPS, *extra_steps)},
+        commands=COMMANDS,
+        first_contact=start,
+    )

@@ -1,0 +1,47 @@
+"""The unit of work: one session, one transaction, per inbound update."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories import SqlConversations, SqlPeople
+
+
+class SqlUnitOfWork:
+    """Opens a session on enter; rolls back on exit unless :meth:`commit` was called."""
+
+    conversations: SqlConversations
+    people: SqlPeople
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        session = self._sessions()
+        await session.begin()
+        self._session = session
+        self.conversations = SqlConversations(session)
+        self.people = SqlPeople(session)
+        return self
+
+    async def commit(self) -> None:
+        assert self._session is not None, "unit of work not entered"
+        await self._session.commit()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._session is not None
+        try:
+            if self._session.in_transaction():
+                await self._session.rollback()
+        finally:
+            await self._session.close()
+            self._session = None
