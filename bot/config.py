@@ -120,7 +120,9 @@ class AppSettings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError("unknown time zone (try Asia/Jakarta, Asia/Makassar or Asia/Jayapura)") from error
+            raise ValueError(
+                "unknown time zone (try Asia/Jakarta, Asia/Makassar or Asia/Jayapura)"
+            ) from error
         return value
 
 
@@ -161,7 +163,7 @@ def load_settings(env_file: Path | None = Path(".env")) -> Settings:
     values: dict[str, BaseSettings] = {}
     for name, (model, prefix) in SECTIONS.items():
         try:
-            values[name] = model(_env_file=env_file if env_file and env_file.exists() else None)  # type: ignore[call-arg]
+            values[name] = model(_env_file=env_file if env_file and env_file.exists() else None)
         except ValidationError as failure:
             first = failure.errors()[0]
             raise ConfigError(
@@ -199,6 +201,8 @@ def environment_names() -> list[str]:
         for field, info in model.model_fields.items():
             alias = info.validation_alias
             names.append(
-                str(alias.choices[0]) if isinstance(alias, AliasChoices) else f"{prefix}{field}".upper()
+                str(alias.choices[0])
+                if isinstance(alias, AliasChoices)
+                else f"{prefix}{field}".upper()
             )
     return names

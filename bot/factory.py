@@ -89,8 +89,10 @@ async def build_app(
     try:
         await prepare_schema(engine, upgrade=engine.dialect.name == "sqlite")
         objects = objects or build_object_store(settings)
-        if settings.storage.backend == "s3" and settings.s3.create_bucket and isinstance(
-            objects, S3ObjectStore
+        if (
+            settings.storage.backend == "s3"
+            and settings.s3.create_bucket
+            and isinstance(objects, S3ObjectStore)
         ):
             await objects.ensure_bucket()
         translator = GettextTranslator()

@@ -75,8 +75,11 @@ class People(Protocol):
 class UnitOfWork(Protocol):
     """One database transaction: nothing is stored unless :meth:`commit` is called."""
 
-    conversations: Conversations
-    people: People
+    @property
+    def conversations(self) -> Conversations: ...
+
+    @property
+    def people(self) -> People: ...
 
     async def commit(self) -> None: ...
 

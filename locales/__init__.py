@@ -55,4 +55,4 @@ class GettextTranslator:
 
     def keys(self, locale: str) -> set[str]:
         """Every message id of one catalog (for the completeness test)."""
-        return {k for k in self._catalogs[locale]._catalog if isinstance(k, str) and k}  # type: ignore[attr-defined]  # noqa: SLF001
+        return {k for k in self._catalogs[locale]._catalog if isinstance(k, str) and k}  # type: ignore[attr-defined]

@@ -11,8 +11,12 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 SQLITE_BUSY_TIMEOUT_S = 30
 
@@ -25,17 +29,13 @@ def make_engine(url: str | URL, *, search_path: str | None = None, **kwargs: Any
     connect_args: dict[str, Any] = kwargs.pop("connect_args", {})
     if search_path:
         connect_args.setdefault("server_settings", {})["search_path"] = search_path
-    return create_async_engine(
-        parsed, connect_args=connect_args, pool_pre_ping=True, **kwargs
-    )
+    return create_async_engine(parsed, connect_args=connect_args, pool_pre_ping=True, **kwargs)
 
 
 def _sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, **kwargs
-    )
+    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -7,6 +7,7 @@ yields chunks as they arrive.  Keys are ``<namespace>/<random hex>``: never a na
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -244,21 +245,19 @@ class S3ObjectStore:
             Key=key,
             UploadId=upload_id,
             PartNumber=number,
-            Body=bytes(data),
+            Body=data,
         )
         return {"ETag": response["ETag"], "PartNumber": number}
 
     async def _abort(self, key: str, upload_id: str) -> None:
         """Best effort: a failed abort leaves parts that the bucket's lifecycle rule expires."""
-        try:
+        with contextlib.suppress(ObjectStoreUnavailable):
             await self._call(
                 self._client.abort_multipart_upload,
                 Bucket=self._bucket,
                 Key=key,
                 UploadId=upload_id,
             )
-        except ObjectStoreUnavailable:
-            pass
 
     async def get(self, key: str) -> AsyncIterator[bytes]:
         response = await self._call(

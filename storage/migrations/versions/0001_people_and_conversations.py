@@ -50,9 +50,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_channel_identities")),
         sa.UniqueConstraint("channel", "external_id", name=op.f("uq_channel_identities_channel")),
     )
-    op.create_index(
-        op.f("ix_channel_identities_person_id"), "channel_identities", ["person_id"]
-    )
+    op.create_index(op.f("ix_channel_identities_person_id"), "channel_identities", ["person_id"])
     op.create_table(
         "inbound_deliveries",
         sa.Column("channel", sa.String(20), nullable=False),

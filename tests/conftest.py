@@ -1,0 +1,168 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL), a real S3 server over HTTP (moto),
+and the production wiring from :func:`bot.factory.build_app`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings, environment_names, load_settings
+from bot.factory import App, build_app
+from handlers.conversation import Flow
+from storage import migrate
+from storage.db import make_engine
+
+TEST_DATABASE_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The test server's URL; in CI an unreachable server fails the test instead of skipping."""
+
+    url = make_url(TEST_DATABASE_URL)
+    try:
+        socket.create_connection((url.host or "127.0.0.1", url.port or 5432), timeout=5).close()
+    except OSError as error:
+        message = f"PostgreSQL at {url.host}:{url.port} is unreachable: {error!r}"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    return TEST_DATABASE_URL
+
+
+async def _postgres_schema_engine(url: str) -> tuple[AsyncEngine, str]:
+    """An engine whose tables live in a fresh schema of their own (dropped afterwards)."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    parsed = make_url(url)
+    connection = await asyncpg.connect(
+        host=parsed.host,
+        port=parsed.port or 5432,
+        user=parsed.username,
+        database=parsed.database,
+        password=parsed.password,
+    )
+    try:
+        await connection.execute(f'CREATE SCHEMA "{schema}"')
+    finally:
+        await connection.close()
+    return make_engine(url, search_path=schema, pool_size=10), schema
+
+
+async def _drop_schema(url: str, schema: str) -> None:
+    parsed = make_url(url)
+    connection = await asyncpg.connect(
+        host=parsed.host,
+        port=parsed.port or 5432,
+        user=parsed.username,
+        database=parsed.database,
+        password=parsed.password,
+    )
+    try:
+        await connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=DATABASES)
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An empty database, SQLite file or PostgreSQL schema."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+        yield engine
+        await engine.dispose()
+        return
+    url = request.getfixturevalue("postgres_url")
+    engine, schema = await _postgres_schema_engine(url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        await _drop_schema(url, schema)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No setting from the machine leaks into a test; files go below ``tmp_path``."""
+    for name in environment_names():
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("STORAGE_LOCAL_DIR", str(tmp_path / "objects"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    return monkeypatch
+
+
+@pytest.fixture
+def settings(clean_env: pytest.MonkeyPatch) -> Settings:
+    return load_settings(env_file=None)
+
+
+@pytest.fixture
+async def make_app(settings: Settings, engine: AsyncEngine) -> Callable[..., Awaitable[App]]:
+    """Build the production wiring on the test database (as often as a test restarts it)."""
+    await migrate.upgrade(engine)  # what `asesorbot db upgrade` does before a server deploy
+
+    async def make(flow: Flow | None = None) -> App:
+        return await build_app(settings, engine=engine, flow=flow)
+
+    return make
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's standalone S3 server, in its own process, spoken to over HTTP."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("moto S3 server did not start")
+            time.sleep(0.1)
+    yield endpoint
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def s3_settings(clean_env: pytest.MonkeyPatch, s3_endpoint: str) -> Settings:
+    """Settings for the S3 backend on the test server, with a bucket of the test's own."""
+    clean_env.setenv("STORAGE_BACKEND", "s3")
+    clean_env.setenv("S3_ENDPOINT_URL", s3_endpoint)
+    clean_env.setenv("S3_BUCKET", f"test-{uuid.uuid4().hex[:16]}")
+    clean_env.setenv("S3_ACCESS_KEY_ID", "testing")
+    clean_env.setenv("S3_SECRET_ACCESS_KEY", "testing")
+    clean_env.setenv("S3_PART_SIZE_MB", "5")
+    return load_settings(env_file=None)

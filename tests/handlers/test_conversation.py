@@ -1,0 +1,259 @@
+"""The first conversation, end to end through the production wiring, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from bot.factory import App
+from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.messages import (
+    Choice,
+    CommandIn,
+    ContactIn,
+    FileIn,
+    Inbound,
+    Option,
+    OptionIn,
+    Outbound,
+    Reply,
+    ResumeIn,
+    Text,
+    TextIn,
+    Update,
+)
+from handlers.start import build_flow
+
+
+async def say(app: App, event: Inbound, *, who: str = "u1", **extra: object) -> Reply:
+    return await app.conversation.handle(Update("test", who, event, **extra))  # type: ignore[arg-type]
+
+
+def texts(reply: Reply) -> list[str]:
+    return [m.body for m in reply.messages if isinstance(m, Text | Choice)]
+
+
+def last_choice(reply: Reply) -> Choice:
+    choices = [m for m in reply.messages if isinstance(m, Choice)]
+    assert choices, f"no choice in {reply}"
+    return choices[-1]
+
+
+async def no_bytes():  # type: ignore[no-untyped-def]
+    yield b""
+
+
+async def test_start_greets_in_indonesian_and_offers_language(make_app) -> None:
+    app = await make_app()
+    reply = await say(app, CommandIn("start"))
+    assert reply.locale == "id"
+    assert texts(reply)[0].startswith("Selamat datang di asesorbot")
+    language = last_choice(reply)
+    assert [o.id for o in language.options] == ["id", "en"]
+
+
+async def test_switching_to_english_and_back(make_app) -> None:
+    app = await make_app()
+    await say(app, CommandIn("start"))
+    reply = await say(app, OptionIn("en"))
+    assert reply.locale == "en"
+    assert texts(reply)[0] == "Language set to English."
+    menu = last_choice(reply)
+    assert menu.body.startswith("Main menu")
+    assert [o.id for o in menu.options] == ["requirements", "apply", "status", "help", "language"]
+
+    reply = await say(app, CommandIn("bahasa"))
+    assert [o.id for o in last_choice(reply).options] == ["id", "en"]
+    reply = await say(app, TextIn("1"))  # typed number chooses the option
+    assert reply.locale == "id"
+    assert texts(reply)[0] == "Bahasa diganti ke Bahasa Indonesia."
+    assert last_choice(reply).body.startswith("Menu utama")
+
+    # Once chosen, /start no longer asks for the language: it greets and shows the menu.
+    reply = await say(app, CommandIn("start"))
+    assert last_choice(reply).body.startswith("Menu utama")
+
+
+async def test_menu_items_help_and_coming_soon(make_app) -> None:
+    app = await make_app()
+    await say(app, CommandIn("start"))
+    await say(app, OptionIn("id"))
+    reply = await say(app, OptionIn("help"))
+    assert "/batal" in texts(reply)[0]
+    reply = await say(app, TextIn("📍 Status saya"))  # typed label chooses too
+    assert "segera hadir" in texts(reply)[0]
+    assert last_choice(reply).body.startswith("Menu utama")
+
+
+async def test_forged_or_stale_option_is_refused_and_step_shown_again(make_app) -> None:
+    app = await make_app()
+    await say(app, CommandIn("start"))
+    reply = await say(app, OptionIn("admin:approve:42"))
+    assert texts(reply)[0] == "Tombol ini sudah tidak aktif. Berikut langkah Anda saat ini:"
+    assert [o.id for o in last_choice(reply).options] == ["id", "en"]
+    # A menu option pressed while on the language step is stale as well; nothing changed.
+    reply = await say(app, OptionIn("status"))
+    assert "tidak aktif" in texts(reply)[0]
+    reply = await say(app, ResumeIn())
+    assert [o.id for o in last_choice(reply).options] == ["id", "en"]
+
+
+async def test_unexpected_input_gets_a_clear_message(make_app) -> None:
+    app = await make_app()
+    await say(app, CommandIn("start"))
+    await say(app, OptionIn("en"))
+    reply = await say(app, TextIn("hello there"))
+    assert texts(reply)[0] == "Please choose one of the options (type a number from 1 to 5)."
+    reply = await say(app, FileIn(open=no_bytes, file_name="ktp.pdf"))
+    assert texts(reply)[0].startswith("I am not waiting for a file")
+    reply = await say(app, ContactIn("+6281234567890"))
+    assert "phone number" in texts(reply)[0]
+    reply = await say(app, CommandIn("frobnicate"))
+    assert texts(reply)[0].startswith("I don't know the command /frobnicate")
+    assert last_choice(reply).body.startswith("Main menu")
+
+
+async def test_help_keeps_the_current_step(make_app) -> None:
+    app = await make_app()
+    await say(app, CommandIn("start"))
+    reply = await say(app, CommandIn("help"))
+    assert "/bahasa" in texts(reply)[0]
+    assert [o.id for o in last_choice(reply).options] == ["id", "en"]
+
+
+async def test_cancel_returns_to_menu_and_keeps_saved_data(make_app) -> None:
+    app = await make_app()
+    await say(app, CommandIn("start"))
+    await say(app, OptionIn("en"))
+    await say(app, CommandIn("bahasa"))
+    reply = await say(app, CommandIn("batal"))
+    assert reply.locale == "en"  # the language chosen earlier is kept
+    assert texts(reply)[0] == "This step was cancelled. Everything you already saved is kept."
+    assert last_choice(reply).body.startswith("Main menu")
+    reply = await say(app, CommandIn("batal"))
+    assert texts(reply)[0] == "There is no step in progress."
+
+
+async def test_language_hint_of_the_messenger_is_used_until_chosen(make_app) -> None:
+    app = await make_app()
+    reply = await say(app, CommandIn("start"), who="en-user", language_hint="en-GB")
+    assert reply.locale == "en"
+    assert texts(reply)[0].startswith("Welcome to asesorbot")
+    reply = await say(app, CommandIn("start"), who="id-user", language_hint="id")
+    assert reply.locale == "id"
+
+
+async def test_first_contact_with_any_message_greets(make_app) -> None:
+    app = await make_app()
+    reply = await say(app, TextIn("halo"))
+    assert texts(reply)[0].startswith("Selamat datang")
+    assert [o.id for o in last_choice(reply).options] == ["id", "en"]
+
+
+async def test_restart_resumes_where_the_person_was(make_app) -> None:
+    first = await make_app()
+    await say(first, CommandIn("start"))
+    await say(first, OptionIn("en"))
+    await say(first, CommandIn("bahasa"))
+    second = await make_app()  # a new process: nothing shared but the database
+    reply = await say(second, ResumeIn())
+    assert reply.locale == "en"
+    assert [o.id for o in last_choice(reply).options] == ["id", "en"]
+    reply = await say(second, OptionIn("id"))
+    assert last_choice(reply).body.startswith("Menu utama")
+
+
+async def test_redelivered_update_has_no_second_effect(make_app) -> None:
+    app = await make_app()
+    await say(app, CommandIn("start"))
+    first = await say(app, OptionIn("en"), delivery_id="1001")
+    assert first.locale == "en"
+    await say(app, CommandIn("bahasa"))
+    again = await say(app, OptionIn("en"), delivery_id="1001")
+    assert again.messages == ()
+    reply = await say(app, ResumeIn())
+    assert [o.id for o in last_choice(reply).options] == ["id", "en"]  # still on /bahasa
+
+
+class Questionnaire:
+    """A test step that keeps answers in its data, and fails on the answer "boom"."""
+
+    name = "questionnaire"
+    accepts: frozenset[type[StepInput]] = frozenset({TextIn, OptionIn})
+
+    def options(self, ctx: Context) -> Sequence[Option]:
+        return [Option("done", "Done")]
+
+    def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        answers = ctx.data.get("answers", [])
+        return [choice(f"answers so far: {answers}", self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        if isinstance(event, OptionIn):
+            ctx.goto(MENU)
+            return
+        assert isinstance(event, TextIn)
+        ctx.data["answers"] = [*ctx.data.get("answers", []), event.text]
+        if event.text == "boom":
+            raise RuntimeError("a bug in a step")
+        ctx.show_current()
+
+
+async def enter_questionnaire(ctx: Context, command: CommandIn) -> None:
+    ctx.goto("questionnaire")
+
+
+def questionnaire_flow():  # type: ignore[no-untyped-def]
+    flow = build_flow([Questionnaire()])
+    return type(flow)(
+        steps=flow.steps,
+        commands={**flow.commands, "q": enter_questionnaire},
+        first_contact=flow.first_contact,
+    )
+
+
+async def test_failing_step_apologises_and_leaves_state_as_it_was(make_app) -> None:
+    app = await make_app(questionnaire_flow())
+    await say(app, CommandIn("start"))
+    await say(app, OptionIn("id"))
+    await say(app, CommandIn("q"))
+    reply = await say(app, TextIn("first"))
+    assert texts(reply) == ["answers so far: ['first']"]
+    reply = await say(app, TextIn("boom"))
+    assert texts(reply) == [
+        "Maaf, terjadi kesalahan di pihak kami. Data Anda tidak berubah; silakan coba lagi "
+        "sebentar lagi."
+    ]
+    reply = await say(app, ResumeIn())
+    assert texts(reply) == ["answers so far: ['first']"]
+
+
+async def test_language_switch_mid_step_returns_with_answers(make_app) -> None:
+    app = await make_app(questionnaire_flow())
+    await say(app, CommandIn("start"))
+    await say(app, OptionIn("id"))
+    await say(app, CommandIn("q"))
+    await say(app, TextIn("first"))
+    await say(app, CommandIn("bahasa"))
+    reply = await say(app, OptionIn("en"))
+    assert texts(reply) == ["Language set to English.", "answers so far: ['first']"]
+
+
+async def test_cancel_mid_step_goes_to_menu(make_app) -> None:
+    app = await make_app(questionnaire_flow())
+    await say(app, CommandIn("start"))
+    await say(app, OptionIn("id"))
+    await say(app, CommandIn("q"))
+    reply = await say(app, CommandIn("batal"))
+    assert texts(reply)[0] == "Langkah ini dibatalkan. Data yang sudah tersimpan tetap aman."
+
+
+@pytest.mark.parametrize("typed", ["0", "6", "-1", "1.5", "x" * 10_000, "مرحبا", "👍🏽"])
+async def test_odd_answers_to_a_choice_are_refused_politely(make_app, typed: str) -> None:
+    app = await make_app()
+    await say(app, CommandIn("start"))
+    await say(app, OptionIn("id"))
+    reply = await say(app, TextIn(typed))
+    assert texts(reply)[0] == "Silakan pilih salah satu pilihan (ketik angka 1 sampai 5)."
+    assert last_choice(reply).body.startswith("Menu utama")
