@@ -1,0 +1,50 @@
+"""`asesorbot db …` and the structured logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.config import environment_names
+from bot.logs import JsonFormatter
+from storage import migrate
+
+ASESORBOT = Path(sys.executable).with_name("asesorbot")
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in environment_names()}
+    env["DATABASE_URL"] = f"sqlite:///{cwd / 'cli.db'}"
+    return subprocess.run(
+        [str(ASESORBOT), *args],
+        check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_db_upgrade_downgrade_and_current(tmp_path: Path) -> None:
+    head = migrate.revisions()[-1]
+    assert run_cli("db", "current", cwd=tmp_path).stdout.strip() == "(empty)"
+    upgraded = run_cli("db", "upgrade", cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert upgraded.stdout.strip() == head
+    assert run_cli("db", "downgrade", "base", cwd=tmp_path).stdout.strip() == "(empty)"
+
+
+def test_json_logs_keep_only_whitelisted_context() -> None:
+    record = logging.LogRecord("asesorbot", logging.INFO, __file__, 1, "update handled", (), None)
+    record.channel = "telegram"
+    record.text = "NIK 3171234567890001"  # a field not on the whitelist never reaches the log
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["msg"] == "update handled"
+    assert entry["channel"] == "telegram"
+    assert entry["level"] == "info"
+    assert "3171234567890001" not in json.dumps(entry)
