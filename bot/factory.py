@@ -10,10 +10,12 @@ from botocore.config import Config as BotoConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.schemes import load_scheme
 from handlers.conversation import Conversation, ConversationSettings, Flow
 from handlers.ports import ObjectStore
 from handlers.start import build_flow
 from locales import DEFAULT_LOCALE, GettextTranslator
+from scheme.model import Scheme
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 from storage.objects import LocalObjectStore, S3ObjectStore
@@ -31,6 +33,7 @@ class App:
     objects: ObjectStore
     translator: GettextTranslator
     conversation: Conversation
+    scheme: Scheme
 
     async def aclose(self) -> None:
         await self.engine.dispose()
@@ -95,6 +98,7 @@ async def build_app(
             and isinstance(objects, S3ObjectStore)
         ):
             await objects.ensure_bucket()
+        scheme = load_scheme()
         translator = GettextTranslator()
         sessions = make_sessionmaker(engine)
         conversation = Conversation(
@@ -115,4 +119,5 @@ async def build_app(
         objects=objects,
         translator=translator,
         conversation=conversation,
+        scheme=scheme,
     )

@@ -1,0 +1,212 @@
+"""FR.APL.01 Permohonan Sertifikasi Kompetensi (9.1.2): the fields and their validators.
+
+Each validator returns :class:`Valid` with the normalised value or :class:`Invalid` with a reason
+code (``nik.province``…) that the conversation turns into a message in the person's language.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+PROVINCE_CODES = frozenset(
+    {11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53}
+    | {61, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 81, 82, 91, 92, 93, 94, 95, 96, 97}
+)
+"""First two digits of a NIK: the province codes of Dukcapil, Papua's new provinces included."""
+
+MIN_AGE, MAX_AGE = 17, 90
+"""A KTP is issued at 17; an applicant older than 90 is almost surely a typing error."""
+
+
+@dataclass(frozen=True, slots=True)
+class Valid:
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    reason: str
+    """A message key suffix, e.g. ``nik.length``."""
+
+
+Result = Valid | Invalid
+
+
+def _clean(text: str) -> str:
+    return unicodedata.normalize("NFC", " ".join(text.split()))
+
+
+def _has_symbols(text: str) -> bool:
+    """Emoji, control and right-to-left marks have no place in a form field."""
+    return any(
+        unicodedata.category(ch) in {"So", "Sk", "Cc", "Cf", "Co", "Cs"}
+        or unicodedata.bidirectional(ch) in {"R", "AL", "RLE", "RLO", "RLI"}
+        for ch in text
+    )
+
+
+def full_name(text: str) -> Result:
+    name = _clean(text)
+    if len(name) < 2:
+        return Invalid("name.too_short")
+    if len(name) > 100:
+        return Invalid("name.too_long")
+    if _has_symbols(name) or not re.fullmatch(r"[^\W\d_]+(?:[ '.,\-][^\W\d_]*)*\.?", name):
+        return Invalid("name.characters")
+    return Valid(name)
+
+
+def birth_date(text: str, today: date) -> Result:
+    """DD-MM-YYYY (also with / or .), an existing day, and an age from 17 to 90."""
+    match = re.fullmatch(r"(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})", text.strip())
+    if not match:
+        return Invalid("birth_date.format")
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        born = date(year, month, day)
+    except ValueError:
+        return Invalid("birth_date.not_a_day")
+    if born > today:
+        return Invalid("birth_date.future")
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    if age < MIN_AGE:
+        return Invalid("birth_date.too_young")
+    if age > MAX_AGE:
+        return Invalid("birth_date.too_old")
+    return Valid(born.isoformat())
+
+
+def nik(text: str, *, born: date | None = None, sex: str | None = None) -> Result:
+    """NIK: 16 digits; province code; DDMMYY birth date at digits 7–12 with day + 40 for women,
+    matching the date of birth and sex given; a serial other than 0000."""
+    digits = re.sub(r"[\s.\-]", "", text)
+    if not digits.isdigit() or not digits.isascii():
+        return Invalid("nik.digits")
+    if len(digits) != 16:
+        return Invalid("nik.length")
+    if int(digits[:2]) not in PROVINCE_CODES:
+        return Invalid("nik.province")
+    day, month, year2 = int(digits[6:8]), int(digits[8:10]), int(digits[10:12])
+    female = day > 40
+    if female:
+        day -= 40
+    if not any(_exists(century + year2, month, day) for century in (1900, 2000)):
+        return Invalid("nik.birth_date")
+    if digits[12:] == "0000":
+        return Invalid("nik.serial")
+    if born is not None and (born.day, born.month, born.year % 100) != (day, month, year2):
+        return Invalid("nik.birth_date_mismatch")
+    if sex is not None and (sex == "P") != female:
+        return Invalid("nik.sex_mismatch")
+    return Valid(digits)
+
+
+def _exists(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def passport(text: str) -> Result:
+    """Foreign applicants give a passport number instead of a NIK."""
+    number = re.sub(r"\s", "", text).upper()
+    if not re.fullmatch(r"[A-Z0-9]{6,9}", number):
+        return Invalid("passport.format")
+    return Valid(number)
+
+
+def postcode(text: str) -> Result:
+    code = text.strip()
+    if not re.fullmatch(r"[1-9]\d{4}", code):
+        return Invalid("postcode.format")
+    return Valid(code)
+
+
+def phone(text: str, *, mobile: bool) -> Result:
+    """Normalise to +62…; a mobile number starts 8 after the country code (08…, 628…, +628…)."""
+    raw = re.sub(r"[\s\-().]", "", text)
+    if raw.startswith("+62"):
+        national = raw[3:]
+    elif raw.startswith("62"):
+        national = raw[2:]
+    elif raw.startswith("0"):
+        national = raw[1:]
+    else:
+        return Invalid("phone.format")
+    if not national.isdigit() or not national.isascii() or national.startswith("0"):
+        return Invalid("phone.format")
+    if mobile and (not national.startswith("8") or not 9 <= len(national) <= 12):
+        return Invalid("phone.not_mobile")
+    if not 7 <= len(national) <= 12:
+        return Invalid("phone.format")
+    return Valid(f"+62{national}")
+
+
+def email(text: str) -> Result:
+    address = text.strip()
+    if len(address) > 254 or not re.fullmatch(
+        r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+",
+        address,
+    ):
+        return Invalid("email.format")
+    local, _, domain = address.rpartition("@")
+    if ".." in local or local.startswith(".") or local.endswith("."):
+        return Invalid("email.format")
+    return Valid(f"{local}@{domain.lower()}")
+
+
+def free_text(text: str, *, min_length: int = 2, max_length: int = 200) -> Result:
+    """Addresses, institutions, positions, places: plain text of a sensible length."""
+    value = _clean(text)
+    if len(value) < min_length:
+        return Invalid("text.too_short")
+    if len(value) > max_length:
+        return Invalid("text.too_long")
+    if _has_symbols(value):
+        return Invalid("text.characters")
+    return Valid(value)
+
+
+def education(level_id: str, levels: tuple[str, ...], minimum: str) -> Result:
+    """At least senior high school or equal (6.1.1); ``levels`` lowest first."""
+    if level_id not in levels:
+        return Invalid("education.unknown")
+    if levels.index(level_id) < levels.index(minimum):
+        return Invalid("education.below_minimum")
+    return Valid(level_id)
+
+
+SEXES = ("L", "P")
+"""Laki-laki, Perempuan (as on the KTP)."""
+NATIONALITIES = ("WNI", "WNA")
+PURPOSES = ("sertifikasi", "sertifikasi_ulang", "lainnya")
+"""Part 2 of APL-01: certification, re-certification, or another purpose."""
+
+FIELDS = (
+    "full_name",
+    "nationality",
+    "birth_place",
+    "birth_date",
+    "sex",
+    "id_number",
+    "home_address",
+    "home_postcode",
+    "mobile",
+    "email",
+    "education",
+    "institution",
+    "position",
+    "office_address",
+    "office_postcode",
+    "office_phone",
+    "office_email",
+    "purpose",
+)
+"""The APL-01 questions in the order the conversation asks them (date of birth and sex
+before the NIK, which must agree with both)."""

@@ -1,0 +1,156 @@
+"""Deadlines and the calendar of the scheme (9.4.6, 9.6.2, 9.7.1, 9.9.2, 9.9.6).
+
+Dates are calendar dates in the scheme's time zone; instants are aware datetimes in UTC (what
+the database stores) that the conversation shows in each person's own zone (WIB, WITA, WIT).
+Working days are Monday–Friday minus the national public holidays of the ``holidays`` package.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from scheme.model import Rules
+
+INDONESIAN_ZONES = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
+REMINDER_HOUR = 9
+"""Reminders about a day arrive at 09:00 in the person's own time zone."""
+APPEAL_REMINDER_BEFORE = timedelta(hours=6)
+"""A person who has not appealed is reminded this long before the window closes."""
+RENEWAL_REMINDERS = (("renewal_6m", 6, 0), ("renewal_4m", 4, 0), ("renewal_3_5m", 3, 15))
+"""Renewal reminders: (kind, months, days) before expiry, while a request is still on time."""
+
+
+def zone_label(zone: str) -> str:
+    """WIB, WITA or WIT for Indonesian zones; the zone's own name elsewhere."""
+    return INDONESIAN_ZONES.get(zone, zone)
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months later (or earlier, when negative); the 31st becomes the month's last day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def add_years(day: date, years: int) -> date:
+    """29 February plus whole years in a common year is 28 February."""
+    return add_months(day, 12 * years)
+
+
+@lru_cache(maxsize=16)
+def _holidays(country: str, year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays(country, years=year).keys())
+
+
+def is_working_day(day: date, country: str) -> bool:
+    return day.weekday() < 5 and day not in _holidays(country, day.year)
+
+
+def add_working_days(start: date, count: int, country: str) -> date:
+    """The ``count``-th working day after ``start`` (``start`` itself never counts)."""
+    day = start
+    remaining = count
+    while remaining > 0:
+        day += timedelta(days=1)
+        if is_working_day(day, country):
+            remaining -= 1
+    return day
+
+
+def working_days_between(start: date, end: date, country: str) -> int:
+    """Working days after ``start`` up to and including ``end`` (negative when ``end`` is
+    earlier)."""
+    if end < start:
+        return -working_days_between(end, start, country)
+    return sum(
+        is_working_day(start + timedelta(days=n), country) for n in range(1, (end - start).days + 1)
+    )
+
+
+def end_of_day(day: date, zone: ZoneInfo) -> datetime:
+    """The last second of ``day`` in ``zone``, as an aware UTC datetime."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=zone).astimezone(UTC)
+
+
+def local_date(instant: datetime, zone: ZoneInfo) -> date:
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime: store and pass aware UTC instants")
+    return instant.astimezone(zone).date()
+
+
+def appeal_deadline(decided_at: datetime, rules: Rules) -> datetime:
+    """9.9.2 "maksimal 1 hari sejak keputusan": until the end of the calendar day after the
+    decision, in the scheme's time zone."""
+    zone = ZoneInfo(rules.timezone)
+    last_day = local_date(decided_at, zone) + timedelta(days=rules.appeal_window_days)
+    return end_of_day(last_day, zone)
+
+
+def appeal_reminder_at(deadline: datetime) -> datetime:
+    return deadline - APPEAL_REMINDER_BEFORE
+
+
+def appeal_decision_due(received_at: datetime, rules: Rules) -> date:
+    """9.9.6: 20 working days after the appeal is received; the day of receipt does not count."""
+    received = local_date(received_at, ZoneInfo(rules.timezone))
+    return add_working_days(received, rules.appeal_decision_working_days, rules.holiday_country)
+
+
+def certificate_expiry(issued: date, rules: Rules) -> date:
+    """9.4.6: valid 3 years from the issue date."""
+    return add_years(issued, rules.certificate_validity_years)
+
+
+def renewal_request_deadline(expiry: date, rules: Rules) -> date:
+    """9.7.1 "minimal 3 bulan sebelum": the last day to request renewal."""
+    return add_months(expiry, -rules.renewal_request_months_before_expiry)
+
+
+def surveillance_due_dates(issued: date, rules: Rules) -> tuple[date, ...]:
+    """9.6.2 "minimal sekali dalam satu tahun": each anniversary of issue while still valid."""
+    expiry = certificate_expiry(issued, rules)
+    dates: list[date] = []
+    n = 1
+    while (due := add_months(issued, n * rules.surveillance_interval_months)) < expiry:
+        dates.append(due)
+        n += 1
+    return tuple(dates)
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    kind: str
+    on: date
+
+
+def renewal_reminders(expiry: date, rules: Rules) -> tuple[Reminder, ...]:
+    """Reminders before the last day to request renewal, and on it (9.7.1)."""
+    deadline = renewal_request_deadline(expiry, rules)
+    early = (
+        Reminder(kind, add_months(expiry, -months) - timedelta(days=days))
+        for kind, months, days in RENEWAL_REMINDERS
+    )
+    return (*sorted((r for r in early if r.on < deadline), key=lambda r: r.on),
+            Reminder("renewal_last_day", deadline))
+
+
+def reminder_instant(day: date, zone: str) -> datetime:
+    """When a reminder about ``day`` is sent: 09:00 in the person's zone, in UTC."""
+    return datetime.combine(day, time(REMINDER_HOUR), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def reminder_instants(days: Iterable[Reminder], zone: str) -> tuple[tuple[str, datetime], ...]:
+    return tuple((r.kind, reminder_instant(r.on, zone)) for r in days)

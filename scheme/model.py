@@ -1,0 +1,265 @@
+"""The shape of a scheme data file, validated with pydantic, and its parser.
+
+The parser takes text, not a path: reading the file is the caller's I/O.  A malformed file fails
+with :class:`SchemeFileError`, whose message names the source, the line and the problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Literal, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Clause = Annotated[str, Field(pattern=r"^\d+(\.\d+)*(\.[a-z])?$")]
+FileKind = Literal["pdf", "jpeg", "png"]
+FactKind = Literal["yes_no", "count", "education"]
+Method = Literal["portfolio", "competency_test"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Strict):
+    """A text in Bahasa Indonesia and, where we have it, English."""
+
+    id: str = Field(min_length=1)
+    en: str | None = None
+
+    def get(self, locale: str) -> str:
+        return self.en if locale == "en" and self.en else self.id
+
+
+class Kuk(_Strict):
+    """A performance criterion (kriteria unjuk kerja)."""
+
+    number: str = Field(pattern=r"^\d+\.\d+$")
+    text: Text
+    verified: bool = False
+
+
+class Element(_Strict):
+    number: int = Field(ge=1)
+    title: Text
+    verified: bool = True
+    kuk: tuple[Kuk, ...] = ()
+
+    @model_validator(mode="after")
+    def _kuk_belong_here(self) -> Self:
+        numbers = [k.number for k in self.kuk]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError(f"element {self.number} repeats a KUK number")
+        for number in numbers:
+            if number.split(".")[0] != str(self.number):
+                raise ValueError(f"KUK {number} does not belong to element {self.number}")
+        return self
+
+
+class Unit(_Strict):
+    code: str = Field(min_length=3)
+    title: Text
+    elements: tuple[Element, ...] = Field(min_length=1)
+
+
+class EducationLevel(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    label: Text
+
+
+class Fact(_Strict):
+    """Something the eligibility questions ask; a count (yes is 1), or an education level."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    kind: FactKind
+    clause: Clause
+    question: Text
+
+
+Condition = Mapping[str, int | str]
+"""Fact id → the least value that meets it (an education level id for education facts)."""
+
+
+class Requirement(_Strict):
+    """A basic requirement (6.x.y): met when all of ``all_of``, or any one of ``any_of``, holds."""
+
+    clause: Clause
+    text: Text
+    all_of: dict[str, int | str] | None = None
+    any_of: tuple[dict[str, int | str], ...] | None = None
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> Self:
+        if (self.all_of is None) == (self.any_of is None):
+            raise ValueError(f"requirement {self.clause}: give exactly one of all_of, any_of")
+        return self
+
+    def alternatives(self) -> tuple[Condition, ...]:
+        return (self.all_of,) if self.all_of is not None else tuple(self.any_of or ())
+
+
+class Evidence(_Strict):
+    """A document the route asks for (9.1.2), with how many the candidate must upload."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    clause: Clause
+    label: Text
+    kinds: tuple[FileKind, ...] = Field(min_length=1)
+    min: int = Field(ge=0)
+    max: int = Field(ge=1)
+    proves: tuple[Clause, ...] = ()
+    photo_3x4_red: bool = False
+
+    @model_validator(mode="after")
+    def _counts(self) -> Self:
+        if self.max < self.min:
+            raise ValueError(f"evidence {self.id}: max is below min")
+        return self
+
+
+class PartialFallback(_Strict):
+    """6.2.7: meeting only part of these requirements means the other method is used."""
+
+    clause: Clause
+    requirements: tuple[Clause, ...] = Field(min_length=1)
+    method: Method
+
+
+class Route(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    clause: Clause
+    label: Text
+    applies_when: dict[str, int | str]
+    method: Method
+    requirements: tuple[Requirement, ...] = Field(min_length=1)
+    evidence: tuple[Evidence, ...] = Field(min_length=1)
+    partial_fallback: PartialFallback | None = None
+
+    def requirement(self, clause: str) -> Requirement:
+        return next(r for r in self.requirements if r.clause == clause)
+
+
+class Rules(_Strict):
+    """The scheme's time rules, each with its clause in the Asesor Kompetensi scheme."""
+
+    certificate_validity_years: int = Field(3, ge=1)  # 9.4.6
+    renewal_request_months_before_expiry: int = Field(3, ge=0)  # 9.7.1
+    appeal_window_days: int = Field(1, ge=0)  # 9.9.2
+    appeal_decision_working_days: int = Field(20, ge=1)  # 9.9.6
+    surveillance_interval_months: int = Field(12, ge=1)  # 9.6.2
+    holiday_country: str = "ID"
+    timezone: str = "Asia/Jakarta"
+
+
+class Scheme(_Strict):
+    code: str
+    title: Text
+    issuer: str
+    rules: Rules = Rules()
+    education_levels: tuple[EducationLevel, ...] = Field(min_length=1)
+    min_education: str
+    units: tuple[Unit, ...] = Field(min_length=1)
+    facts: tuple[Fact, ...]
+    routes: tuple[Route, ...] = Field(min_length=1)
+
+    def route(self, route_id: str) -> Route:
+        return next(r for r in self.routes if r.id == route_id)
+
+    def education_rank(self, level_id: str) -> int:
+        return [level.id for level in self.education_levels].index(level_id)
+
+    def kuk_refs(self) -> Iterator[tuple[Unit, Element, Kuk]]:
+        for unit in self.units:
+            for element in unit.elements:
+                for kuk in element.kuk:
+                    yield unit, element, kuk
+
+
+Loc = tuple[int | str, ...]
+
+
+def reference_problems(scheme: Scheme) -> Iterator[tuple[Loc, str]]:
+    """Every name a rule uses must exist: a typo in the file must not pass silently."""
+    levels = [level.id for level in scheme.education_levels]
+    if scheme.min_education not in levels:
+        yield ("min_education",), f"{scheme.min_education!r} is not an education level"
+    facts = {fact.id: fact for fact in scheme.facts}
+    units = [unit.code for unit in scheme.units]
+    for index, code in enumerate(units):
+        if code in units[:index]:
+            yield ("units", index, "code"), f"unit {code} is repeated"
+    for r, route in enumerate(scheme.routes):
+        here: Loc = ("routes", r)
+        clauses = {q.clause for q in route.requirements}
+        conditions: list[tuple[Loc, Condition]] = [((*here, "applies_when"), route.applies_when)]
+        for q, requirement in enumerate(route.requirements):
+            conditions.extend(
+                ((*here, "requirements", q), alternative)
+                for alternative in requirement.alternatives()
+            )
+        for loc, condition in conditions:
+            for fact_id, least in condition.items():
+                fact = facts.get(fact_id)
+                if fact is None:
+                    yield loc, f"unknown fact {fact_id!r}"
+                elif (fact.kind == "education") != isinstance(least, str):
+                    yield loc, f"{fact_id} needs a {fact.kind} value, not {least!r}"
+                elif isinstance(least, str) and least not in levels:
+                    yield loc, f"unknown education level {least!r}"
+        for e, evidence in enumerate(route.evidence):
+            for clause in evidence.proves:
+                if clause not in clauses:
+                    yield (*here, "evidence", e, "proves"), f"proves unknown requirement {clause}"
+        if route.partial_fallback:
+            for clause in route.partial_fallback.requirements:
+                if clause not in clauses:
+                    yield (*here, "partial_fallback"), f"names unknown requirement {clause}"
+    if scheme.routes[-1].applies_when:
+        yield ("routes", len(scheme.routes) - 1), "the last route must apply to everyone"
+
+
+class SchemeFileError(ValueError):
+    """A scheme file that cannot be used; the message names source, line and problem."""
+
+
+def parse_scheme(text: str, source: str) -> Scheme:
+    """Parse and validate a scheme file's text (``source`` names it in errors)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 0
+        raise SchemeFileError(f"{source}:{line}: {error.problem or error}") from None
+    if not isinstance(data, dict):
+        raise SchemeFileError(f"{source}:1: a scheme file is a mapping")
+    try:
+        scheme = Scheme.model_validate(data)
+    except ValidationError as failure:
+        first = failure.errors()[0]
+        raise _error(source, root, tuple(first["loc"]), first["msg"]) from None
+    for loc, problem in reference_problems(scheme):
+        raise _error(source, root, loc, problem)
+    return scheme
+
+
+def _error(source: str, root: yaml.Node, loc: Loc, problem: str) -> SchemeFileError:
+    where = ".".join(str(part) for part in loc) or "file"
+    return SchemeFileError(f"{source}:{_line_of(root, loc)}: {where}: {problem}")
+
+
+def _line_of(node: yaml.Node | None, loc: Loc) -> int:
+    """The 1-based line of the deepest YAML node that ``loc`` reaches."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part] if part < len(node.value) else None
+        else:
+            node = None
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
