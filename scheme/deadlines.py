@@ -143,8 +143,10 @@ def renewal_reminders(expiry: date, rules: Rules) -> tuple[Reminder, ...]:
         Reminder(kind, add_months(expiry, -months) - timedelta(days=days))
         for kind, months, days in RENEWAL_REMINDERS
     )
-    return (*sorted((r for r in early if r.on < deadline), key=lambda r: r.on),
-            Reminder("renewal_last_day", deadline))
+    return (
+        *sorted((r for r in early if r.on < deadline), key=lambda r: r.on),
+        Reminder("renewal_last_day", deadline),
+    )
 
 
 def reminder_instant(day: date, zone: str) -> datetime:

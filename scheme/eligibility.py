@@ -37,7 +37,9 @@ class Eligibility:
     @property
     def missing(self) -> tuple[str, ...]:
         """Clauses not met that stop the application (a fallback requirement does not)."""
-        return tuple(r.clause for r in self.requirements if not r.met and r.clause not in self.waived)
+        return tuple(
+            r.clause for r in self.requirements if not r.met and r.clause not in self.waived
+        )
 
     @property
     def eligible(self) -> bool:
@@ -69,7 +71,9 @@ def _holds(scheme: Scheme, condition: Condition, answers: Answers) -> bool:
 def _unanswered(requirement: Requirement, answers: Answers) -> tuple[str, ...]:
     return tuple(
         dict.fromkeys(
-            fact for alternative in requirement.alternatives() for fact in alternative
+            fact
+            for alternative in requirement.alternatives()
+            for fact in alternative
             if fact not in answers
         )
     )

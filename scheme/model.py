@@ -190,33 +190,43 @@ def reference_problems(scheme: Scheme) -> Iterator[tuple[Loc, str]]:
         if code in units[:index]:
             yield ("units", index, "code"), f"unit {code} is repeated"
     for r, route in enumerate(scheme.routes):
-        here: Loc = ("routes", r)
-        clauses = {q.clause for q in route.requirements}
-        conditions: list[tuple[Loc, Condition]] = [((*here, "applies_when"), route.applies_when)]
-        for q, requirement in enumerate(route.requirements):
-            conditions.extend(
-                ((*here, "requirements", q), alternative)
-                for alternative in requirement.alternatives()
-            )
-        for loc, condition in conditions:
-            for fact_id, least in condition.items():
-                fact = facts.get(fact_id)
-                if fact is None:
-                    yield loc, f"unknown fact {fact_id!r}"
-                elif (fact.kind == "education") != isinstance(least, str):
-                    yield loc, f"{fact_id} needs a {fact.kind} value, not {least!r}"
-                elif isinstance(least, str) and least not in levels:
-                    yield loc, f"unknown education level {least!r}"
-        for e, evidence in enumerate(route.evidence):
-            for clause in evidence.proves:
-                if clause not in clauses:
-                    yield (*here, "evidence", e, "proves"), f"proves unknown requirement {clause}"
-        if route.partial_fallback:
-            for clause in route.partial_fallback.requirements:
-                if clause not in clauses:
-                    yield (*here, "partial_fallback"), f"names unknown requirement {clause}"
+        yield from _route_problems(route, ("routes", r), facts, levels)
     if scheme.routes[-1].applies_when:
         yield ("routes", len(scheme.routes) - 1), "the last route must apply to everyone"
+
+
+def _route_problems(
+    route: Route, here: Loc, facts: Mapping[str, Fact], levels: list[str]
+) -> Iterator[tuple[Loc, str]]:
+    clauses = {q.clause for q in route.requirements}
+    conditions: list[tuple[Loc, Condition]] = [((*here, "applies_when"), route.applies_when)]
+    for q, requirement in enumerate(route.requirements):
+        conditions.extend(
+            ((*here, "requirements", q), alternative) for alternative in requirement.alternatives()
+        )
+    for loc, condition in conditions:
+        for problem in _condition_problems(condition, facts, levels):
+            yield loc, problem
+    for e, evidence in enumerate(route.evidence):
+        for clause in evidence.proves:
+            if clause not in clauses:
+                yield (*here, "evidence", e, "proves"), f"proves unknown requirement {clause}"
+    for clause in route.partial_fallback.requirements if route.partial_fallback else ():
+        if clause not in clauses:
+            yield (*here, "partial_fallback"), f"names unknown requirement {clause}"
+
+
+def _condition_problems(
+    condition: Condition, facts: Mapping[str, Fact], levels: list[str]
+) -> Iterator[str]:
+    for fact_id, least in condition.items():
+        fact = facts.get(fact_id)
+        if fact is None:
+            yield f"unknown fact {fact_id!r}"
+        elif (fact.kind == "education") != isinstance(least, str):
+            yield f"{fact_id} needs a {fact.kind} value, not {least!r}"
+        elif isinstance(least, str) and least not in levels:
+            yield f"unknown education level {least!r}"
 
 
 class SchemeFileError(ValueError):
@@ -244,7 +254,7 @@ def parse_scheme(text: str, source: str) -> Scheme:
     return scheme
 
 
-def _error(source: str, root: yaml.Node, loc: Loc, problem: str) -> SchemeFileError:
+def _error(source: str, root: yaml.Node | None, loc: Loc, problem: str) -> SchemeFileError:
     where = ".".join(str(part) for part in loc) or "file"
     return SchemeFileError(f"{source}:{_line_of(root, loc)}: {where}: {problem}")
 
