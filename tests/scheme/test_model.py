@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,12 @@ def test_a_second_scheme_loads(barista: Scheme) -> None:
     assert barista.code == "SKM-TEST/BARISTA"
     assert barista.rules.certificate_validity_years == 2
     assert [r.id for r in barista.routes] == ["renewal", "first"]
+
+
+def test_clause_table_points_at_real_files() -> None:
+    root = Path(__file__).resolve().parents[2]
+    table = (root / "docs" / "clauses.md").read_text()
+    paths = set(re.findall(r"`((?:scheme|handlers|storage|bot)/[\w./*]+)`", table))
+    assert paths
+    for path in paths:
+        assert list(root.glob(path)), path
