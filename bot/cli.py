@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 async def _run(settings: Settings, user: str) -> int:
     from bot.channels.terminal import TerminalChat, stdin_lines, write_stdout
     from bot.factory import SchemaNotCurrent, build_app
+    from scheme.model import SchemeFileError
 
     unavailable = [
         name
@@ -58,7 +59,7 @@ async def _run(settings: Settings, user: str) -> int:
     setup_logging(settings.app.log_level, settings.app.log_format, file=Path("var/asesorbot.log"))
     try:
         app = await build_app(settings)
-    except SchemaNotCurrent as error:
+    except (SchemaNotCurrent, SchemeFileError, OSError) as error:
         print(error, file=sys.stderr)
         return 2
     try:

@@ -113,6 +113,8 @@ class AppSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     max_upload_mb: int = Field(20, ge=1, le=2000)
+    scheme_file: Path | None = None
+    """A scheme data file to use instead of the shipped one (an LSP's corrected copy)."""
 
     @field_validator("default_timezone")
     @classmethod

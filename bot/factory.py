@@ -98,7 +98,7 @@ async def build_app(
             and isinstance(objects, S3ObjectStore)
         ):
             await objects.ensure_bucket()
-        scheme = load_scheme()
+        scheme = load_scheme(settings.app.scheme_file)
         translator = GettextTranslator()
         sessions = make_sessionmaker(engine)
         conversation = Conversation(

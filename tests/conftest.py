@@ -49,9 +49,8 @@ def postgres_url() -> str:
     return TEST_DATABASE_URL
 
 
-async def _postgres_schema_engine(url: str) -> tuple[AsyncEngine, str]:
-    """An engine whose tables live in a fresh schema of their own (dropped afterwards)."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+async def _execute(url: str, sql: str) -> None:
+    """One statement on its own connection (schemas are made and dropped outside the engine)."""
     parsed = make_url(url)
     connection = await asyncpg.connect(
         host=parsed.host,
@@ -61,25 +60,20 @@ async def _postgres_schema_engine(url: str) -> tuple[AsyncEngine, str]:
         password=parsed.password,
     )
     try:
-        await connection.execute(f'CREATE SCHEMA "{schema}"')
+        await connection.execute(sql)
     finally:
         await connection.close()
+
+
+async def _postgres_schema_engine(url: str) -> tuple[AsyncEngine, str]:
+    """An engine whose tables live in a fresh schema of their own (dropped afterwards)."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    await _execute(url, f'CREATE SCHEMA "{schema}"')
     return make_engine(url, search_path=schema, pool_size=10), schema
 
 
 async def _drop_schema(url: str, schema: str) -> None:
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        host=parsed.host,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        database=parsed.database,
-        password=parsed.password,
-    )
-    try:
-        await connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    finally:
-        await connection.close()
+    await _execute(url, f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(params=DATABASES)

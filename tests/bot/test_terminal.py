@@ -12,6 +12,12 @@ import pytest
 
 from bot.channels.terminal import TerminalChat
 from bot.config import environment_names
+from scheme.catalog import ASESOR_KOMPETENSI, SCHEME_PACKAGE
+
+
+def load_scheme_text() -> str:
+    return (Path(SCHEME_PACKAGE) / ASESOR_KOMPETENSI).read_text()
+
 
 ASESORBOT = Path(sys.executable).with_name("asesorbot")
 
@@ -41,8 +47,10 @@ class Session:
         return before + text
 
 
-async def start(workdir: Path) -> Session:
+async def start(workdir: Path, **settings: str) -> Session:
+    """``asesorbot run`` with none of the machine's settings, only ``settings``."""
     env = {k: v for k, v in os.environ.items() if k not in environment_names()}
+    env.update(settings)
     process = await asyncio.create_subprocess_exec(
         str(ASESORBOT),
         "run",
@@ -96,22 +104,23 @@ async def test_upload_of_a_missing_file_is_explained(tmp_path: Path) -> None:
 
 
 async def test_bad_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in environment_names()}
-    env["DATABASE_URL"] = "mysql://nope"
-    process = await asyncio.create_subprocess_exec(
-        str(ASESORBOT),
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = (await start(tmp_path, DATABASE_URL="mysql://nope")).process
     _, err = await process.communicate()
     assert process.returncode == 2
     assert err.decode().strip().splitlines() == [
         "configuration: DATABASE_URL: Value error, use a sqlite or postgresql URL"
     ]
+
+
+async def test_bad_scheme_file_stops_start_up_with_its_line(tmp_path: Path) -> None:
+    scheme_file = tmp_path / "skema.yaml"
+    scheme_file.write_text(load_scheme_text().replace("min: 6, max: 6", "min: 6, max: 4"))
+    process = (await start(tmp_path, SCHEME_FILE=str(scheme_file))).process
+    _, err = await process.communicate()
+    assert process.returncode == 2
+    [line] = err.decode().strip().splitlines()
+    assert line.startswith(f"{scheme_file}:")
+    assert line.endswith("max is below min")
 
 
 async def test_terminal_renders_options_numbered(make_app) -> None:
