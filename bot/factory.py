@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -12,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.schemes import load_scheme
 from handlers.conversation import Conversation, ConversationSettings, Flow
-from handlers.ports import ObjectStore
+from handlers.ports import ObjectStore, Services
 from handlers.start import build_flow
 from locales import DEFAULT_LOCALE, GettextTranslator
 from scheme.model import Scheme
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
+from storage.documents import DocumentInspector
 from storage.objects import LocalObjectStore, S3ObjectStore
 from storage.uow import SqlUnitOfWork
 
@@ -86,6 +89,7 @@ async def build_app(
     flow: Flow | None = None,
     engine: AsyncEngine | None = None,
     objects: ObjectStore | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> App:
     """Wire the bot; ``engine``/``objects``/``flow`` let tests point it at their servers."""
     engine = engine or make_engine(settings.database.url)
@@ -108,6 +112,13 @@ async def build_app(
             settings=ConversationSettings(
                 default_locale=DEFAULT_LOCALE,
                 default_timezone=settings.app.default_timezone,
+            ),
+            services=Services(
+                scheme=scheme,
+                objects=objects,
+                inspector=DocumentInspector(),
+                clock=clock or (lambda: datetime.now(UTC)),
+                max_upload_bytes=settings.app.max_upload_mb * 1024 * 1024,
             ),
         )
     except BaseException:

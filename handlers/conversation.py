@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from handlers.messages import (
@@ -33,6 +34,7 @@ from handlers.ports import (
     JSONValue,
     NewPerson,
     Person,
+    Services,
     Translator,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -57,8 +59,17 @@ class Context:
     translator: Translator
     locale: str
     steps: Mapping[str, Step]
+    services: Services
     replies: list[Outbound] = field(default_factory=list)
     moved: bool = False
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    """Work to do once the transaction is committed (e.g. delete a removed document's bytes)."""
+    on_rollback: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    """Work that undoes outside effects when the transaction is not committed (e.g. delete
+    an object stored for a row that was never written)."""
+
+    def now(self) -> datetime:
+        return self.services.clock()
 
     def t(self, key: str, /, **params: object) -> str:
         """The text of ``key`` in the person's language."""
@@ -77,9 +88,9 @@ class Context:
         await self.uow.people.set_locale(self.person.id, locale)
         self.locale = locale
 
-    def show_current(self) -> None:
+    async def show_current(self) -> None:
         """Show the current step's prompt again (after help, an error, a restart)."""
-        self.say(*self.steps[self.step].prompt(self))
+        self.say(*await self.steps[self.step].prompt(self))
 
 
 class Step(Protocol):
@@ -89,11 +100,11 @@ class Step(Protocol):
     accepts: frozenset[type[StepInput]]
     """The kinds of input the step takes; anything else is answered and the step shown again."""
 
-    def prompt(self, ctx: Context) -> Sequence[Outbound]:
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         """What the person sees when they arrive at (or come back to) this step."""
         ...
 
-    def options(self, ctx: Context) -> Sequence[Option]:
+    async def options(self, ctx: Context) -> Sequence[Option]:
         """The options the step offers now; empty when it takes free input only."""
         ...
 
@@ -154,15 +165,18 @@ class Conversation:
         translator: Translator,
         flow: Flow,
         settings: ConversationSettings,
+        services: Services,
     ) -> None:
         self._uow_factory = uow_factory
         self._translator = translator
         self._flow = flow
         self._settings = settings
+        self._services = services
 
     async def handle(self, update: Update) -> Reply:
         """Answer one update; state changes are kept only if everything went well."""
         fallback_locale = locale_from_hint(update.language_hint, self._settings.default_locale)
+        ctx: Context | None = None
         try:
             async with self._uow_factory() as uow:
                 state = await uow.conversations.open_locked(
@@ -184,8 +198,9 @@ class Conversation:
                 await self._dispatch(ctx, state, update.event)
                 await uow.conversations.save(state.identity_id, ctx.step, ctx.data)
                 await uow.commit()
-                return Reply(ctx.locale, tuple(ctx.replies))
         except Exception:
+            if ctx is not None:
+                await _run_all(ctx.on_rollback, "rollback clean-up failed")
             log.exception(
                 "update failed; state left as it was",
                 extra={"channel": update.channel, "event": type(update.event).__name__},
@@ -194,6 +209,8 @@ class Conversation:
                 fallback_locale,
                 (Text(self._translator.translate(fallback_locale, "error.apology")),),
             )
+        await _run_all(ctx.after_commit, "after-commit work failed")
+        return Reply(ctx.locale, tuple(ctx.replies))
 
     def _context(self, uow: UnitOfWork, state: ConversationState) -> Context:
         step = state.step if state.step in self._flow.steps else MENU
@@ -206,6 +223,7 @@ class Conversation:
             translator=self._translator,
             locale=state.person.locale,
             steps=self._flow.steps,
+            services=self._services,
         )
 
     async def _dispatch(self, ctx: Context, state: ConversationState, event: Inbound) -> None:
@@ -215,40 +233,50 @@ class Conversation:
             command = self._flow.commands.get(event.name)
             if command is None:
                 ctx.say(Text(ctx.t("command.unknown", command=event.name)))
-                ctx.show_current()
+                await ctx.show_current()
             else:
                 await command(ctx, event)
         elif isinstance(event, ResumeIn):
-            ctx.show_current()
+            await ctx.show_current()
         else:
             await self._to_step(ctx, event)
-        self._show_if_moved(ctx)
+        await self._show_if_moved(ctx)
 
     async def _to_step(self, ctx: Context, event: StepInput) -> None:
         step = self._flow.steps[ctx.step]
-        options = step.options(ctx)
-        if isinstance(event, TextIn) and options and TextIn not in step.accepts:
+        options = await step.options(ctx)
+        if isinstance(event, TextIn) and options:
             chosen = match_option(event.text, options)
-            if chosen is None:
+            if chosen is not None:
+                event = OptionIn(chosen.id)
+            elif TextIn not in step.accepts:
                 ctx.say(Text(ctx.t("input.choose_option", count=len(options))))
-                ctx.show_current()
+                await ctx.show_current()
                 return
-            event = OptionIn(chosen.id)
         if isinstance(event, OptionIn) and all(o.id != event.option_id for o in options):
             ctx.say(Text(ctx.t("input.stale_option")))
-            ctx.show_current()
+            await ctx.show_current()
             return
         if type(event) not in step.accepts:
             ctx.say(Text(ctx.t(_NOT_EXPECTED[type(event)])))
-            ctx.show_current()
+            await ctx.show_current()
             return
         await step.handle(ctx, event)
 
     @staticmethod
-    def _show_if_moved(ctx: Context) -> None:
+    async def _show_if_moved(ctx: Context) -> None:
         if ctx.moved:
             ctx.moved = False
-            ctx.show_current()
+            await ctx.show_current()
+
+
+async def _run_all(work: list[Callable[[], Awaitable[None]]], failure: str) -> None:
+    """Run every piece of clean-up; one failing does not stop the others."""
+    for item in work:
+        try:
+            await item()
+        except Exception:
+            log.exception(failure)
 
 
 def choice(body: str, options: Sequence[Option]) -> Choice:

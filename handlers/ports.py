@@ -6,10 +6,13 @@ plain frozen data: a repository never hands out a live database object and never
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
+
+from scheme.model import Scheme
 
 JSONValue = Any
 """A value that survives a JSON round trip (str, int, float, bool, None, list, dict)."""
@@ -71,6 +74,78 @@ class People(Protocol):
         """Store the language the person chose."""
         ...
 
+    async def identities(self, person_id: int) -> Sequence[tuple[str, str]]:
+        """The (channel, external id) pairs through which the person reaches the bot."""
+        ...
+
+    async def forget(self, person_id: int) -> None:
+        """Erase the person's name and phone (the data deletion request of a draft)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationRecord:
+    """An application for certification (FR.APL.01 + evidence + FR.APL.02)."""
+
+    id: int
+    person_id: int
+    scheme_code: str
+    state: str
+    route: str | None
+    method: str | None
+    reference: str | None
+    eligibility: Mapping[str, JSONValue]
+    apl01: Mapping[str, JSONValue]
+    apl02: Mapping[str, JSONValue]
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """One uploaded document, filed under an evidence item of the route (9.1.2)."""
+
+    id: str
+    application_id: int
+    evidence_id: str
+    object_key: str
+    sha256: str
+    size: int
+    mime_type: str
+    file_name: str
+    created_at: datetime
+    warnings: tuple[str, ...] = ()
+
+
+APPLICATION_FIELDS = frozenset(
+    {"state", "route", "method", "reference", "eligibility", "apl01", "apl02", "submitted_at"}
+)
+
+
+class Applications(Protocol):
+    """Applications and their documents."""
+
+    async def current(self, person_id: int) -> ApplicationRecord | None:
+        """The person's newest application, whatever its state."""
+        ...
+
+    async def create(self, person_id: int, scheme_code: str) -> ApplicationRecord: ...
+
+    async def update(self, application_id: int, **changes: JSONValue) -> ApplicationRecord:
+        """Change some of :data:`APPLICATION_FIELDS` (and mark the draft active now)."""
+        ...
+
+    async def delete(self, application_id: int) -> None: ...
+
+    async def documents(self, application_id: int) -> Sequence[DocumentRecord]: ...
+
+    async def add_document(self, document: DocumentRecord) -> None: ...
+
+    async def remove_document(
+        self, application_id: int, document_id: str
+    ) -> DocumentRecord | None: ...
+
 
 class UnitOfWork(Protocol):
     """One database transaction: nothing is stored unless :meth:`commit` is called."""
@@ -80,6 +155,9 @@ class UnitOfWork(Protocol):
 
     @property
     def people(self) -> People: ...
+
+    @property
+    def applications(self) -> Applications: ...
 
     async def commit(self) -> None: ...
 
@@ -159,3 +237,60 @@ class ObjectStore(Protocol):
     async def ping(self) -> None:
         """Raise :class:`ObjectStoreUnavailable` unless the store answers."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Inspection:
+    """What a received file really is, decided from its bytes."""
+
+    kind: str
+    mime_type: str
+    size: int
+    sha256: str
+    pages: int | None = None
+    width: int | None = None
+    height: int | None = None
+    warnings: tuple[str, ...] = ()
+
+
+class DocumentRejected(Exception):
+    """A file refused for a reason the person must hear (``file.too_large``, ``pdf.encrypted``…)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ReceivedDocument(Protocol):
+    """A received, checked file waiting to be stored; always closed afterwards."""
+
+    @property
+    def inspection(self) -> Inspection: ...
+
+    def chunks(self) -> AsyncIterator[bytes]: ...
+
+    async def close(self) -> None: ...
+
+
+class DocumentInspector(Protocol):
+    async def receive(
+        self,
+        chunks: AsyncIterable[bytes],
+        *,
+        max_bytes: int,
+        allowed: frozenset[str],
+        photo: bool = False,
+    ) -> ReceivedDocument:
+        """Take a file's bytes, decide its kind and check it; raise :class:`DocumentRejected`."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the candidate's conversations need besides the database."""
+
+    scheme: Scheme
+    objects: ObjectStore
+    inspector: DocumentInspector
+    clock: Callable[[], datetime]
+    max_upload_bytes: int

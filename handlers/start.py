@@ -26,11 +26,11 @@ class LanguageStep:
     name = LANGUAGE
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
-    def options(self, ctx: Context) -> Sequence[Option]:
+    async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option(code, label) for code, label in LANGUAGES.items()]
 
-    def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        return [choice(ctx.t("language.prompt"), self.options(ctx))]
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        return [choice(ctx.t("language.prompt"), await self.options(ctx))]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
         assert isinstance(event, OptionIn)
@@ -49,11 +49,11 @@ class MenuStep:
     name = MENU
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
-    def options(self, ctx: Context) -> Sequence[Option]:
+    async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option(item, ctx.t(f"menu.{item}")) for item in MENU_ITEMS]
 
-    def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        return [choice(ctx.t("menu.prompt"), self.options(ctx))]
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        return [choice(ctx.t("menu.prompt"), await self.options(ctx))]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
         assert isinstance(event, OptionIn)
@@ -79,7 +79,7 @@ async def start(ctx: Context, command: CommandIn) -> None:
 
 async def show_help(ctx: Context, command: CommandIn) -> None:
     ctx.say(Text(ctx.t("help.body")))
-    ctx.show_current()
+    await ctx.show_current()
 
 
 async def choose_language(ctx: Context, command: CommandIn) -> None:

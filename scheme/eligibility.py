@@ -68,15 +68,31 @@ def _holds(scheme: Scheme, condition: Condition, answers: Answers) -> bool:
     return True
 
 
-def _unanswered(requirement: Requirement, answers: Answers) -> tuple[str, ...]:
-    return tuple(
-        dict.fromkeys(
-            fact
-            for alternative in requirement.alternatives()
-            for fact in alternative
-            if fact not in answers
+def _unanswered(scheme: Scheme, requirement: Requirement, answers: Answers) -> tuple[str, ...]:
+    """Facts still worth asking: none once an alternative holds; of the others, only those of
+    alternatives that no answer has already ruled out."""
+    alternatives = requirement.alternatives()
+    if any(_holds(scheme, alternative, answers) for alternative in alternatives):
+        return ()
+    pending: dict[str, None] = {}
+    for alternative in alternatives:
+        ruled_out = any(
+            fact in answers and not _holds(scheme, {fact: least}, answers)
+            for fact, least in alternative.items()
         )
-    )
+        if not ruled_out:
+            pending.update(dict.fromkeys(f for f in alternative if f not in answers))
+    return tuple(pending)
+
+
+def next_question(scheme: Scheme, answers: Answers) -> str | None:
+    """The next fact to ask: what decides the route first, then what decides each requirement."""
+    for route in scheme.routes[:-1]:
+        for fact in route.applies_when:
+            if fact not in answers:
+                return fact
+    unanswered = assess(scheme, answers).unanswered
+    return unanswered[0] if unanswered else None
 
 
 def choose_route(scheme: Scheme, answers: Answers) -> Route:
@@ -91,7 +107,7 @@ def assess(scheme: Scheme, answers: Answers) -> Eligibility:
         RequirementResult(
             clause=requirement.clause,
             met=any(_holds(scheme, alt, answers) for alt in requirement.alternatives()),
-            unanswered=_unanswered(requirement, answers),
+            unanswered=_unanswered(scheme, requirement, answers),
         )
         for requirement in route.requirements
     )

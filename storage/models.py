@@ -85,3 +85,44 @@ class InboundDeliveryRow(Base):
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     delivery_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class ApplicationRow(Base):
+    """An application for certification: APL-01 answers, APL-02 answers, where it stands."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    scheme_code: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    route: Mapped[str | None] = mapped_column(String(32))
+    method: Mapped[str | None] = mapped_column(String(32))
+    reference: Mapped[str | None] = mapped_column(String(32), unique=True)
+    eligibility: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    apl01: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    apl02: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    """Last change by the candidate: a draft idle for 3 days gets a reminder (issue 7)."""
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DocumentRow(Base):
+    """An uploaded document; its bytes are in the object store under ``object_key``."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("application_id", "sha256"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    evidence_id: Mapped[str] = mapped_column(String(64))
+    object_key: Mapped[str] = mapped_column(String(128), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    mime_type: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(200))
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.conversation import MENU
-from handlers.ports import ConversationState, JSONValue, NewPerson, Person
-from storage.models import ChannelIdentityRow, InboundDeliveryRow, PersonRow, utcnow
+from handlers.ports import (
+    APPLICATION_FIELDS,
+    ApplicationRecord,
+    ConversationState,
+    DocumentRecord,
+    JSONValue,
+    NewPerson,
+    Person,
+)
+from storage.models import (
+    ApplicationRow,
+    ChannelIdentityRow,
+    DocumentRow,
+    InboundDeliveryRow,
+    PersonRow,
+    utcnow,
+)
 
 
 def _person(row: PersonRow) -> Person:
@@ -114,3 +129,139 @@ class SqlPeople:
             .where(PersonRow.id == person_id)
             .values(locale=locale, locale_chosen=True, updated_at=utcnow())
         )
+
+    async def identities(self, person_id: int) -> Sequence[tuple[str, str]]:
+        rows = await self._session.execute(
+            select(ChannelIdentityRow.channel, ChannelIdentityRow.external_id)
+            .where(ChannelIdentityRow.person_id == person_id)
+            .order_by(ChannelIdentityRow.id)
+        )
+        return [(channel, external_id) for channel, external_id in rows]
+
+    async def forget(self, person_id: int) -> None:
+        await self._session.execute(
+            update(PersonRow)
+            .where(PersonRow.id == person_id)
+            .values(display_name=None, phone=None, updated_at=utcnow())
+        )
+
+
+def _application(row: ApplicationRow) -> ApplicationRecord:
+    return ApplicationRecord(
+        id=row.id,
+        person_id=row.person_id,
+        scheme_code=row.scheme_code,
+        state=row.state,
+        route=row.route,
+        method=row.method,
+        reference=row.reference,
+        eligibility=dict(row.eligibility or {}),
+        apl01=dict(row.apl01 or {}),
+        apl02=dict(row.apl02 or {}),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        submitted_at=row.submitted_at,
+    )
+
+
+def _document(row: DocumentRow) -> DocumentRecord:
+    return DocumentRecord(
+        id=row.id,
+        application_id=row.application_id,
+        evidence_id=row.evidence_id,
+        object_key=row.object_key,
+        sha256=row.sha256,
+        size=row.size,
+        mime_type=row.mime_type,
+        file_name=row.file_name,
+        created_at=row.created_at,
+        warnings=tuple(row.warnings or ()),
+    )
+
+
+class SqlApplications:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def current(self, person_id: int) -> ApplicationRecord | None:
+        row = (
+            await self._session.execute(
+                select(ApplicationRow)
+                .where(ApplicationRow.person_id == person_id)
+                .order_by(ApplicationRow.id.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        return _application(row) if row else None
+
+    async def create(self, person_id: int, scheme_code: str) -> ApplicationRecord:
+        row = ApplicationRow(
+            person_id=person_id,
+            scheme_code=scheme_code,
+            state="draft",
+            eligibility={},
+            apl01={},
+            apl02={},
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return _application(row)
+
+    async def update(self, application_id: int, **changes: JSONValue) -> ApplicationRecord:
+        unknown = set(changes) - APPLICATION_FIELDS
+        if unknown:
+            raise ValueError(f"not application fields: {sorted(unknown)}")
+        row = await self._session.get(ApplicationRow, application_id, populate_existing=True)
+        if row is None:
+            raise LookupError(f"application {application_id}")
+        for name, value in changes.items():
+            setattr(row, name, dict(value) if isinstance(value, Mapping) else value)
+        row.updated_at = utcnow()
+        await self._session.flush()
+        return _application(row)
+
+    async def delete(self, application_id: int) -> None:
+        await self._session.execute(
+            delete(DocumentRow).where(DocumentRow.application_id == application_id)
+        )
+        await self._session.execute(
+            delete(ApplicationRow).where(ApplicationRow.id == application_id)
+        )
+
+    async def documents(self, application_id: int) -> Sequence[DocumentRecord]:
+        rows = await self._session.execute(
+            select(DocumentRow)
+            .where(DocumentRow.application_id == application_id)
+            .order_by(DocumentRow.created_at, DocumentRow.id)
+        )
+        return [_document(row) for row in rows.scalars()]
+
+    async def add_document(self, document: DocumentRecord) -> None:
+        self._session.add(
+            DocumentRow(
+                id=document.id,
+                application_id=document.application_id,
+                evidence_id=document.evidence_id,
+                object_key=document.object_key,
+                sha256=document.sha256,
+                size=document.size,
+                mime_type=document.mime_type,
+                file_name=document.file_name,
+                warnings=list(document.warnings),
+                created_at=document.created_at,
+            )
+        )
+        await self._session.execute(
+            update(ApplicationRow)
+            .where(ApplicationRow.id == document.application_id)
+            .values(updated_at=utcnow())
+        )
+
+    async def remove_document(self, application_id: int, document_id: str) -> DocumentRecord | None:
+        row = await self._session.get(DocumentRow, document_id)
+        if row is None or row.application_id != application_id:
+            return None
+        record = _document(row)
+        await self._session.delete(row)
+        await self._session.flush()
+        return record

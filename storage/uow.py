@@ -7,7 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.repositories import SqlConversations, SqlPeople
+from storage.repositories import SqlApplications, SqlConversations, SqlPeople
 
 
 class SqlUnitOfWork:
@@ -15,6 +15,7 @@ class SqlUnitOfWork:
 
     conversations: SqlConversations
     people: SqlPeople
+    applications: SqlApplications
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -26,6 +27,7 @@ class SqlUnitOfWork:
         self._session = session
         self.conversations = SqlConversations(session)
         self.people = SqlPeople(session)
+        self.applications = SqlApplications(session)
         return self
 
     async def commit(self) -> None:

@@ -25,10 +25,10 @@ class SlowCounter:
         self.inside: set[str] = set()
         self.overlapped = False
 
-    def options(self, ctx: Context) -> Sequence[Option]:
+    async def options(self, ctx: Context) -> Sequence[Option]:
         return []
 
-    def prompt(self, ctx: Context) -> Sequence[Outbound]:
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [Text(f"n={ctx.data.get('n', 0)}")]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
@@ -39,7 +39,7 @@ class SlowCounter:
         await asyncio.sleep(self.pause)
         ctx.data["n"] = n + 1
         self.inside.discard(key)
-        ctx.show_current()
+        await ctx.show_current()
 
 
 class Rendezvous:
@@ -53,10 +53,10 @@ class Rendezvous:
         self.arrived = 0
         self.everyone_here = asyncio.Event()
 
-    def options(self, ctx: Context) -> Sequence[Option]:
+    async def options(self, ctx: Context) -> Sequence[Option]:
         return []
 
-    def prompt(self, ctx: Context) -> Sequence[Outbound]:
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [Text("waiting")]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:

@@ -182,12 +182,12 @@ class Questionnaire:
     name = "questionnaire"
     accepts: frozenset[type[StepInput]] = frozenset({TextIn, OptionIn})
 
-    def options(self, ctx: Context) -> Sequence[Option]:
+    async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option("done", "Done")]
 
-    def prompt(self, ctx: Context) -> Sequence[Outbound]:
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         answers = ctx.data.get("answers", [])
-        return [choice(f"answers so far: {answers}", self.options(ctx))]
+        return [choice(f"answers so far: {answers}", await self.options(ctx))]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
         if isinstance(event, OptionIn):
@@ -197,7 +197,7 @@ class Questionnaire:
         ctx.data["answers"] = [*ctx.data.get("answers", []), event.text]
         if event.text == "boom":
             raise RuntimeError("a bug in a step")
-        ctx.show_current()
+        await ctx.show_current()
 
 
 async def enter_questionnaire(ctx: Context, command: CommandIn) -> None:

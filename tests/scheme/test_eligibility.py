@@ -121,3 +121,38 @@ def test_made_up_scheme_follows_its_own_file(barista: Scheme) -> None:
     assert assess(barista, {"license": 1, "cups": 100}).eligible
     first = assess(barista, {"school": "none", "cups": 50})
     assert (first.route, first.missing) == ("first", ("6.1.1",))
+
+
+def test_questions_asked_in_order_and_only_while_needed(asesor: Scheme) -> None:
+    from scheme.eligibility import next_question
+
+    answers: dict[str, int | str] = {}
+    asked = []
+    script = {
+        "assessor_certificate": 1,
+        "planning_spt": 1,  # not enough: the alternative of 6.2.2 must be asked
+        "plan_organise_spt": 2,
+        "planning_records": 1,
+        "validation_spt": 3,
+        "conducting_spt": 6,
+        "refreshment": 1,
+        "technical_competence": 1,
+    }
+    while (fact := next_question(asesor, answers)) is not None:
+        asked.append(fact)
+        answers[fact] = script[fact]
+    assert asked == list(script)  # tools_spt and validation_records never asked
+    result = assess(asesor, answers)
+    assert result.eligible
+    assert result.method == "portfolio"
+
+
+def test_new_candidate_questions(asesor: Scheme) -> None:
+    from scheme.eligibility import next_question
+
+    answers: dict[str, int | str] = {"assessor_certificate": 0}
+    asked = []
+    while (fact := next_question(asesor, answers)) is not None:
+        asked.append(fact)
+        answers[fact] = "sma" if fact == "education" else 0
+    assert asked == ["education", "practice_records", "assessor_training", "technical_competence"]
