@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.schemes import load_scheme
 from handlers.conversation import Conversation, ConversationSettings, Flow
+from handlers.flow import build_flow
 from handlers.ports import ObjectStore, Services
-from handlers.start import build_flow
 from locales import DEFAULT_LOCALE, GettextTranslator
 from scheme.model import Scheme
 from storage import migrate

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.conversation import MENU, Context, Flow, Step, StepInput, choice
+from handlers.application import start_application
+from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.guide import GUIDE
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
+from handlers.status import STATUS
 
 LANGUAGE = "language"
 LANGUAGES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
 """Each language is named in itself, so a person who reads neither of the other finds theirs."""
 
 MENU_ITEMS = ("requirements", "apply", "status", "help", "language")
-COMING_SOON = frozenset({"requirements", "apply", "status"})
 
 
 class LanguageStep:
@@ -63,9 +65,12 @@ class MenuStep:
             ctx.goto(MENU)
         elif item == "language":
             ctx.goto(LANGUAGE, {"return_to": MENU})
-        elif item in COMING_SOON:
-            ctx.say(Text(ctx.t("menu.coming_soon", item=ctx.t(f"menu.{item}"))))
-            ctx.goto(MENU)
+        elif item == "requirements":
+            ctx.goto(GUIDE)
+        elif item == "apply":
+            await start_application(ctx)
+        elif item == "status":
+            ctx.goto(STATUS)
 
 
 async def start(ctx: Context, command: CommandIn) -> None:
@@ -100,25 +105,5 @@ async def menu(ctx: Context, command: CommandIn) -> None:
     ctx.goto(MENU)
 
 
-STEPS: tuple[Step, ...] = (LanguageStep(), MenuStep())
-
-COMMANDS = {
-    "start": start,
-    "mulai": start,
-    "help": show_help,
-    "bantuan": show_help,
-    "bahasa": choose_language,
-    "language": choose_language,
-    "batal": cancel,
-    "cancel": cancel,
-    "menu": menu,
-}
-
-
-def build_flow(extra_steps: Sequence[Step] = ()) -> Flow:
-    """The bot's whole conversation; ``extra_steps`` lets tests add steps of their own."""
-    return Flow(
-        steps={step.name: step for step in (*STEPS, *extra_steps)},
-        commands=COMMANDS,
-        first_contact=start,
-    )
+async def apply(ctx: Context, command: CommandIn) -> None:
+    await start_application(ctx)

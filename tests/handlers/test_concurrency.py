@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import pytest
 
 from handlers.conversation import Context, StepInput
+from handlers.flow import build_flow
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, ResumeIn, Text, TextIn, Update
-from handlers.start import build_flow
 
 
 class SlowCounter:

@@ -8,6 +8,7 @@ import pytest
 
 from bot.factory import App
 from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.flow import build_flow
 from handlers.messages import (
     Choice,
     CommandIn,
@@ -23,7 +24,6 @@ from handlers.messages import (
     TextIn,
     Update,
 )
-from handlers.start import build_flow
 
 
 async def say(app: App, event: Inbound, *, who: str = "u1", **extra: object) -> Reply:
@@ -75,14 +75,15 @@ async def test_switching_to_english_and_back(make_app) -> None:
     assert last_choice(reply).body.startswith("Menu utama")
 
 
-async def test_menu_items_help_and_coming_soon(make_app) -> None:
+async def test_menu_items_help_and_status(make_app) -> None:
     app = await make_app()
     await say(app, CommandIn("start"))
     await say(app, OptionIn("id"))
     reply = await say(app, OptionIn("help"))
     assert "/batal" in texts(reply)[0]
     reply = await say(app, TextIn("📍 Status saya"))  # typed label chooses too
-    assert "segera hadir" in texts(reply)[0]
+    assert last_choice(reply).body.startswith("Anda belum memiliki permohonan")
+    reply = await say(app, OptionIn("menu"))
     assert last_choice(reply).body.startswith("Menu utama")
 
 

@@ -1,0 +1,203 @@
+"""FR.APL.01 step by step ("Langkah 3 dari 18"), a helpful re-prompt on every wrong answer, and a
+review screen where any answer can be changed before going on (9.1.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+
+from handlers.application import HUB, editable_application
+from handlers.conversation import Context, StepInput, choice
+from handlers.messages import Option, OptionIn, Outbound, Text, TextIn
+from handlers.ports import ApplicationRecord, JSONValue
+from scheme import apl01 as rules
+from scheme.apl01 import Invalid, Result, Valid
+
+FIELDS = rules.FIELDS
+REVIEW = "apl01_review"
+CHOICE_FIELDS = {
+    "nationality": rules.NATIONALITIES,
+    "sex": rules.SEXES,
+    "purpose": rules.PURPOSES,
+}
+"""Fields answered by choosing; education takes its levels from the scheme."""
+
+
+def first_field(application: ApplicationRecord) -> dict[str, JSONValue]:
+    """Resume at the first unanswered field, or at the review when all are answered."""
+    missing = [f for f in FIELDS if f not in application.apl01]
+    return {"field": missing[0]} if missing else {"field": FIELDS[0], "review": True}
+
+
+def _born(answers: Mapping[str, JSONValue]) -> date | None:
+    value = answers.get("birth_date")
+    return date.fromisoformat(value) if isinstance(value, str) else None
+
+
+def validate(field: str, text: str, answers: Mapping[str, JSONValue], today: date) -> Result:
+    """Check one answer, knowing the others (the NIK must agree with birth date and sex)."""
+    validators: dict[str, Callable[[], Result]] = {
+        "full_name": lambda: rules.full_name(text),
+        "birth_place": lambda: rules.free_text(text, max_length=100),
+        "birth_date": lambda: rules.birth_date(text, today),
+        "id_number": lambda: (
+            rules.passport(text)
+            if answers.get("nationality") == "WNA"
+            else rules.nik(
+                text,
+                born=_born(answers),
+                sex=answers.get("sex") if isinstance(answers.get("sex"), str) else None,
+            )
+        ),
+        "home_address": lambda: rules.free_text(text, min_length=5, max_length=300),
+        "office_address": lambda: rules.free_text(text, min_length=5, max_length=300),
+        "home_postcode": lambda: rules.postcode(text),
+        "office_postcode": lambda: rules.postcode(text),
+        "mobile": lambda: rules.phone(text, mobile=True),
+        "office_phone": lambda: rules.phone(text, mobile=False),
+        "email": lambda: rules.email(text),
+        "office_email": lambda: rules.email(text),
+        "institution": lambda: rules.free_text(text, max_length=200),
+        "position": lambda: rules.free_text(text, max_length=100),
+    }
+    return validators[field]()
+
+
+def shown_value(ctx: Context, field: str, value: JSONValue) -> str:
+    """An answer as the person reads it (choices by their label, dates as DD-MM-YYYY)."""
+    if field == "education":
+        levels = {lvl.id: lvl.label.get(ctx.locale) for lvl in ctx.services.scheme.education_levels}
+        return levels.get(str(value), str(value))
+    if field in CHOICE_FIELDS:
+        return ctx.t(f"apl01.choice.{field}.{value}")
+    if field == "birth_date" and isinstance(value, str):
+        return date.fromisoformat(value).strftime("%d-%m-%Y")
+    return str(value)
+
+
+class Apl01Step:
+    """One APL-01 field; ``data``: the ``field`` asked, ``review`` when editing from the review."""
+
+    name = "apl01"
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn, TextIn})
+
+    def _field(self, ctx: Context) -> str:
+        field = ctx.data.get("field")
+        return field if isinstance(field, str) and field in FIELDS else FIELDS[0]
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        field = self._field(ctx)
+        if field == "education":
+            return [
+                Option(level.id, level.label.get(ctx.locale))
+                for level in ctx.services.scheme.education_levels
+            ]
+        if field in CHOICE_FIELDS:
+            return [
+                Option(value, ctx.t(f"apl01.choice.{field}.{value}"))
+                for value in CHOICE_FIELDS[field]
+            ]
+        return []
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        field = self._field(ctx)
+        application = await ctx.uow.applications.current(ctx.person.id)
+        number = FIELDS.index(field) + 1
+        lines = [
+            ctx.t("apl01.progress", step=number, total=len(FIELDS)),
+            ctx.t(f"apl01.ask.{field}"),
+        ]
+        if application is not None and field in application.apl01:
+            lines.append(
+                ctx.t("apl01.current", value=shown_value(ctx, field, application.apl01[field]))
+            )
+        options = await self.options(ctx)
+        body = "\n".join(lines)
+        return [choice(body, options)] if options else [Text(body)]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        application = await editable_application(ctx)
+        if application is None:
+            return
+        field = self._field(ctx)
+        if isinstance(event, OptionIn):
+            value: JSONValue = event.option_id
+            if field == "education":
+                levels = tuple(level.id for level in ctx.services.scheme.education_levels)
+                result = rules.education(event.option_id, levels, ctx.services.scheme.min_education)
+                if isinstance(result, Invalid):
+                    ctx.say(Text(ctx.t(f"apl01.error.{result.reason}")))
+                    await ctx.show_current()
+                    return
+        elif isinstance(event, TextIn) and field not in CHOICE_FIELDS and field != "education":
+            result = validate(field, event.text, application.apl01, ctx.now().date())
+            if isinstance(result, Invalid):
+                ctx.say(Text(ctx.t(f"apl01.error.{result.reason}")))
+                await ctx.show_current()
+                return
+            assert isinstance(result, Valid)
+            value = result.value
+        else:
+            count = len(await self.options(ctx))
+            ctx.say(Text(ctx.t("input.choose_option", count=count)))
+            await ctx.show_current()
+            return
+        answers = {**application.apl01, field: value}
+        await ctx.uow.applications.update(application.id, apl01=answers)
+        missing = [f for f in FIELDS if f not in answers]
+        if ctx.data.get("review") or not missing:
+            ctx.goto(REVIEW)
+        else:
+            ctx.goto(self.name, {"field": missing[0]})
+
+
+class Apl01ReviewStep:
+    """Every answer on one screen; confirm, or pick one to change."""
+
+    name = REVIEW
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [
+            Option("confirm", ctx.t("apl01.review.confirm")),
+            *(
+                Option(
+                    f"edit:{field}",
+                    ctx.t("apl01.review.edit", n=n, label=ctx.t(f"apl01.label.{field}")),
+                )
+                for n, field in enumerate(FIELDS, 1)
+            ),
+        ]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        application = await ctx.uow.applications.current(ctx.person.id)
+        answers = application.apl01 if application else {}
+        lines = [ctx.t("apl01.review.title")]
+        for n, field in enumerate(FIELDS, 1):
+            value = shown_value(ctx, field, answers[field]) if field in answers else "—"
+            lines.append(f"{n}. {ctx.t(f'apl01.label.{field}')}: {value}")
+        return [choice("\n".join(lines), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        application = await editable_application(ctx)
+        if application is None:
+            return
+        if event.option_id.startswith("edit:"):
+            ctx.goto(Apl01Step.name, {"field": event.option_id[5:], "review": True})
+            return
+        missing = [f for f in FIELDS if f not in application.apl01]
+        if missing:
+            ctx.say(Text(ctx.t("apl01.review.missing", count=len(missing))))
+            ctx.goto(Apl01Step.name, {"field": missing[0]})
+            return
+        # Date of birth or sex may have changed after the NIK was given: check it again.
+        recheck = validate(
+            "id_number", str(application.apl01["id_number"]), application.apl01, ctx.now().date()
+        )
+        if isinstance(recheck, Invalid):
+            ctx.say(Text(ctx.t(f"apl01.error.{recheck.reason}")))
+            ctx.goto(Apl01Step.name, {"field": "id_number", "review": True})
+            return
+        ctx.say(Text(ctx.t("apl01.saved")))
+        ctx.goto(HUB)

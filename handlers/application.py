@@ -1,0 +1,161 @@
+"""The candidate's application: finding it, the hub that shows its progress, and shared helpers.
+
+An application is edited while it is a draft (or sent back for fixes, 9.1.5); once submitted it is
+frozen.  Answers are stored the moment they are given, so ``/batal``, a restart or a new channel
+never lose them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.messages import Option, OptionIn, Outbound, Text
+from handlers.ports import ApplicationRecord, DocumentRecord
+from scheme import apl01 as apl01_rules
+from scheme.apl02 import Answer, check, questionnaire
+from scheme.deadlines import zone_label
+from scheme.eligibility import assess
+from scheme.model import Route, Scheme
+
+HUB = "application"
+EDITABLE = frozenset({"draft", "needs_fix"})
+
+
+async def current_application(ctx: Context) -> ApplicationRecord | None:
+    return await ctx.uow.applications.current(ctx.person.id)
+
+
+async def editable_application(ctx: Context) -> ApplicationRecord | None:
+    """The application if it may still be changed; otherwise say why and go to the menu."""
+    application = await current_application(ctx)
+    if application is None:
+        ctx.say(Text(ctx.t("application.none")))
+        ctx.goto(MENU)
+        return None
+    if application.state not in EDITABLE:
+        ctx.say(Text(ctx.t("application.frozen", reference=application.reference or "-")))
+        ctx.goto(MENU)
+        return None
+    return application
+
+
+def route_of(scheme: Scheme, application: ApplicationRecord) -> Route:
+    """The route the eligibility answers lead to (the new-candidate route until answered)."""
+    if application.route:
+        return scheme.route(application.route)
+    return scheme.routes[-1]
+
+
+def apl02_answers(application: ApplicationRecord) -> dict[str, Answer]:
+    answers: dict[str, Answer] = {}
+    for ref, raw in application.apl02.items():
+        if isinstance(raw, dict) and raw.get("verdict") in {"K", "BK"}:
+            answers[ref] = Answer(raw["verdict"], tuple(raw.get("evidence", ())))
+    return answers
+
+
+def evidence_counts(route: Route, documents: Sequence[DocumentRecord]) -> dict[str, int]:
+    counts = dict.fromkeys((e.id for e in route.evidence), 0)
+    for document in documents:
+        if document.evidence_id in counts:
+            counts[document.evidence_id] += 1
+    return counts
+
+
+def local_time(ctx: Context, instant: datetime) -> str:
+    """A stored UTC instant in the person's own zone, e.g. ``25-11-2026 17:05 WIB``."""
+    zone = ctx.person.timezone
+    local = instant.astimezone(ZoneInfo(zone))
+    return f"{local:%d-%m-%Y %H:%M} {zone_label(zone)}"
+
+
+async def progress_lines(ctx: Context, application: ApplicationRecord) -> list[str]:
+    """One line per part of the application, ✅ when done."""
+    scheme = ctx.services.scheme
+    route = route_of(scheme, application)
+    documents = await ctx.uow.applications.documents(application.id)
+    eligibility = assess(scheme, application.eligibility)
+    eligibility_done = application.route is not None and not eligibility.unanswered
+    apl01_done = sum(1 for f in apl01_rules.FIELDS if f in application.apl01)
+    counts = evidence_counts(route, documents)
+    items_done = sum(1 for e in route.evidence if counts[e.id] >= e.min)
+    questions = questionnaire(scheme)
+    answered = len([q for q in questions if q.ref in application.apl02])
+    apl02_ok = check(questions, apl02_answers(application), {d.id for d in documents}).complete
+
+    def mark(done: bool) -> str:
+        return "✅" if done else "⏳"
+
+    total = len(apl01_rules.FIELDS)
+    return [
+        f"{mark(eligibility_done)} {ctx.t('hub.eligibility')}",
+        f"{mark(apl01_done == total)} {ctx.t('hub.apl01', done=apl01_done, total=total)}",
+        f"{mark(items_done == len(route.evidence))} "
+        + ctx.t("hub.evidence", done=items_done, total=len(route.evidence)),
+        f"{mark(apl02_ok)} {ctx.t('hub.apl02', done=answered, total=len(questions))}",
+    ]
+
+
+class HubStep:
+    """The application's home: progress of each part, and a way into each."""
+
+    name = HUB
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+    ITEMS = ("eligibility", "apl01", "evidence", "apl02", "submit")
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [
+            *(Option(item, ctx.t(f"hub.go.{item}")) for item in self.ITEMS),
+            Option("menu", ctx.t("common.menu")),
+        ]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        application = await current_application(ctx)
+        if application is None or application.state not in EDITABLE:
+            return [choice(ctx.t("hub.not_editable"), [Option("menu", ctx.t("common.menu"))])]
+        lines = await progress_lines(ctx, application)
+        title = ctx.t("hub.title_fix" if application.state == "needs_fix" else "hub.title")
+        return [choice("\n".join([title, *lines]), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        target = {
+            "eligibility": "eligibility",
+            "apl01": "apl01",
+            "evidence": "evidence",
+            "apl02": "apl02",
+            "submit": "declaration",
+            "menu": MENU,
+        }[event.option_id]
+        if target == "eligibility":
+            application = await editable_application(ctx)
+            if application is not None:
+                await ctx.uow.applications.update(
+                    application.id, eligibility={}, route=None, method=None
+                )
+                ctx.goto(target)
+            return
+        if target == "apl01":
+            from handlers.apl01 import first_field
+
+            application = await editable_application(ctx)
+            if application is not None:
+                ctx.goto("apl01", first_field(application))
+            return
+        ctx.goto(target)
+
+
+async def start_application(ctx: Context) -> None:
+    """From the menu: a new draft starts with the eligibility questions; a draft resumes."""
+    application = await current_application(ctx)
+    if application is None or application.state in {"rejected", "withdrawn"}:
+        await ctx.uow.applications.create(ctx.person.id, ctx.services.scheme.code)
+        ctx.say(Text(ctx.t("application.started")))
+        ctx.goto("eligibility")
+    elif application.state in EDITABLE:
+        ctx.goto(HUB)
+    else:
+        ctx.goto("status")

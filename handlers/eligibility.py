@@ -1,0 +1,120 @@
+"""Check eligibility (6.1, 6.2, 6.2.7): a few questions decide the route and say what is missing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handlers.application import HUB, editable_application
+from handlers.conversation import Context, StepInput, choice
+from handlers.messages import Option, OptionIn, Outbound, Text, TextIn
+from scheme.eligibility import Eligibility, assess, next_question
+from scheme.model import Fact, Scheme
+
+MAX_COUNT = 999
+
+
+def _fact(scheme: Scheme, fact_id: str) -> Fact:
+    return next(f for f in scheme.facts if f.id == fact_id)
+
+
+def explain(ctx: Context, result: Eligibility) -> str:
+    """The outcome in plain words, each requirement with its clause."""
+    scheme = ctx.services.scheme
+    route = scheme.route(result.route)
+    lines = [
+        ctx.t("eligibility.route", route=route.label.get(ctx.locale), clause=result.route_clause),
+        ctx.t(f"eligibility.method.{result.method}"),
+    ]
+    if result.fallback_clause:
+        lines.append(ctx.t("eligibility.fallback", clause=result.fallback_clause))
+    for outcome in result.requirements:
+        text = route.requirement(outcome.clause).text.get(ctx.locale)
+        mark = "✅" if outcome.met else ("➖" if outcome.clause in result.waived else "❌")
+        lines.append(f"{mark} {outcome.clause} {text}")
+    if result.missing:
+        lines.append(ctx.t("eligibility.missing", clauses=", ".join(result.missing)))
+    else:
+        lines.append(ctx.t("eligibility.ok"))
+    return "\n".join(lines)
+
+
+class EligibilityStep:
+    """Asks the next undecided fact; when none is left, explains the outcome."""
+
+    name = "eligibility"
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn, TextIn})
+
+    async def _question(self, ctx: Context) -> Fact | None:
+        application = await ctx.uow.applications.current(ctx.person.id)
+        if application is None:
+            return None
+        fact_id = next_question(ctx.services.scheme, application.eligibility)
+        return _fact(ctx.services.scheme, fact_id) if fact_id else None
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        fact = await self._question(ctx)
+        if fact is None:
+            return []
+        if fact.kind == "yes_no":
+            return [Option("1", ctx.t("common.yes")), Option("0", ctx.t("common.no"))]
+        if fact.kind == "education":
+            return [
+                Option(level.id, level.label.get(ctx.locale))
+                for level in ctx.services.scheme.education_levels
+            ]
+        return []
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        fact = await self._question(ctx)
+        if fact is None:
+            return [Text(ctx.t("eligibility.done"))]
+        question = f"{ctx.t('eligibility.title')}\n{fact.question.get(ctx.locale)} ({fact.clause})"
+        if fact.kind == "count":
+            return [Text(f"{question}\n{ctx.t('eligibility.count_hint')}")]
+        return [choice(question, await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        application = await editable_application(ctx)
+        fact = await self._question(ctx)
+        if application is None or fact is None:
+            return
+        value: int | str
+        if fact.kind == "count":
+            if not isinstance(event, TextIn) or not _is_count(event.text):
+                ctx.say(Text(ctx.t("eligibility.count_invalid", max=MAX_COUNT)))
+                await ctx.show_current()
+                return
+            value = int(event.text.strip())
+        elif isinstance(event, OptionIn):
+            value = int(event.option_id) if fact.kind == "yes_no" else event.option_id
+        else:
+            ctx.say(Text(ctx.t("input.choose_option", count=len(await self.options(ctx)))))
+            await ctx.show_current()
+            return
+        answers = {**application.eligibility, fact.id: value}
+        if fact.id in _route_facts(ctx.services.scheme):
+            # The route decides which later questions matter: start those afresh.
+            answers = {fact.id: value}
+        scheme = ctx.services.scheme
+        result = assess(scheme, answers)
+        finished = next_question(scheme, answers) is None
+        await ctx.uow.applications.update(
+            application.id,
+            eligibility=answers,
+            route=result.route if finished else None,
+            method=result.method if finished else None,
+        )
+        if finished:
+            ctx.say(Text(explain(ctx, result)))
+            ctx.goto(HUB)
+        else:
+            await ctx.show_current()
+
+
+def _route_facts(scheme: Scheme) -> set[str]:
+    return {fact for route in scheme.routes for fact in route.applies_when}
+
+
+def _is_count(text: str) -> bool:
+    value = text.strip()
+    return value.isdigit() and value.isascii() and int(value) <= MAX_COUNT

@@ -1,0 +1,238 @@
+"""Evidence uploads (9.1.2) against a live checklist.
+
+A file's kind is decided from its bytes; it is checked (PDF opens, image decodes, size limit)
+before it is stored; the same file sent twice is recognised; a document can be removed (and so
+replaced).  The object is stored first and the row written after; if the transaction does not
+commit, the object is deleted again.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+
+from handlers.application import HUB, editable_application, evidence_counts, route_of
+from handlers.conversation import Context, StepInput, choice
+from handlers.messages import FileIn, Option, OptionIn, Outbound, RequestFile, Text
+from handlers.ports import (
+    DocumentRecord,
+    DocumentRejected,
+    ObjectStoreError,
+    ObjectTooLarge,
+)
+from scheme.model import Evidence
+
+CHECKLIST = "evidence"
+ITEM = "evidence_item"
+KIND_NAMES = {"pdf": "PDF", "jpeg": "JPG", "png": "PNG"}
+
+
+def size_text(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
+def safe_name(name: str | None, evidence: Evidence, kind: str) -> str:
+    """A display name only (never a storage key): no path, no control characters, short."""
+    base = re.sub(r"[\x00-\x1f\x7f/\\]", "", (name or "").rsplit("/", 1)[-1]).strip()
+    return base[:100] if base else f"{evidence.id}.{kind}"
+
+
+class ChecklistStep:
+    """✅ done / ⏳ missing for every piece of evidence of the candidate's route."""
+
+    name = CHECKLIST
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def _state(self, ctx: Context) -> tuple[list[Evidence], dict[str, int]]:
+        application = await ctx.uow.applications.current(ctx.person.id)
+        if application is None:
+            return [], {}
+        route = route_of(ctx.services.scheme, application)
+        documents = await ctx.uow.applications.documents(application.id)
+        return list(route.evidence), evidence_counts(route, documents)
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        items, counts = await self._state(ctx)
+        return [
+            *(
+                Option(
+                    e.id,
+                    f"{'✅' if counts[e.id] >= e.min else '⏳'} {e.label.get(ctx.locale)}",
+                    ctx.t("evidence.count", have=counts[e.id], need=e.min),
+                )
+                for e in items
+            ),
+            Option("back", ctx.t("common.back")),
+        ]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        items, counts = await self._state(ctx)
+        max_mb = ctx.services.max_upload_bytes // (1024 * 1024)
+        lines = [ctx.t("evidence.title", max_mb=max_mb)]
+        for e in items:
+            mark = "✅" if counts[e.id] >= e.min else "⏳"
+            lines.append(
+                f"{mark} {e.label.get(ctx.locale)}: "
+                + ctx.t("evidence.count", have=counts[e.id], need=e.min)
+                + f" ({e.clause})"
+            )
+        return [choice("\n".join(lines), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        if event.option_id == "back":
+            ctx.goto(HUB)
+        else:
+            ctx.goto(ITEM, {"item": event.option_id})
+
+
+class EvidenceItemStep:
+    """One piece of evidence: what has been sent, a request for more, and removal."""
+
+    name = ITEM
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn, FileIn})
+
+    async def _context(self, ctx: Context) -> tuple[Evidence | None, list[DocumentRecord]]:
+        application = await ctx.uow.applications.current(ctx.person.id)
+        if application is None:
+            return None, []
+        route = route_of(ctx.services.scheme, application)
+        item = next((e for e in route.evidence if e.id == ctx.data.get("item")), None)
+        documents = await ctx.uow.applications.documents(application.id)
+        mine = [d for d in documents if item is not None and d.evidence_id == item.id]
+        return item, mine
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        _, documents = await self._context(ctx)
+        return [
+            *(
+                Option(f"rm:{d.id}", ctx.t("evidence.remove", n=n, name=d.file_name))
+                for n, d in enumerate(documents, 1)
+            ),
+            Option("back", ctx.t("evidence.back_to_checklist")),
+        ]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        item, documents = await self._context(ctx)
+        if item is None:
+            return [Text(ctx.t("evidence.unknown_item"))]
+        kinds = "/".join(KIND_NAMES[k] for k in item.kinds)
+        max_bytes = ctx.services.max_upload_bytes
+        lines = [
+            f"{item.label.get(ctx.locale)} ({item.clause})",
+            ctx.t("evidence.count", have=len(documents), need=item.min)
+            + (ctx.t("evidence.max", max=item.max) if item.max > item.min else ""),
+            *(f"{n}. {d.file_name} ({size_text(d.size)})" for n, d in enumerate(documents, 1)),
+        ]
+        messages: list[Outbound] = [choice("\n".join(lines), await self.options(ctx))]
+        if len(documents) < item.max:
+            hint = ctx.t("evidence.send", kinds=kinds, max_mb=max_bytes // (1024 * 1024))
+            if item.photo_3x4_red:
+                hint += "\n" + ctx.t("evidence.photo_hint")
+            messages.append(RequestFile(hint, accept=tuple(item.kinds), max_bytes=max_bytes))
+        else:
+            messages.append(Text(ctx.t("evidence.full", max=item.max)))
+        return messages
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        application = await editable_application(ctx)
+        item, documents = await self._context(ctx)
+        if application is None:
+            return
+        if item is None:
+            ctx.goto(CHECKLIST)
+            return
+        if isinstance(event, OptionIn):
+            if event.option_id == "back":
+                ctx.goto(CHECKLIST)
+                return
+            removed = await ctx.uow.applications.remove_document(
+                application.id, event.option_id[3:]
+            )
+            if removed is not None:
+                objects = ctx.services.objects
+
+                async def delete_bytes() -> None:
+                    await objects.delete(removed.object_key)
+
+                ctx.after_commit.append(delete_bytes)
+                ctx.say(Text(ctx.t("evidence.removed", name=removed.file_name)))
+            await ctx.show_current()
+            return
+        assert isinstance(event, FileIn)
+        await self._receive(ctx, application.id, item, len(documents), event)
+        await ctx.show_current()
+
+    async def _receive(
+        self, ctx: Context, application_id: int, item: Evidence, have: int, event: FileIn
+    ) -> None:
+        max_bytes = ctx.services.max_upload_bytes
+        max_mb = max_bytes // (1024 * 1024)
+        if have >= item.max:
+            ctx.say(Text(ctx.t("evidence.full", max=item.max)))
+            return
+        if event.size is not None and event.size > max_bytes:
+            ctx.say(Text(ctx.t("file.too_large", max_mb=max_mb)))
+            return
+        try:
+            received = await ctx.services.inspector.receive(
+                event.open(),
+                max_bytes=max_bytes,
+                allowed=frozenset(item.kinds),
+                photo=item.photo_3x4_red,
+            )
+        except DocumentRejected as rejected:
+            kinds = "/".join(KIND_NAMES[k] for k in item.kinds)
+            ctx.say(Text(ctx.t(rejected.reason, max_mb=max_mb, kinds=kinds)))
+            return
+        try:
+            inspection = received.inspection
+            documents = await ctx.uow.applications.documents(application_id)
+            same = next((d for d in documents if d.sha256 == inspection.sha256), None)
+            if same is not None:
+                ctx.say(Text(ctx.t("evidence.duplicate", name=same.file_name)))
+                return
+            objects = ctx.services.objects
+            try:
+                stored = await objects.put(
+                    "documents",
+                    received.chunks(),
+                    content_type=inspection.mime_type,
+                    max_bytes=max_bytes,
+                )
+            except ObjectTooLarge:
+                ctx.say(Text(ctx.t("file.too_large", max_mb=max_mb)))
+                return
+            except ObjectStoreError:
+                ctx.say(Text(ctx.t("store.unavailable")))
+                return
+
+            async def forget_bytes() -> None:
+                await objects.delete(stored.key)
+
+            ctx.on_rollback.append(forget_bytes)
+            document = DocumentRecord(
+                id=uuid.uuid4().hex,
+                application_id=application_id,
+                evidence_id=item.id,
+                object_key=stored.key,
+                sha256=stored.sha256,
+                size=stored.size,
+                mime_type=inspection.mime_type,
+                file_name=safe_name(event.file_name, item, inspection.kind),
+                created_at=ctx.now(),
+                warnings=inspection.warnings,
+            )
+            await ctx.uow.applications.add_document(document)
+        finally:
+            await received.close()
+        ctx.say(
+            Text(ctx.t("evidence.received", name=document.file_name, size=size_text(document.size)))
+        )
+        for warning in inspection.warnings:
+            ctx.say(Text(ctx.t(warning)))
+        if event.is_photo:
+            ctx.say(Text(ctx.t("evidence.compressed_photo")))

@@ -1,0 +1,69 @@
+"""The whole conversation of the bot: every step and every command."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handlers.apl01 import Apl01ReviewStep, Apl01Step
+from handlers.apl02 import Apl02EvidenceStep, Apl02Step
+from handlers.application import HubStep
+from handlers.conversation import Flow, Step
+from handlers.eligibility import EligibilityStep
+from handlers.evidence import ChecklistStep, EvidenceItemStep
+from handlers.guide import GuideStep
+from handlers.mydata import DeleteConfirmStep, MyDataStep, show_data
+from handlers.start import (
+    LanguageStep,
+    MenuStep,
+    apply,
+    cancel,
+    choose_language,
+    menu,
+    show_help,
+    start,
+)
+from handlers.status import StatusStep, show_status
+from handlers.submit import DeclarationStep
+
+STEPS: tuple[Step, ...] = (
+    LanguageStep(),
+    MenuStep(),
+    GuideStep(),
+    HubStep(),
+    EligibilityStep(),
+    Apl01Step(),
+    Apl01ReviewStep(),
+    ChecklistStep(),
+    EvidenceItemStep(),
+    Apl02Step(),
+    Apl02EvidenceStep(),
+    DeclarationStep(),
+    StatusStep(),
+    MyDataStep(),
+    DeleteConfirmStep(),
+)
+
+COMMANDS = {
+    "start": start,
+    "mulai": start,
+    "help": show_help,
+    "bantuan": show_help,
+    "bahasa": choose_language,
+    "language": choose_language,
+    "batal": cancel,
+    "cancel": cancel,
+    "menu": menu,
+    "daftar": apply,
+    "apply": apply,
+    "status": show_status,
+    "data": show_data,
+}
+
+
+def build_flow(extra_steps: Sequence[Step] = ()) -> Flow:
+    """The bot's whole conversation; ``extra_steps`` lets tests add steps of their own."""
+    return Flow(
+        steps={step.name: step for step in (*STEPS, *extra_steps)},
+        commands=COMMANDS,
+        first_contact=start,
+    )

@@ -1,0 +1,111 @@
+"""``/data``: what the bot holds about the person, and deleting the personal data and documents
+of a draft.  A submitted application keeps what the scheme requires (9.4.1 b: the record must
+allow an appeal to be traced), and the bot says so."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handlers.apl01 import FIELDS, shown_value
+from handlers.application import EDITABLE, current_application
+from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.evidence import size_text
+from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
+from scheme.deadlines import zone_label
+
+MY_DATA = "my_data"
+CONFIRM = "my_data_delete"
+
+
+def masked(field: str, value: str) -> str:
+    """A NIK is shown as its first four and last four digits."""
+    if field == "id_number" and len(value) == 16:
+        return f"{value[:4]}{'•' * 8}{value[-4:]}"
+    return value
+
+
+async def data_text(ctx: Context) -> str:
+    identities = await ctx.uow.people.identities(ctx.person.id)
+    lines = [
+        ctx.t("data.title"),
+        ctx.t("data.language", language=ctx.t(f"data.language.{ctx.locale}")),
+        ctx.t("data.timezone", zone=zone_label(ctx.person.timezone)),
+        ctx.t("data.channels", channels=", ".join(channel for channel, _ in identities)),
+    ]
+    application = await current_application(ctx)
+    if application is None:
+        lines.append(ctx.t("data.no_application"))
+        return "\n".join(lines)
+    lines.append(ctx.t("data.application", state=ctx.t(f"state.{application.state}")))
+    lines += [
+        f"• {ctx.t(f'apl01.label.{f}')}: {masked(f, shown_value(ctx, f, application.apl01[f]))}"
+        for f in FIELDS
+        if f in application.apl01
+    ]
+    documents = await ctx.uow.applications.documents(application.id)
+    lines.append(ctx.t("data.documents", count=len(documents)))
+    lines += [f"• {d.file_name} ({size_text(d.size)})" for d in documents]
+    lines.append(ctx.t("data.apl02", count=len(application.apl02)))
+    return "\n".join(lines)
+
+
+class MyDataStep:
+    name = MY_DATA
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        application = await current_application(ctx)
+        options = [Option("menu", ctx.t("common.menu"))]
+        if application is not None and application.state in EDITABLE:
+            options.insert(0, Option("delete", ctx.t("data.delete")))
+        return options
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        application = await current_application(ctx)
+        lines = [await data_text(ctx)]
+        if application is not None and application.state not in EDITABLE:
+            lines.append(ctx.t("data.kept_by_scheme"))
+        return [choice("\n".join(lines), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        ctx.goto(CONFIRM if event.option_id == "delete" else MENU)
+
+
+class DeleteConfirmStep:
+    name = CONFIRM
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [Option("yes", ctx.t("data.delete_yes")), Option("no", ctx.t("common.cancel"))]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        return [choice(ctx.t("data.delete_confirm"), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        application = await current_application(ctx)
+        if event.option_id != "yes":
+            ctx.goto(MY_DATA)
+            return
+        if application is None or application.state not in EDITABLE:
+            ctx.say(Text(ctx.t("data.kept_by_scheme")))
+            ctx.goto(MENU)
+            return
+        documents = await ctx.uow.applications.documents(application.id)
+        await ctx.uow.applications.delete(application.id)
+        await ctx.uow.people.forget(ctx.person.id)
+        objects = ctx.services.objects
+        keys = [d.object_key for d in documents]
+
+        async def delete_bytes() -> None:
+            for key in keys:
+                await objects.delete(key)
+
+        ctx.after_commit.append(delete_bytes)
+        ctx.say(Text(ctx.t("data.deleted", count=len(keys))))
+        ctx.goto(MENU)
+
+
+async def show_data(ctx: Context, command: CommandIn) -> None:
+    ctx.goto(MY_DATA)

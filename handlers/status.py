@@ -1,0 +1,48 @@
+"""``/status``: where the application stands in its lifecycle, what to do next, and the
+deadlines that apply — in the candidate's own time zone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handlers.application import EDITABLE, current_application, local_time, progress_lines
+from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
+
+STATUS = "status"
+
+
+async def status_text(ctx: Context) -> str:
+    application = await current_application(ctx)
+    if application is None:
+        return ctx.t("status.none")
+    lines = [
+        ctx.t("status.title", reference=application.reference or ctx.t("status.no_reference")),
+        ctx.t("status.state", state=ctx.t(f"state.{application.state}")),
+    ]
+    if application.state in EDITABLE:
+        lines += await progress_lines(ctx, application)
+        lines.append(ctx.t("status.draft_kept"))
+    if application.submitted_at is not None:
+        lines.append(ctx.t("status.submitted_at", when=local_time(ctx, application.submitted_at)))
+    lines.append(ctx.t(f"next.{application.state}"))
+    return "\n".join(lines)
+
+
+class StatusStep:
+    name = STATUS
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [Option("menu", ctx.t("common.menu"))]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        return [choice(await status_text(ctx), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        ctx.goto(MENU)
+
+
+async def show_status(ctx: Context, command: CommandIn) -> None:
+    ctx.say(Text(await status_text(ctx)))
+    await ctx.show_current()

@@ -1,0 +1,123 @@
+"""Declaration (9.1.4), consent to confidentiality (7.1.3), and submission: the application is
+frozen, gets a readable reference number, and the candidate gets a receipt."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handlers.apl01 import FIELDS, shown_value
+from handlers.application import (
+    HUB,
+    apl02_answers,
+    editable_application,
+    evidence_counts,
+    local_time,
+    route_of,
+)
+from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.messages import Option, OptionIn, Outbound, Text
+from handlers.ports import ApplicationRecord, DocumentRecord
+from scheme.apl02 import check, questionnaire
+from scheme.eligibility import assess
+from scheme.lifecycle import APPLICATION, Actor, ApplicationState
+
+DECLARATION = "declaration"
+
+
+def reference_number(application: ApplicationRecord, year: int) -> str:
+    """Readable and unique: ``AK-2026-00042`` (the application's own number)."""
+    return f"AK-{year}-{application.id:05d}"
+
+
+async def problems(ctx: Context, application: ApplicationRecord) -> list[str]:
+    """What still stops submission, one line each, in the person's language."""
+    scheme = ctx.services.scheme
+    found: list[str] = []
+    if application.route is None or assess(scheme, application.eligibility).unanswered:
+        found.append(ctx.t("submit.missing.eligibility"))
+    missing_fields = [f for f in FIELDS if f not in application.apl01]
+    if missing_fields:
+        found.append(ctx.t("submit.missing.apl01", count=len(missing_fields)))
+    route = route_of(scheme, application)
+    documents = await ctx.uow.applications.documents(application.id)
+    counts = evidence_counts(route, documents)
+    found += [
+        ctx.t(
+            "submit.missing.evidence", label=e.label.get(ctx.locale), have=counts[e.id], need=e.min
+        )
+        for e in route.evidence
+        if counts[e.id] < e.min
+    ]
+    result = check(questionnaire(scheme), apl02_answers(application), {d.id for d in documents})
+    if not result.complete:
+        found.append(ctx.t("submit.missing.apl02", count=len(result.problems)))
+    return found
+
+
+def receipt(
+    ctx: Context, application: ApplicationRecord, documents: Sequence[DocumentRecord]
+) -> str:
+    scheme = ctx.services.scheme
+    route = route_of(scheme, application)
+    assert application.submitted_at is not None
+    lines = [
+        ctx.t(
+            "submit.receipt",
+            reference=application.reference,
+            when=local_time(ctx, application.submitted_at),
+            scheme=scheme.title.get(ctx.locale),
+            route=route.label.get(ctx.locale),
+        ),
+        ctx.t(f"eligibility.method.{application.method}"),
+        ctx.t("submit.receipt_apl01"),
+        *(
+            f"• {ctx.t(f'apl01.label.{f}')}: {shown_value(ctx, f, application.apl01[f])}"
+            for f in FIELDS
+        ),
+        ctx.t("submit.receipt_documents"),
+    ]
+    for evidence in route.evidence:
+        mine = [d.file_name for d in documents if d.evidence_id == evidence.id]
+        lines.append(f"• {evidence.label.get(ctx.locale)} ({len(mine)}): {', '.join(mine) or '—'}")
+    result = check(questionnaire(scheme), apl02_answers(application), {d.id for d in documents})
+    lines.append(ctx.t("submit.receipt_apl02"))
+    lines += [f"• {s.unit_code}: K {s.k}, BK {s.bk}" for s in result.summary]
+    lines.append(ctx.t("submit.next"))
+    return "\n".join(lines)
+
+
+class DeclarationStep:
+    name = DECLARATION
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [Option("agree", ctx.t("submit.agree")), Option("back", ctx.t("common.back"))]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        return [choice(ctx.t("submit.declaration"), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        application = await editable_application(ctx)
+        if application is None:
+            return
+        if event.option_id == "back":
+            ctx.goto(HUB)
+            return
+        missing = await problems(ctx, application)
+        if missing:
+            ctx.say(Text("\n".join([ctx.t("submit.not_yet"), *(f"• {m}" for m in missing)])))
+            ctx.goto(HUB)
+            return
+        action = "resubmit" if application.state == ApplicationState.NEEDS_FIX else "submit"
+        state = APPLICATION.apply(ApplicationState(application.state), action, Actor.CANDIDATE)
+        now = ctx.now()
+        submitted = await ctx.uow.applications.update(
+            application.id,
+            state=str(state),
+            reference=application.reference or reference_number(application, now.year),
+            submitted_at=now,
+        )
+        documents = await ctx.uow.applications.documents(application.id)
+        ctx.say(Text(receipt(ctx, submitted, documents)))
+        ctx.goto(MENU)
