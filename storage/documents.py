@@ -41,12 +41,12 @@ def sniff(head: bytes) -> str:
         return "jpeg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
-    if b"%PDF-" in head[:1024]:
-        return "pdf"
     if head.startswith((b"MZ", b"\x7fELF", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"#!")):
         raise DocumentRejected("file.executable")
     if head.startswith((b"PK\x03\x04", b"Rar!", b"7z\xbc\xaf", b"\x1f\x8b")):
-        raise DocumentRejected("file.archive")
+        raise DocumentRejected("file.archive")  # checked first: a PDF inside a ZIP is still a ZIP
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
     raise DocumentRejected("file.kind")
 
 

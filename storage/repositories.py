@@ -251,6 +251,7 @@ class SqlApplications:
                 created_at=document.created_at,
             )
         )
+        await self._session.flush()
         await self._session.execute(
             update(ApplicationRow)
             .where(ApplicationRow.id == document.application_id)

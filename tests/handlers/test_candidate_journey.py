@@ -1,0 +1,235 @@
+"""A new candidate and a re-certification candidate (6.2.7), from /start to a submitted
+application: answers in the database, evidence in the object store — PostgreSQL with the S3
+server over HTTP, and SQLite with the local store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from bot.config import load_settings
+from bot.factory import App, build_app
+from storage import migrate
+from storage.objects import S3ObjectStore
+from tests.documents import pdf, photo
+from tests.handlers.candidate import Candidate
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10:00 WIB
+
+APL01_NEW = [
+    ("full_name", "Siti Nurhaliza"),
+    ("nationality", "@WNI"),
+    ("birth_place", "Bandung"),
+    ("birth_date", "17-08-1985"),
+    ("sex", "@P"),
+    ("id_number", "3273015708850002"),
+    ("home_address", "Jl. Merdeka No. 10, Bandung"),
+    ("home_postcode", "40111"),
+    ("mobile", "0812 3456 7890"),
+    ("email", "siti@contoh.co.id"),
+    ("education", "@s1"),
+    ("institution", "LSP Teknologi Digital"),
+    ("position", "Manajer Sertifikasi"),
+    ("office_address", "Jl. Sudirman No. 1, Jakarta"),
+    ("office_postcode", "10220"),
+    ("office_phone", "021 5790 1234"),
+    ("office_email", "siti@lsp.co.id"),
+    ("purpose", "@sertifikasi"),
+]
+
+
+@pytest.fixture
+async def candidate_app(request: pytest.FixtureRequest, engine, clean_env) -> App:  # type: ignore[no-untyped-def]
+    """PostgreSQL goes with the S3 server, SQLite with the local folder."""
+    if engine.dialect.name == "postgresql":
+        settings = request.getfixturevalue("s3_settings")
+    else:
+        settings = load_settings(env_file=None)
+    await migrate.upgrade(engine)
+    app = await build_app(settings, engine=engine, clock=lambda: NOW)
+    if isinstance(app.objects, S3ObjectStore):
+        await app.objects.ensure_bucket()
+    return app
+
+
+async def answer(candidate: Candidate, value: str) -> None:
+    if value.startswith("@"):
+        await candidate.option(value[1:])
+    else:
+        await candidate.type(value)
+
+
+async def fill_apl01(candidate: Candidate, answers: list[tuple[str, str]]) -> None:
+    await candidate.option("apl01")
+    for n, (_, value) in enumerate(answers, 1):
+        assert f"Langkah {n} dari 18" in candidate.screen, candidate.screen
+        await answer(candidate, value)
+    assert "Periksa kembali data APL-01" in candidate.screen
+    await candidate.option("confirm")
+    assert "APL-01 tersimpan" in candidate.screen
+
+
+async def upload_evidence(candidate: Candidate, needs: dict[str, int]) -> None:
+    await candidate.option("evidence")
+    for item, count in needs.items():
+        await candidate.option(item)
+        for n in range(count):
+            assert candidate.asks_for_file(), candidate.screen
+            if item == "photo":
+                data, name = photo(background=(190 + n, 20, 30)), f"foto{n}.jpg"
+            else:
+                data, name = pdf(f"{item}-{n}"), f"{item}-{n}.pdf"
+            await candidate.upload(data, name)
+            received = candidate.t("evidence.received", name=name, size="")
+            assert received.split("(")[0] in candidate.screen
+            assert candidate.t("evidence.count", have=n + 1, need=count) in candidate.screen
+        await candidate.option("back")
+        assert candidate.t("evidence.count", have=count, need=count) in candidate.screen
+    await candidate.option("back")
+
+
+async def fill_apl02(candidate: Candidate, total: int) -> None:
+    await candidate.option("apl02")
+    for n in range(1, total + 1):
+        assert candidate.t("apl02.progress", n=n, total=total) in candidate.screen
+        if n == 2:
+            await candidate.option("BK")
+            continue
+        await candidate.option("K")
+        first_document = next(o for o in candidate.options if o.startswith("doc:"))
+        await candidate.option(first_document)
+        assert "☑" in candidate.screen
+        await candidate.option("done")
+    assert candidate.t("apl02.summary") in candidate.screen
+
+
+async def stored_application(app: App) -> dict[str, object]:
+    async with app.engine.connect() as connection:
+        row = (
+            await connection.execute(
+                text("SELECT id, state, reference, route, method FROM applications")
+            )
+        ).one()
+        keys = (
+            (
+                await connection.execute(
+                    text("SELECT object_key FROM documents WHERE application_id = :id"),
+                    {"id": row.id},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return {**row._asdict(), "keys": keys}
+
+
+async def test_new_candidate_from_start_to_submitted(candidate_app: App) -> None:
+    siti = Candidate(candidate_app)
+    await siti.command("start")
+    await siti.option("id")
+    await siti.option("apply")
+    assert "Permohonan baru dibuat" in siti.screen
+    assert "sertifikat kompetensi Asesor Kompetensi" in siti.screen  # 6.2.1 decides the route
+    await siti.option("0")
+    await siti.option("s1")
+    assert "(6.1.2)" in siti.screen
+    await siti.type("2")
+    await siti.option("1")
+    await siti.option("1")
+    assert "Jalur Anda: Calon Asesor Kompetensi (klausul 6.1)" in siti.screen
+    assert "Anda memenuhi persyaratan dasar" in siti.screen
+
+    await fill_apl01(siti, APL01_NEW)
+    await upload_evidence(
+        siti,
+        {
+            "ktp": 1,
+            "photo": 2,
+            "diploma": 1,
+            "practice_records": 2,
+            "training_certificate": 2,
+            "technical_competence": 1,
+        },
+    )
+    await fill_apl02(siti, 27)
+    await siti.option("submit")
+    assert "9.1.4" in siti.screen
+    await siti.option("agree")
+    screen = siti.screen
+    assert "Permohonan terkirim!" in screen
+    assert "Nomor: AK-2026-" in screen
+    assert "Waktu: 25-11-2026 10:00 WIB" in screen
+    assert "Siti Nurhaliza" in screen
+    assert "foto0.jpg" in screen
+    assert "P.85ASM00.001.2: K 11, BK 1" in screen  # 12 KUK, the second answered BK
+
+    stored = await stored_application(candidate_app)
+    assert stored["state"] == "submitted"
+    assert stored["route"] == "new_candidate"
+    assert stored["method"] == "competency_test"
+    assert str(stored["reference"]).startswith("AK-2026-")
+    assert len(stored["keys"]) == 9  # type: ignore[arg-type]
+    for key in stored["keys"]:  # type: ignore[attr-defined]
+        assert await candidate_app.objects.exists(key)
+
+    await siti.command("status")
+    assert "Dikirim, menunggu penelaahan berkas" in siti.screen
+    assert "Dikirim: 25-11-2026 10:00 WIB" in siti.screen
+    # Frozen: nothing can be changed any more.
+    await siti.command("daftar")
+    assert "Dikirim, menunggu penelaahan" in siti.screen
+
+
+async def test_recertification_partly_meeting_6_2_2_to_6_2_4(candidate_app: App) -> None:
+    budi = Candidate(candidate_app, who="budi")
+    await budi.command("start")
+    await budi.option("en")
+    await budi.option("apply")
+    await budi.option("1")  # holds the certificate: re-certification (6.2)
+    await budi.type("2")  # planning SPT (6.2.2)
+    await budi.type("2")  # validation SPT (6.2.3)
+    await budi.type("4")  # conducting SPT: 4 of 6 (6.2.4)
+    await budi.option("1")  # refreshment (6.2.5)
+    await budi.option("1")  # technical competence (6.2.6)
+    screen = budi.screen
+    assert "Your route: Re-certification of a competency assessor (clause 6.2)" in screen
+    assert "competency test" in screen
+    assert "(clause 6.2.7)" in screen
+    assert "You meet the basic requirements" in screen
+
+    answers = [(f, v) for f, v in APL01_NEW]
+    answers[0] = ("full_name", "Budi Santoso")
+    answers[4] = ("sex", "@L")
+    answers[5] = ("id_number", "3174011708850001")
+    answers[-1] = ("purpose", "@sertifikasi_ulang")
+    await budi.option("apl01")
+    for n, (_, value) in enumerate(answers, 1):
+        assert f"Step {n} of 18" in budi.screen
+        await answer(budi, value)
+    await budi.option("confirm")
+    await upload_evidence(
+        budi,
+        {
+            "ktp": 1,
+            "photo": 2,
+            "assessor_certificate": 1,
+            "planning_spt": 2,
+            "validation_spt": 2,
+            "conducting_spt": 6,
+            "refreshment_certificate": 1,
+            "technical_competence": 1,
+        },
+    )
+    await fill_apl02(budi, 27)
+    await budi.option("submit")
+    await budi.option("agree")
+    assert "Application submitted!" in budi.screen
+    stored = await stored_application(candidate_app)
+    assert (stored["state"], stored["route"], stored["method"]) == (
+        "submitted",
+        "recertification",
+        "competency_test",
+    )
+    assert len(stored["keys"]) == 16  # type: ignore[arg-type]
