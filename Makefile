@@ -36,7 +36,8 @@ pytest: $(VENV)/.installed-dev catalogs
 test: $(VENV)/.installed-dev catalogs lint typecheck pytest
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/object_store.py
+	$(BIN)/python -m bench.object_store
+	$(BIN)/python -m bench.upload_document
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

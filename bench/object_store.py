@@ -2,7 +2,7 @@
 
 Starts moto's S3 server on a free local port, streams a generated document (20 MiB by default)
 into it and into the local store, and prints MiB/s and the peak Python memory during the put
-(tracemalloc) next to the document's size.  Usage: ``python bench/object_store.py [MiB]``.
+(tracemalloc) next to the document's size.  Usage: ``python -m bench.object_store [MiB]``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,134 @@
+"""Dead S3, clean-up of an object whose row was never written, APL-02 resumed, /status, and
+/data with the deletion of a draft."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from bot.config import load_settings
+from bot.factory import App, build_app
+from storage import migrate
+from storage.repositories import SqlApplications
+from tests import documents as files
+from tests.handlers.candidate import Candidate
+from tests.handlers.test_bad_input import candidate_at_ktp, saved
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def app(engine, clean_env) -> App:  # type: ignore[no-untyped-def]
+    await migrate.upgrade(engine)
+    return await build_app(load_settings(env_file=None), engine=engine, clock=lambda: NOW)
+
+
+async def test_dead_s3_is_explained_and_nothing_is_lost(engine, clean_env) -> None:  # type: ignore[no-untyped-def]
+    clean_env.setenv("STORAGE_BACKEND", "s3")
+    clean_env.setenv("S3_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    clean_env.setenv("S3_ACCESS_KEY_ID", "testing")
+    clean_env.setenv("S3_SECRET_ACCESS_KEY", "testing")
+    await migrate.upgrade(engine)
+    app = await build_app(load_settings(env_file=None), engine=engine, clock=lambda: NOW)
+    person = await candidate_at_ktp(app)
+    before = await saved(app)
+    await person.upload(files.pdf("ktp"), "ktp.pdf")
+    assert "penyimpanan berkas sedang tidak dapat dihubungi" in person.screen
+    assert person.asks_for_file()
+    assert await saved(app) == before
+
+
+async def test_object_is_deleted_when_its_row_is_never_written(
+    app: App, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    person = await candidate_at_ktp(app)
+    before = await saved(app)
+
+    async def broken(self, document) -> None:  # type: ignore[no-untyped-def]
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(SqlApplications, "add_document", broken)
+    await person.upload(files.pdf("ktp"), "ktp.pdf")
+    assert "Maaf, terjadi kesalahan di pihak kami" in person.screen
+    assert await saved(app) == before
+    stored = [p for p in (tmp_path / "objects").rglob("*") if p.is_file()]
+    assert stored == []
+
+
+async def test_apl02_resumes_where_it_was_left(app: App) -> None:
+    person = await candidate_at_ktp(app)
+    await person.upload(files.pdf("ktp"), "ktp.pdf")
+    await person.command("menu")
+    await person.option("apply")
+    await person.option("apl02")
+    await person.option("BK")
+    await person.option("K")
+    await person.option(next(o for o in person.options if o.startswith("doc:")))
+    await person.option("done")
+    assert "pertanyaan 3 dari 27" in person.screen
+    await person.option("back")
+    second = await build_app(load_settings(env_file=None), engine=app.engine, clock=lambda: NOW)
+    again = Candidate(second)
+    await again.command("daftar")
+    assert "APL-02 asesmen mandiri: 2 dari 27 KUK" in again.screen
+    await again.option("apl02")
+    assert "pertanyaan 3 dari 27" in again.screen
+    await again.option("K")
+    await again.option("done")
+    assert "Pilih minimal satu bukti" in again.screen
+
+
+async def test_status_of_a_draft(app: App) -> None:
+    person = await candidate_at_ktp(app)
+    await person.command("status")
+    screen = person.screen
+    assert "Status: Draf" in screen
+    assert "APL-01 data diri: 5 dari 18" in screen
+    assert "Draf tidak pernah kedaluwarsa" in screen
+    assert "Berikutnya: lengkapi bagian" in screen
+
+
+async def test_my_data_and_deleting_a_draft(app: App, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    person = await candidate_at_ktp(app)
+    await person.upload(files.pdf("ktp"), "ktp.pdf")
+    await person.command("data")
+    screen = person.screen
+    assert "Nama lengkap: Siti Nurhaliza" in screen
+    assert "ktp.pdf" in screen
+    assert "Saluran: test" in screen
+    await person.option("delete")
+    assert "tidak bisa dibatalkan" in person.screen
+    await person.option("yes")
+    assert "1 berkas telah dihapus" in person.screen
+    async with app.engine.connect() as connection:
+        assert (
+            await connection.execute(text("SELECT count(*) FROM applications"))
+        ).scalar_one() == 0
+        assert (await connection.execute(text("SELECT count(*) FROM documents"))).scalar_one() == 0
+    assert [p for p in (tmp_path / "objects").rglob("*") if p.is_file()] == []
+    await person.command("data")
+    assert "Belum ada permohonan" in person.screen
+
+
+async def test_guide_explains_without_starting_an_application(app: App) -> None:
+    person = Candidate(app)
+    await person.command("start")
+    await person.option("id")
+    await person.option("requirements")
+    for topic, expected in [
+        ("units", "P.854900.047.01"),
+        ("routes", "6.2.7"),
+        ("evidence", "Foto 3x4 latar belakang merah — 2"),
+        ("rights", "7.1"),
+        ("process", "9.1–9.9"),
+        ("appeal", "1 hari"),
+        ("ethics", "9.10"),
+    ]:
+        await person.option(topic)
+        assert expected in person.screen, topic
+    async with app.engine.connect() as connection:
+        assert (
+            await connection.execute(text("SELECT count(*) FROM applications"))
+        ).scalar_one() == 0
