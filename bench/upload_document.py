@@ -15,10 +15,10 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bench.object_store import start_moto
+from bot.channels.terminal import file_chunks
 from bot.config import load_settings
 from bot.factory import build_app
 from handlers.messages import CommandIn, FileIn, Inbound, OptionIn, TextIn, Update
@@ -54,15 +54,6 @@ def write_big_pdf(path: Path, size: int) -> None:
         for offset in offsets:
             out.write(b"%010d 00000 n \n" % offset)
         out.write(b"trailer << /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
-
-
-def file_chunks(path: Path):  # type: ignore[no-untyped-def]
-    async def read() -> AsyncIterator[bytes]:
-        with path.open("rb") as handle:
-            while chunk := await asyncio.to_thread(handle.read, 256 * 1024):
-                yield chunk
-
-    return read
 
 
 async def main(size: int) -> None:
