@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
+
+if TYPE_CHECKING:
+    from bot.factory import App
 
 log = logging.getLogger("asesorbot")
 
@@ -38,36 +43,67 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _run(settings: Settings, user: str) -> int:
-    from bot.channels.terminal import TerminalChat, stdin_lines, write_stdout
     from bot.factory import SchemaNotCurrent, build_app
     from scheme.model import SchemeFileError
 
-    unavailable = [
-        name
-        for name, configured in (
-            ("BOT_TOKEN (Telegram)", settings.telegram.bot_token is not None),
-            ("WHATSAPP_TOKEN (WhatsApp)", settings.whatsapp.enabled),
-        )
-        if configured
-    ]
-    if unavailable:
+    if settings.whatsapp.enabled:
         print(
-            f"configuration: {', '.join(unavailable)}: this version has only the terminal chat",
+            "configuration: WHATSAPP_TOKEN: the WhatsApp channel is not in this version yet",
             file=sys.stderr,
         )
         return 2
-    setup_logging(settings.app.log_level, settings.app.log_format, file=Path("var/asesorbot.log"))
+    terminal = settings.telegram.bot_token is None
+    setup_logging(
+        settings.app.log_level,
+        settings.app.log_format,
+        file=Path("var/asesorbot.log") if terminal else None,
+    )
     try:
         app = await build_app(settings)
     except (SchemaNotCurrent, SchemeFileError, OSError) as error:
         print(error, file=sys.stderr)
         return 2
     try:
-        chat = TerminalChat(app.conversation, app.translator, write_stdout, user_id=user)
-        await chat.run(stdin_lines())
+        if terminal:
+            from bot.channels.terminal import TerminalChat, stdin_lines, write_stdout
+
+            chat = TerminalChat(app.conversation, app.translator, write_stdout, user_id=user)
+            await chat.run(stdin_lines())
+        else:
+            await _run_telegram(app, settings)
     finally:
         await app.aclose()
     return 0
+
+
+async def _run_telegram(app: App, settings: Settings) -> None:
+    """Webhook mode when ``WEBHOOK_BASE_URL`` is set, else long polling."""
+    from aiohttp import web
+
+    from bot.channels.telegram import TelegramChannel
+    from bot.server import build_web_app
+
+    channel = TelegramChannel(app.conversation, app.translator, app.uow_factory, settings)
+    try:
+        if settings.webhook.base_url is None:
+            log.info("telegram: polling")
+            await channel.run_polling()
+            return
+        runner = web.AppRunner(build_web_app(app, channel), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.webhook.host, settings.webhook.port).start()
+        await channel.set_webhook()
+        log.info("telegram: webhook server listening")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+    finally:
+        await channel.close()
 
 
 async def _db(settings: Settings, action: str, revision: str | None) -> int:

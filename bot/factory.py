@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.schemes import load_scheme
 from handlers.conversation import Conversation, ConversationSettings, Flow
 from handlers.flow import build_flow
-from handlers.ports import ObjectStore, Services
+from handlers.ports import ObjectStore, Services, UnitOfWorkFactory
 from locales import DEFAULT_LOCALE, GettextTranslator
 from scheme.model import Scheme
 from storage import migrate
@@ -37,6 +37,7 @@ class App:
     translator: GettextTranslator
     conversation: Conversation
     scheme: Scheme
+    uow_factory: UnitOfWorkFactory
 
     async def aclose(self) -> None:
         await self.engine.dispose()
@@ -105,8 +106,12 @@ async def build_app(
         scheme = load_scheme(settings.app.scheme_file)
         translator = GettextTranslator()
         sessions = make_sessionmaker(engine)
+
+        def uow_factory() -> SqlUnitOfWork:
+            return SqlUnitOfWork(sessions)
+
         conversation = Conversation(
-            uow_factory=lambda: SqlUnitOfWork(sessions),
+            uow_factory=uow_factory,
             translator=translator,
             flow=flow or build_flow(),
             settings=ConversationSettings(
@@ -131,4 +136,5 @@ async def build_app(
         translator=translator,
         conversation=conversation,
         scheme=scheme,
+        uow_factory=uow_factory,
     )

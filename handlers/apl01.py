@@ -8,7 +8,7 @@ from datetime import date
 
 from handlers.application import HUB, editable_application
 from handlers.conversation import Context, StepInput, choice
-from handlers.messages import Option, OptionIn, Outbound, Text, TextIn
+from handlers.messages import ContactIn, Option, OptionIn, Outbound, RequestContact, Text, TextIn
 from handlers.ports import ApplicationRecord, JSONValue
 from scheme import apl01 as rules
 from scheme.apl01 import Invalid, Result, Valid
@@ -79,7 +79,7 @@ class Apl01Step:
     """One APL-01 field; ``data``: the ``field`` asked, ``review`` when editing from the review."""
 
     name = "apl01"
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn, TextIn})
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn, TextIn, ContactIn})
 
     def _field(self, ctx: Context) -> str:
         field = ctx.data.get("field")
@@ -113,6 +113,11 @@ class Apl01Step:
             )
         options = await self.options(ctx)
         body = "\n".join(lines)
+        if field == "mobile":
+            return [
+                Text(body),
+                RequestContact(ctx.t("apl01.share_contact"), ctx.t("apl01.share_contact_button")),
+            ]
         return [choice(body, options)] if options else [Text(body)]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
@@ -129,8 +134,13 @@ class Apl01Step:
                     ctx.say(Text(ctx.t(f"apl01.error.{result.reason}")))
                     await ctx.show_current()
                     return
-        elif isinstance(event, TextIn) and field not in CHOICE_FIELDS and field != "education":
-            result = validate(field, event.text, application.apl01, ctx.now().date())
+        elif isinstance(event, ContactIn | TextIn) and field not in {*CHOICE_FIELDS, "education"}:
+            if isinstance(event, ContactIn) and field != "mobile":
+                ctx.say(Text(ctx.t("input.contact_not_expected")))
+                await ctx.show_current()
+                return
+            typed = event.text if isinstance(event, TextIn) else event.phone
+            result = validate(field, typed, application.apl01, ctx.now().date())
             if isinstance(result, Invalid):
                 ctx.say(Text(ctx.t(f"apl01.error.{result.reason}")))
                 await ctx.show_current()
@@ -144,6 +154,8 @@ class Apl01Step:
             return
         answers = {**application.apl01, field: value}
         await ctx.uow.applications.update(application.id, apl01=answers)
+        if field == "mobile" and isinstance(value, str):
+            await ctx.uow.people.set_phone(ctx.person.id, value)
         missing = [f for f in FIELDS if f not in answers]
         if ctx.data.get("review") or not missing:
             ctx.goto(REVIEW)

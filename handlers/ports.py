@@ -66,12 +66,21 @@ class Conversations(Protocol):
         """Record a platform delivery id; False when it was seen before (a re-delivery)."""
         ...
 
+    async def mark_unreachable(self, channel: str, external_id: str) -> None:
+        """The platform refuses to deliver to this account (it blocked the bot)."""
+        ...
+
 
 class People(Protocol):
     """Person records."""
 
     async def set_locale(self, person_id: int, locale: str) -> None:
         """Store the language the person chose."""
+        ...
+
+    async def set_phone(self, person_id: int, phone: str) -> None:
+        """The person's own mobile number (+62…), shared from their messenger account or typed;
+        what links their channels together."""
         ...
 
     async def identities(self, person_id: int) -> Sequence[tuple[str, str]]:

@@ -75,6 +75,8 @@ class ChannelIdentityRow(Base):
     step_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_active_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Set when the platform says the person blocked the bot; cleared when they write again."""
 
 
 class InboundDeliveryRow(Base):

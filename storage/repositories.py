@@ -106,7 +106,17 @@ class SqlConversations:
         await self._session.execute(
             update(ChannelIdentityRow)
             .where(ChannelIdentityRow.id == identity_id)
-            .values(step=step, step_data=dict(data), last_active_at=utcnow())
+            .values(step=step, step_data=dict(data), last_active_at=utcnow(), unreachable_at=None)
+        )
+
+    async def mark_unreachable(self, channel: str, external_id: str) -> None:
+        await self._session.execute(
+            update(ChannelIdentityRow)
+            .where(
+                ChannelIdentityRow.channel == channel,
+                ChannelIdentityRow.external_id == external_id,
+            )
+            .values(unreachable_at=utcnow())
         )
 
     async def claim_delivery(self, channel: str, delivery_id: str) -> bool:
@@ -128,6 +138,13 @@ class SqlPeople:
             update(PersonRow)
             .where(PersonRow.id == person_id)
             .values(locale=locale, locale_chosen=True, updated_at=utcnow())
+        )
+
+    async def set_phone(self, person_id: int, phone: str) -> None:
+        await self._session.execute(
+            update(PersonRow)
+            .where(PersonRow.id == person_id)
+            .values(phone=phone, updated_at=utcnow())
         )
 
     async def identities(self, person_id: int) -> Sequence[tuple[str, str]]:

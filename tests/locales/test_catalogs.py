@@ -10,6 +10,7 @@ from typing import get_args
 
 import pytest
 
+from bot.channels.telegram import COMMANDS as TELEGRAM_COMMANDS
 from handlers.apl01 import CHOICE_FIELDS
 from handlers.application import HubStep
 from handlers.guide import TOPICS
@@ -38,7 +39,7 @@ def literal_keys() -> set[str]:
                     isinstance(node, ast.Constant)
                     and isinstance(node.value, str)
                     and KEY.match(node.value)
-                    and not node.value.endswith((".yaml", ".py", ".po"))
+                    and not node.value.endswith((".yaml", ".py", ".po", ".jpg", ".pdf", ".png"))
                 ):
                     keys.add(node.value)
     return keys
@@ -60,6 +61,7 @@ def dynamic_keys() -> set[str]:
     keys |= {f"guide.{topic}" for topic in TOPICS}
     keys |= {f"data.language.{locale}" for locale in LOCALES}
     keys |= {f"eligibility.method.{method}" for method in get_args(Method)}
+    keys |= {f"telegram.command.{name}" for name in TELEGRAM_COMMANDS}
     return keys
 
 

@@ -1,0 +1,423 @@
+"""The Telegram channel on aiogram 3: updates in, Bot API calls out.
+
+Every update becomes one core :class:`~handlers.messages.Update` (its ``update_id`` is the delivery
+id, so a re-delivered update has no second effect); replies become messages with inline keyboards
+(paged when long), a contact-request keyboard, or plain text.  Documents and photos stream from
+``getFile`` straight into the object store.  Polling for development, webhooks for production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeDefault,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    User,
+)
+from aiogram.types import Update as TelegramUpdate
+from aiohttp import web
+
+from bot.config import Settings
+from handlers.conversation import Conversation
+from handlers.messages import (
+    Choice,
+    CommandIn,
+    ContactIn,
+    FileIn,
+    Inbound,
+    Option,
+    OptionIn,
+    Outbound,
+    Reply,
+    RequestContact,
+    RequestFile,
+    ResumeIn,
+    SendFile,
+    Text,
+    TextIn,
+    Update,
+)
+from handlers.ports import Translator, UnitOfWorkFactory
+
+CHANNEL = "telegram"
+WEBHOOK_PATH = "/webhook/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  (a header name)
+ALLOWED_UPDATES = ["message", "callback_query"]
+BOT_API_FILE_LIMIT = 20 * 1024 * 1024
+"""getFile serves at most 20 MB from the public Bot API (a self-hosted server lifts it)."""
+MESSAGE_LIMIT = 4096
+PAGE_SIZE = 8
+"""Options shown per page when a choice has more than ``PAGE_SIZE + 2``."""
+CALLBACK_LIMIT = 64
+DOWNLOAD_CHUNK = 256 * 1024
+RETRIES = 4
+COMMANDS = ("start", "menu", "daftar", "status", "data", "bahasa", "batal", "help")
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Telegram takes 4096 characters a message: split at line ends where possible."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    parts.append(text)
+    return parts
+
+
+def callback_data(option: Option, index: int) -> str:
+    """The option id when it fits in 64 bytes, else its number (which the core also accepts)."""
+    if len(option.id.encode()) <= CALLBACK_LIMIT - 2:
+        return option.id
+    return f"n:{index}"
+
+
+def keyboard(options: Sequence[Option], page: int, labels: tuple[str, str]) -> InlineKeyboardMarkup:
+    """One button a row; more than ``PAGE_SIZE + 2`` options are paged with ◀️ ▶️."""
+    numbered = list(enumerate(options, 1))
+    if len(options) <= PAGE_SIZE + 2:
+        shown, pages = numbered, 1
+    else:
+        pages = (len(options) + PAGE_SIZE - 1) // PAGE_SIZE
+        page = max(0, min(page, pages - 1))
+        shown = numbered[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    rows = [
+        [InlineKeyboardButton(text=option.label[:64], callback_data=callback_data(option, n))]
+        for n, option in shown
+    ]
+    if pages > 1:
+        nav = []
+        if page > 0:
+            nav.append(InlineKeyboardButton(text=labels[0], callback_data=f"pg:{page - 1}"))
+        if page < pages - 1:
+            nav.append(InlineKeyboardButton(text=labels[1], callback_data=f"pg:{page + 1}"))
+        rows.append(nav)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def command_of(text: str) -> CommandIn | None:
+    """``/start@asesorbot args`` → CommandIn("start", "args")."""
+    if not text.startswith("/"):
+        return None
+    head, _, args = text[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    return CommandIn(name, args.strip()) if name else None
+
+
+class TelegramChannel:
+    """One bot: the aiogram Dispatcher with its Router, the renderer, and the webhook handler."""
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        translator: Translator,
+        uow_factory: UnitOfWorkFactory,
+        settings: Settings,
+        *,
+        retry_delays: Sequence[float] = (0.5, 1.0, 2.0),
+    ) -> None:
+        token = settings.telegram.bot_token
+        assert token is not None, "TelegramChannel needs BOT_TOKEN"
+        api_base = settings.telegram.api_base
+        self.custom_server = api_base is not None
+        session = (
+            AiohttpSession(api=TelegramAPIServer.from_base(str(api_base)))
+            if api_base
+            else AiohttpSession()
+        )
+        self.bot = Bot(token.get_secret_value(), session=session)
+        self.conversation = conversation
+        self.translator = translator
+        self.uow_factory = uow_factory
+        self.settings = settings
+        self.retry_delays = tuple(retry_delays)
+        self.dispatcher = Dispatcher()
+        self.dispatcher.include_router(self._router())
+
+    # --- inbound -------------------------------------------------------------------------
+
+    def _router(self) -> Router:
+        router = Router(name="asesorbot")
+        router.message.register(self._on_message)
+        router.callback_query.register(self._on_callback)
+        return router
+
+    async def _on_message(self, message: Message, event_update: TelegramUpdate) -> None:
+        user = message.from_user
+        if user is None or user.is_bot or message.chat.type != "private":
+            return
+        event = await self._inbound(message, user)
+        if event is None:
+            return
+        await self.deliver(user, message.chat.id, event, event_update.update_id)
+
+    async def _inbound(self, message: Message, user: User) -> Inbound | None:
+        if message.contact is not None:
+            if message.contact.user_id != user.id:
+                await self._send_text(message.chat.id, user, "telegram.contact_not_own")
+                return None
+            return ContactIn(message.contact.phone_number)
+        if message.document is not None:
+            document = message.document
+            return await self._file(
+                message,
+                user,
+                file_id=document.file_id,
+                size=document.file_size,
+                name=document.file_name,
+                mime=document.mime_type,
+                is_photo=False,
+            )
+        if message.photo:
+            largest = max(message.photo, key=lambda size: size.width * size.height)
+            return await self._file(
+                message,
+                user,
+                file_id=largest.file_id,
+                size=largest.file_size,
+                name="foto.jpg",
+                mime="image/jpeg",
+                is_photo=True,
+            )
+        if message.text is not None:
+            return command_of(message.text) or TextIn(message.text)
+        return None
+
+    async def _file(
+        self,
+        message: Message,
+        user: User,
+        *,
+        file_id: str,
+        size: int | None,
+        name: str | None,
+        mime: str | None,
+        is_photo: bool,
+    ) -> Inbound | None:
+        if size is not None and size > BOT_API_FILE_LIMIT and not self.custom_server:
+            await self._send_text(message.chat.id, user, "telegram.file_too_large")
+            return ResumeIn()
+        return FileIn(
+            open=self._download(file_id),
+            file_name=name,
+            mime_type=mime,
+            size=size,
+            is_photo=is_photo,
+        )
+
+    def _download(self, file_id: str) -> Callable[[], AsyncIterator[bytes]]:
+        """Stream a file from the Bot API: ``getFile``, then its bytes chunk by chunk."""
+
+        async def chunks() -> AsyncIterator[bytes]:
+            info = await self._call(lambda: self.bot.get_file(file_id))
+            if info is None or info.file_path is None:
+                raise TelegramBadRequest(method=None, message="file is not available")  # type: ignore[arg-type]
+            url = self.bot.session.api.file_url(self.bot.token, info.file_path)
+            async for chunk in self.bot.session.stream_content(
+                url, timeout=120, chunk_size=DOWNLOAD_CHUNK
+            ):
+                yield chunk
+
+        return chunks
+
+    async def _on_callback(self, query: CallbackQuery, event_update: TelegramUpdate) -> None:
+        await self._call(lambda: self.bot.answer_callback_query(query.id))
+        data = query.data or ""
+        chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+        if data.startswith("pg:") and data[3:].isdigit() and query.message is not None:
+            await self._turn_page(query, int(data[3:]), event_update.update_id)
+            return
+        event: Inbound = TextIn(data[2:]) if data.startswith("n:") else OptionIn(data)
+        await self.deliver(query.from_user, chat_id, event, event_update.update_id)
+
+    async def _turn_page(self, query: CallbackQuery, page: int, update_id: int) -> None:
+        """Show another page of the current step's options (nothing changes in the core)."""
+        reply = await self.conversation.handle(
+            Update(CHANNEL, str(query.from_user.id), ResumeIn(), delivery_id=str(update_id))
+        )
+        choices = [m for m in reply.messages if isinstance(m, Choice)]
+        if not choices or query.message is None:
+            return
+        markup = keyboard(choices[-1].options, page, self._nav_labels(reply.locale))
+        message_id = query.message.message_id
+        chat_id = query.message.chat.id
+        await self._call(
+            lambda: self.bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+        )
+
+    async def deliver(self, user: User, chat_id: int, event: Inbound, update_id: int) -> None:
+        """Hand one event to the core and send what it answers."""
+        reply = await self.conversation.handle(
+            Update(
+                CHANNEL,
+                str(user.id),
+                event,
+                delivery_id=str(update_id),
+                language_hint=user.language_code,
+                display_name=user.full_name,
+            )
+        )
+        await self.render(chat_id, str(user.id), reply)
+
+    # --- outbound ------------------------------------------------------------------------
+
+    def _nav_labels(self, locale: str) -> tuple[str, str]:
+        return (
+            self.translator.translate(locale, "telegram.previous"),
+            self.translator.translate(locale, "telegram.next"),
+        )
+
+    async def render(self, chat_id: int, external_id: str, reply: Reply) -> None:
+        for message in reply.messages:
+            await self._send(chat_id, external_id, message, reply.locale)
+
+    async def _send(self, chat_id: int, external_id: str, message: Outbound, locale: str) -> None:
+        markup: Any = None
+        if isinstance(message, Choice):
+            body = message.body
+            markup = keyboard(message.options, 0, self._nav_labels(locale))
+        elif isinstance(message, RequestContact):
+            body = message.body
+            markup = ReplyKeyboardMarkup(
+                keyboard=[[KeyboardButton(text=message.button_label, request_contact=True)]],
+                resize_keyboard=True,
+                one_time_keyboard=True,
+            )
+        elif isinstance(message, Text | RequestFile):
+            body = message.body
+        elif isinstance(message, SendFile):
+            body = message.caption or message.file_name
+        parts = split_text(body)
+        for n, part in enumerate(parts, 1):
+            last = n == len(parts)
+            sent = await self._call(
+                lambda part=part, last=last: self.bot.send_message(  # type: ignore[misc]
+                    chat_id=chat_id, text=part, reply_markup=markup if last else None
+                ),
+                external_id=external_id,
+            )
+            if sent is None:
+                return
+
+    async def _send_text(self, chat_id: int, user: User, key: str) -> None:
+        locale = "id" if (user.language_code or "").startswith("id") else "en"
+        text = self.translator.translate(locale, key)
+        await self._call(lambda: self.bot.send_message(chat_id=chat_id, text=text))
+
+    async def _call(
+        self, request: Callable[[], Awaitable[T]], *, external_id: str | None = None
+    ) -> T | None:
+        """A Bot API call that honours RetryAfter, retries network errors with backoff, and
+        marks a chat that blocked the bot as unreachable."""
+        for attempt in range(RETRIES):
+            try:
+                return await request()
+            except TelegramRetryAfter as error:
+                log.warning("telegram asked to slow down", extra={"attempt": attempt})
+                await asyncio.sleep(error.retry_after)
+            except TelegramForbiddenError:
+                if external_id is not None:
+                    await self._mark_unreachable(external_id)
+                return None
+            except (TelegramNetworkError, TelegramServerError):
+                log.warning("telegram call failed; retrying", extra={"attempt": attempt})
+                await asyncio.sleep(self.retry_delays[min(attempt, len(self.retry_delays) - 1)])
+        log.error("telegram call gave up", extra={"attempt": RETRIES})
+        return None
+
+    async def _mark_unreachable(self, external_id: str) -> None:
+        async with self.uow_factory() as uow:
+            await uow.conversations.mark_unreachable(CHANNEL, external_id)
+            await uow.commit()
+
+    # --- set-up, polling and webhooks --------------------------------------------------------
+
+    async def register_commands(self) -> None:
+        """``setMyCommands`` in Indonesian (also the default) and English."""
+        for language in ("id", "en", None):
+            locale = language or "id"
+            commands = [
+                BotCommand(
+                    command=name,
+                    description=self.translator.translate(locale, f"telegram.command.{name}"),
+                )
+                for name in COMMANDS
+            ]
+            await self._call(
+                lambda commands=commands, language=language: self.bot.set_my_commands(  # type: ignore[misc]
+                    commands=commands, scope=BotCommandScopeDefault(), language_code=language
+                )
+            )
+
+    async def run_polling(self) -> None:
+        await self.register_commands()
+        await self._call(lambda: self.bot.delete_webhook(drop_pending_updates=False))
+        await self.dispatcher.start_polling(
+            self.bot,
+            allowed_updates=ALLOWED_UPDATES,
+            handle_signals=False,
+            close_bot_session=False,
+            polling_timeout=10,
+        )
+
+    async def stop_polling(self) -> None:
+        await self.dispatcher.stop_polling()
+
+    async def set_webhook(self) -> None:
+        base = self.settings.webhook.base_url
+        secret = self.settings.webhook.secret
+        assert base is not None
+        assert secret is not None
+        await self.register_commands()
+        await self._call(
+            lambda: self.bot.set_webhook(
+                url=str(base).rstrip("/") + WEBHOOK_PATH,
+                secret_token=secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        )
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """``POST /webhook/telegram``: the secret is checked before the body is even read."""
+        secret = self.settings.webhook.secret
+        given = request.headers.get(SECRET_HEADER, "")
+        if secret is None or not hmac.compare_digest(
+            given.encode(), secret.get_secret_value().encode()
+        ):
+            return web.Response(status=403, text="forbidden")
+        try:
+            update = await request.json()
+        except ValueError:
+            return web.Response(status=400, text="bad request")
+        await self.dispatcher.feed_raw_update(self.bot, update)
+        return web.json_response({})
+
+    async def close(self) -> None:
+        await self.bot.session.close()

@@ -1,0 +1,41 @@
+"""The HTTP side of the bot (aiohttp): channel webhooks and ``GET /healthz``."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.channels.telegram import WEBHOOK_PATH, TelegramChannel
+from bot.factory import App
+from handlers.ports import ObjectStoreError
+
+log = logging.getLogger(__name__)
+
+
+def build_web_app(app: App, telegram: TelegramChannel | None = None) -> web.Application:
+    web_app = web.Application(client_max_size=1024 * 1024)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        """200 when the database and the object store both answer; 503 naming what does not."""
+        checks: dict[str, str] = {}
+        try:
+            async with app.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception:
+            log.exception("health check: database")
+            checks["database"] = "unavailable"
+        try:
+            await app.objects.ping()
+            checks["objects"] = "ok"
+        except ObjectStoreError:
+            checks["objects"] = "unavailable"
+        healthy = all(value == "ok" for value in checks.values())
+        return web.json_response(checks, status=200 if healthy else 503)
+
+    web_app.router.add_get("/healthz", healthz)
+    if telegram is not None:
+        web_app.router.add_post(WEBHOOK_PATH, telegram.webhook)
+    return web_app
