@@ -81,6 +81,8 @@ class TelegramSettings(BaseSettings):
         None, validation_alias=AliasChoices("BOT_TOKEN", "TELEGRAM_BOT_TOKEN")
     )
     api_base: HttpUrl | None = None
+    file_limit_mb: int = Field(20, ge=1, le=2000)
+    """The Bot API's getFile limit: 20 MB, higher on a self-hosted server in local mode."""
 
 
 class WebhookSettings(BaseSettings):

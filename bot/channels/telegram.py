@@ -64,8 +64,6 @@ CHANNEL = "telegram"
 WEBHOOK_PATH = "/webhook/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  (a header name)
 ALLOWED_UPDATES = ["message", "callback_query"]
-BOT_API_FILE_LIMIT = 20 * 1024 * 1024
-"""getFile serves at most 20 MB from the public Bot API (a self-hosted server lifts it)."""
 MESSAGE_LIMIT = 4096
 PAGE_SIZE = 8
 """Options shown per page when a choice has more than ``PAGE_SIZE + 2``."""
@@ -144,7 +142,7 @@ class TelegramChannel:
         token = settings.telegram.bot_token
         assert token is not None, "TelegramChannel needs BOT_TOKEN"
         api_base = settings.telegram.api_base
-        self.custom_server = api_base is not None
+        self.file_limit = settings.telegram.file_limit_mb * 1024 * 1024
         session = (
             AiohttpSession(api=TelegramAPIServer.from_base(str(api_base)))
             if api_base
@@ -219,7 +217,7 @@ class TelegramChannel:
         mime: str | None,
         is_photo: bool,
     ) -> Inbound | None:
-        if size is not None and size > BOT_API_FILE_LIMIT and not self.custom_server:
+        if size is not None and size > self.file_limit:
             await self._send_text(message.chat.id, user, "telegram.file_too_large")
             return ResumeIn()
         return FileIn(
@@ -261,7 +259,7 @@ class TelegramChannel:
             Update(CHANNEL, str(query.from_user.id), ResumeIn(), delivery_id=str(update_id))
         )
         choices = [m for m in reply.messages if isinstance(m, Choice)]
-        if not choices or query.message is None:
+        if not choices or len(choices[-1].options) <= PAGE_SIZE + 2 or query.message is None:
             return
         markup = keyboard(choices[-1].options, page, self._nav_labels(reply.locale))
         message_id = query.message.message_id

@@ -1,0 +1,333 @@
+"""The Telegram channel over real HTTP against a fake Bot API server that checks every request
+against the Bot API spec: webhook and polling modes, files, keyboards, contact, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramChannel
+from bot.config import load_settings
+from bot.factory import App, build_app
+from bot.server import build_web_app
+from handlers.apl01 import FIELDS
+from storage import migrate
+from storage.objects import S3ObjectStore
+from tests import documents as files
+from tests.bot.telegram_user import TelegramUser
+from tests.fakes.telegram import FakeBotApi
+
+TOKEN = "123456:TEST-TOKEN"
+SECRET = "webhook-secret-for-tests"
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+@dataclass
+class Rig:
+    app: App
+    channel: TelegramChannel
+    api: FakeBotApi
+    url: str
+    http: aiohttp.ClientSession
+
+    async def post(self, update: dict[str, Any], secret: str | None = SECRET) -> int:
+        headers = {SECRET_HEADER: secret} if secret is not None else {}
+        async with self.http.post(
+            self.url + WEBHOOK_PATH, json=update, headers=headers
+        ) as response:
+            return response.status
+
+    async def deliver(self, update: dict[str, Any]) -> None:
+        assert await self.post(update) == 200
+
+    def user(self, **kwargs: Any) -> TelegramUser:
+        return TelegramUser(self.api, self.deliver, **kwargs)
+
+    async def count(self, table: str, where: str = "") -> int:
+        async with self.app.engine.connect() as connection:
+            return (
+                await connection.execute(text(f"SELECT count(*) FROM {table} {where}"))
+            ).scalar_one()
+
+
+@pytest.fixture
+async def bot_api() -> AsyncIterator[FakeBotApi]:
+    api = FakeBotApi(TOKEN)
+    await api.start()
+    yield api
+    await api.close()
+    assert api.violations == [], "requests that break the Bot API spec"
+
+
+@pytest.fixture
+async def rig(
+    request: pytest.FixtureRequest, engine, clean_env, bot_api: FakeBotApi
+) -> AsyncIterator[Rig]:  # type: ignore[no-untyped-def]
+    if engine.dialect.name == "postgresql":
+        request.getfixturevalue("s3_settings")  # PostgreSQL goes with the S3 server
+    clean_env.setenv("BOT_TOKEN", TOKEN)
+    clean_env.setenv("TELEGRAM_API_BASE", bot_api.base_url)
+    clean_env.setenv("WEBHOOK_BASE_URL", "https://bot.example.org")
+    clean_env.setenv("WEBHOOK_SECRET", SECRET)
+    settings = load_settings(env_file=None)
+    await migrate.upgrade(engine)
+    app = await build_app(settings, engine=engine, clock=lambda: NOW)
+    if isinstance(app.objects, S3ObjectStore):
+        await app.objects.ensure_bucket()
+    channel = TelegramChannel(
+        app.conversation, app.translator, app.uow_factory, settings, retry_delays=(0.01,)
+    )
+    runner = web.AppRunner(build_web_app(app, channel), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async with aiohttp.ClientSession() as http:
+        yield Rig(app, channel, bot_api, f"http://127.0.0.1:{port}", http)
+    await runner.cleanup()
+    await channel.close()
+
+
+APL01 = [
+    "Siti Nurhaliza", "@WNI", "Bandung", "17-08-1985", "@P", "3273015708850002",
+    "Jl. Merdeka No. 10, Bandung", "40111", "CONTACT", "siti@contoh.co.id", "@s1",
+    "LSP Teknologi Digital", "Manajer Sertifikasi", "Jl. Sudirman No. 1, Jakarta", "10220",
+    "021 5790 1234", "siti@lsp.co.id", "@sertifikasi",
+]  # fmt: skip
+
+
+async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
+    siti = rig.user()
+    await siti.text("/start")
+    assert "Selamat datang di asesorbot" in siti.screen
+    assert siti.buttons == ["id", "en"]
+    await siti.press("id")
+    await siti.press("apply")
+    for answer in ("0", "s1"):
+        await siti.press(answer)
+    await siti.text("2")
+    await siti.press("1")
+    await siti.press("1")
+    assert "Anda memenuhi persyaratan dasar" in siti.screen
+    await siti.press("apl01")
+    for n, answer in enumerate(APL01, 1):
+        assert f"Langkah {n} dari 18" in siti.screen, siti.screen
+        if answer == "CONTACT":
+            markups = siti.reply_markups()
+            assert markups[-1]["keyboard"][0][0]["request_contact"] is True
+            await siti.contact("6281234567890")
+        elif answer.startswith("@"):
+            await siti.press(answer[1:])
+        else:
+            await siti.text(answer)
+    assert "Nomor HP: +6281234567890" in siti.screen
+    assert len(siti.buttons) == 8 + 1  # 19 options: a page of 8 and a "next" button
+    assert siti.buttons[-1] == "pg:1"
+    await siti.press("pg:1")
+    [edit] = rig.api.sent("editMessageReplyMarkup")
+    page = [
+        b["callback_data"]
+        for row in json.loads(edit["reply_markup"])["inline_keyboard"]
+        for b in row
+    ]
+    assert page == [f"edit:{f}" for f in FIELDS[7:15]] + ["pg:0", "pg:2"]
+    await siti.press("confirm")  # an option of page 1 still answers: the step is the same
+    assert "APL-01 tersimpan" in siti.screen
+
+    await siti.press("evidence")
+    needs = {
+        "ktp": 1,
+        "photo": 2,
+        "diploma": 1,
+        "practice_records": 2,
+        "training_certificate": 2,
+        "technical_competence": 1,
+    }
+    for item, count in needs.items():
+        await siti.press(item)
+        for n in range(count):
+            if item == "photo":
+                await siti.photo(files.photo(background=(190 + n, 20, 30)))
+                assert "dikompres" in siti.screen  # told that a document keeps full quality
+            else:
+                await siti.document(files.pdf(f"{item}-{n}"), f"{item}-{n}.pdf")
+            assert "Diterima" in siti.screen, siti.screen
+        await siti.press("back")
+    await siti.press("back")
+    await siti.press("apl02")
+    for _ in range(27):
+        await siti.press("K")
+        await siti.press(next(b for b in siti.buttons if b.startswith("doc:")))
+        await siti.press("done")
+    await siti.press("submit")
+    await siti.press("agree")
+    assert "Permohonan terkirim!" in siti.screen
+    assert "Nomor: AK-2026-" in siti.screen
+    assert await rig.count("applications", "WHERE state = 'submitted'") == 1
+    assert await rig.count("documents") == 9
+    assert rig.api.methods().count("getFile") == 9
+    assert rig.api.downloads == 9
+    async with rig.app.engine.connect() as connection:
+        phone = (await connection.execute(text("SELECT phone FROM persons"))).scalar_one()
+    assert phone == "+6281234567890"
+
+
+async def test_webhook_without_or_with_a_wrong_secret_is_refused(rig: Rig) -> None:
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1, "date": 0, "text": "/start",
+            "chat": {"id": 5, "type": "private"},
+            "from": {"id": 5, "is_bot": False, "first_name": "X"},
+        },
+    }  # fmt: skip
+    assert await rig.post(update, secret=None) == 403
+    assert await rig.post(update, secret="wrong") == 403
+    assert await rig.post(update, secret=SECRET[:-1]) == 403
+    assert rig.api.calls == []
+    assert await rig.count("persons") == 0
+    async with rig.http.post(
+        rig.url + WEBHOOK_PATH, data=b"not json", headers={SECRET_HEADER: "wrong"}
+    ) as response:
+        assert response.status == 403  # refused before the body is parsed
+
+
+async def test_the_same_update_twice_has_one_effect(rig: Rig) -> None:
+    siti = rig.user()
+    await siti.text("/start")
+    await siti.again()
+    assert siti.replies == []
+    await siti.press("en")
+    assert "Language set to English." in siti.screen
+    await siti.text("/bahasa")
+    await siti.press("id")
+    first = siti.last_update
+    await siti.send(first)  # re-delivered choice of Indonesian
+    assert siti.replies == []
+    assert await rig.count("inbound_deliveries") == 4
+
+
+async def test_forged_callback_is_refused_and_state_unchanged(rig: Rig) -> None:
+    siti = rig.user()
+    await siti.text("/start")
+    await siti.press("admin:approve:all")
+    assert "Tombol ini sudah tidak aktif" in siti.screen
+    assert siti.buttons == ["id", "en"]
+    await siti.press("x" * 64)
+    assert "Tombol ini sudah tidak aktif" in siti.screen
+
+
+async def test_file_over_the_bot_api_limit_is_refused_before_download(rig: Rig) -> None:
+    siti = rig.user()
+    for step in ("/start",):
+        await siti.text(step)
+    for data in ("id", "apply", "0", "s1"):
+        await siti.press(data)
+    await siti.text("2")
+    await siti.press("1")
+    await siti.press("1")
+    await siti.press("evidence")
+    await siti.press("ktp")
+    await siti.document(b"%PDF-1.4", "besar.pdf", size=25 * 1024 * 1024)
+    assert "sampai 20 MB" in siti.screen
+    assert "getFile" not in rig.api.methods()
+    assert rig.api.downloads == 0
+
+
+async def test_contact_of_someone_else_is_not_taken(rig: Rig) -> None:
+    siti = rig.user()
+    await siti.text("/start")
+    await siti.contact("6289999999999", own=False)
+    assert "nomor Anda sendiri" in siti.screen
+
+
+async def test_paging_a_long_keyboard(rig: Rig) -> None:
+    siti = rig.user(language="en")
+    await siti.text("/start")
+    await siti.press("en")
+    await siti.press("apply")
+    await siti.press("0")
+    assert len(siti.buttons) == 7  # the education levels fit on one page
+    await siti.press("pg:1")
+    edits = rig.api.sent("editMessageReplyMarkup")
+    assert edits == []  # nothing to page: the current step has 7 options
+
+
+async def test_webhook_registration_and_commands(rig: Rig) -> None:
+    await rig.channel.set_webhook()
+    [webhook] = rig.api.sent("setWebhook")
+    assert webhook["url"] == "https://bot.example.org/webhook/telegram"
+    assert webhook["secret_token"] == SECRET
+    assert json.loads(webhook["allowed_updates"]) == ["message", "callback_query"]
+    commands = rig.api.sent("setMyCommands")
+    assert [c.get("language_code") for c in commands] == ["id", "en", None]
+    indonesian = json.loads(commands[0]["commands"])
+    assert {
+        "command": "batal",
+        "description": "Batalkan langkah yang sedang berjalan",
+    } in indonesian
+
+
+async def test_retry_after_is_honoured_and_blocked_chats_are_marked(rig: Rig) -> None:
+    siti = rig.user()
+    rig.api.fail_next.append(("sendMessage", 429, {"retry_after": 1}))
+    await siti.text("/start")
+    assert "Selamat datang" in siti.screen
+    assert rig.api.methods().count("sendMessage") >= 3  # the refused one, then it went through
+    rig.api.fail_next.append(("sendMessage", 403, {}))
+    await siti.text("/help")
+    async with rig.app.engine.connect() as connection:
+        unreachable = (
+            await connection.execute(text("SELECT unreachable_at FROM channel_identities"))
+        ).scalar_one()
+    assert unreachable is not None
+
+
+async def test_healthz(rig: Rig) -> None:
+    async with rig.http.get(rig.url + "/healthz") as response:
+        assert response.status == 200
+        assert await response.json() == {"database": "ok", "objects": "ok"}
+
+
+async def test_polling_mode(rig: Rig) -> None:
+    """The same conversation through getUpdates long polling."""
+
+    async def push(update: dict[str, Any]) -> None:
+        before = len(rig.api.calls)
+        rig.api.push(update)
+        async with asyncio.timeout(10):
+            while not any(c.method == "sendMessage" for c in rig.api.calls[before:]):  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.1)  # let the rest of the reply arrive
+
+    polling = asyncio.create_task(rig.channel.run_polling())
+    try:
+        siti = TelegramUser(rig.api, push)
+        await siti.text("/start")
+        assert "Selamat datang" in siti.screen
+        await siti.press("en")
+        await siti.press("apply")
+        await siti.press("0")
+        await siti.press("s1")
+        await siti.text("2")
+        await siti.press("1")
+        await siti.press("1")
+        await siti.press("evidence")
+        await siti.press("ktp")
+        await siti.document(files.pdf("ktp"), "ktp.pdf")
+        assert "Received: ktp.pdf" in siti.screen
+        assert "deleteWebhook" in rig.api.methods()
+    finally:
+        await rig.channel.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
