@@ -38,6 +38,7 @@ test: $(VENV)/.installed-dev catalogs lint typecheck pytest
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.object_store
 	$(BIN)/python -m bench.upload_document
+	$(BIN)/python -m bench.telegram_webhook
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

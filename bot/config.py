@@ -7,6 +7,7 @@ that names it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -90,6 +91,17 @@ class WebhookSettings(BaseSettings):
 
     base_url: HttpUrl | None = None
     secret: SecretStr | None = None
+
+    @field_validator("secret")
+    @classmethod
+    def _telegram_alphabet(cls, value: SecretStr | None) -> SecretStr | None:
+        """Telegram's ``secret_token``: 1–256 characters of A–Z, a–z, 0–9, _ and -."""
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("use 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
     host: str = "0.0.0.0"  # noqa: S104  (the webhook server must be reachable from outside)
     port: int = Field(8080, ge=1, le=65535)
 

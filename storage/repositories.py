@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +26,7 @@ from storage.models import (
     DocumentRow,
     InboundDeliveryRow,
     PersonRow,
+    UTCDateTime,
     utcnow,
 )
 
@@ -34,6 +37,41 @@ def _person(row: PersonRow) -> Person:
     )
 
 
+# The statements of every update, built once: building them per call costs more CPU than
+# running them (SQLAlchemy memoizes the cache key of a statement object it sees again).
+_LOCKED_CONVERSATION = (
+    select(ChannelIdentityRow, PersonRow)
+    .join(PersonRow, PersonRow.id == ChannelIdentityRow.person_id)
+    .where(
+        ChannelIdentityRow.channel == bindparam("channel"),
+        ChannelIdentityRow.external_id == bindparam("external_id"),
+    )
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_SAVE_STEP = (
+    update(ChannelIdentityRow)
+    .where(ChannelIdentityRow.id == bindparam("identity"))
+    .values(
+        step=bindparam("new_step"),
+        step_data=bindparam("new_data", type_=ChannelIdentityRow.__table__.c.step_data.type),
+        last_active_at=bindparam("now", type_=UTCDateTime()),
+        unreachable_at=None,
+    )
+)
+_CLAIM_DELIVERY = {
+    name: insert(InboundDeliveryRow)
+    .values(
+        channel=bindparam("channel"),
+        delivery_id=bindparam("delivery_id"),
+        received_at=bindparam("received_at", type_=UTCDateTime()),
+    )
+    .on_conflict_do_nothing()
+    .returning(InboundDeliveryRow.delivery_id)
+    for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+
+
 class SqlConversations:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -41,20 +79,13 @@ class SqlConversations:
     async def open_locked(
         self, channel: str, external_id: str, *, new_person: NewPerson
     ) -> ConversationState:
-        identity = await self._identity(channel, external_id)
-        is_new = identity is None
-        if identity is None:
-            identity = await self._create(channel, external_id, new_person)
-        # The person row is the lock: every event of this person, on any channel, queues here.
-        person = (
-            await self._session.execute(
-                select(PersonRow)
-                .where(PersonRow.id == identity.person_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one()
-        await self._session.refresh(identity)
+        row = await self._locked(channel, external_id)
+        is_new = row is None
+        if row is None:
+            await self._create(channel, external_id, new_person)
+            row = await self._locked(channel, external_id)
+            assert row is not None
+        identity, person = row
         return ConversationState(
             identity_id=identity.id,
             person=_person(person),
@@ -62,6 +93,17 @@ class SqlConversations:
             data=dict(identity.step_data or {}),
             is_new=is_new,
         )
+
+    async def _locked(
+        self, channel: str, external_id: str
+    ) -> tuple[ChannelIdentityRow, PersonRow] | None:
+        """Identity and person in one query, both rows locked: every event of this person, on
+        any channel, queues here, and reads the state the previous one left."""
+        result = await self._session.execute(
+            _LOCKED_CONVERSATION, {"channel": channel, "external_id": external_id}
+        )
+        row = result.one_or_none()
+        return (row[0], row[1]) if row is not None else None
 
     async def _identity(self, channel: str, external_id: str) -> ChannelIdentityRow | None:
         return (
@@ -104,9 +146,8 @@ class SqlConversations:
 
     async def save(self, identity_id: int, step: str, data: Mapping[str, JSONValue]) -> None:
         await self._session.execute(
-            update(ChannelIdentityRow)
-            .where(ChannelIdentityRow.id == identity_id)
-            .values(step=step, step_data=dict(data), last_active_at=utcnow(), unreachable_at=None)
+            _SAVE_STEP,
+            {"identity": identity_id, "new_step": step, "new_data": dict(data), "now": utcnow()},
         )
 
     async def mark_unreachable(self, channel: str, external_id: str) -> None:
@@ -120,13 +161,13 @@ class SqlConversations:
         )
 
     async def claim_delivery(self, channel: str, delivery_id: str) -> bool:
-        try:
-            async with self._session.begin_nested():
-                self._session.add(InboundDeliveryRow(channel=channel, delivery_id=delivery_id))
-                await self._session.flush()
-        except IntegrityError:
-            return False
-        return True
+        """One round trip: ``INSERT … ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite alike)."""
+        dialect = self._session.get_bind().dialect.name
+        result = await self._session.execute(
+            _CLAIM_DELIVERY[dialect],
+            {"channel": channel, "delivery_id": delivery_id, "received_at": utcnow()},
+        )
+        return result.first() is not None
 
 
 class SqlPeople:

@@ -115,3 +115,9 @@ def test_readme_and_env_example_document_every_variable() -> None:
     for name in environment_names():
         assert f"`{name}`" in readme, f"README does not document {name}"
         assert name in example_names, f".env.example does not list {name}"
+
+
+def test_webhook_secret_uses_telegrams_alphabet(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("WEBHOOK_SECRET", "has spaces!")
+    with pytest.raises(ConfigError, match=r"^configuration: WEBHOOK_SECRET: "):
+        load_settings(env_file=None)
