@@ -10,6 +10,7 @@ Usage: ``python -m bench.telegram_webhook [users] [updates_per_user]``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import statistics
 import sys
@@ -157,6 +158,7 @@ async def serve_bot(kind: str, api_base: str, schema: str) -> None:
         app = await build_app(settings, engine=engine)
         channel = TelegramChannel(app.conversation, app.translator, app.uow_factory, settings)
         runner, url = await serve(build_web_app(app, channel))
+    gc.freeze()  # as `asesorbot run` does once wired
     print(url, flush=True)
     await asyncio.get_running_loop().run_in_executor(
         None, sys.stdin.read

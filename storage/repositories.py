@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -39,19 +40,29 @@ def _person(row: PersonRow) -> Person:
 
 # The statements of every update, built once: building them per call costs more CPU than
 # running them (SQLAlchemy memoizes the cache key of a statement object it sees again).
+# Plain table statements (not ORM entities): no identity map, no ORM bulk-update machinery.
+_IDENTITIES = cast(Table, ChannelIdentityRow.__table__)
+_PERSONS = cast(Table, PersonRow.__table__)
 _LOCKED_CONVERSATION = (
-    select(ChannelIdentityRow, PersonRow)
-    .join(PersonRow, PersonRow.id == ChannelIdentityRow.person_id)
+    select(
+        _IDENTITIES.c.id,
+        _IDENTITIES.c.step,
+        _IDENTITIES.c.step_data,
+        _PERSONS.c.id.label("person_id"),
+        _PERSONS.c.locale,
+        _PERSONS.c.locale_chosen,
+        _PERSONS.c.timezone,
+    )
+    .join(_PERSONS, _PERSONS.c.id == _IDENTITIES.c.person_id)
     .where(
-        ChannelIdentityRow.channel == bindparam("channel"),
-        ChannelIdentityRow.external_id == bindparam("external_id"),
+        _IDENTITIES.c.channel == bindparam("channel"),
+        _IDENTITIES.c.external_id == bindparam("external_id"),
     )
     .with_for_update()
-    .execution_options(populate_existing=True)
 )
 _SAVE_STEP = (
-    update(ChannelIdentityRow)
-    .where(ChannelIdentityRow.id == bindparam("identity"))
+    update(_IDENTITIES)
+    .where(_IDENTITIES.c.id == bindparam("identity"))
     .values(
         step=bindparam("new_step"),
         step_data=bindparam("new_data", type_=ChannelIdentityRow.__table__.c.step_data.type),
@@ -60,14 +71,14 @@ _SAVE_STEP = (
     )
 )
 _CLAIM_DELIVERY = {
-    name: insert(InboundDeliveryRow)
+    name: insert(cast(Table, InboundDeliveryRow.__table__))
     .values(
         channel=bindparam("channel"),
         delivery_id=bindparam("delivery_id"),
         received_at=bindparam("received_at", type_=UTCDateTime()),
     )
     .on_conflict_do_nothing()
-    .returning(InboundDeliveryRow.delivery_id)
+    .returning(InboundDeliveryRow.__table__.c.delivery_id)
     for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
 
@@ -85,25 +96,26 @@ class SqlConversations:
             await self._create(channel, external_id, new_person)
             row = await self._locked(channel, external_id)
             assert row is not None
-        identity, person = row
         return ConversationState(
-            identity_id=identity.id,
-            person=_person(person),
-            step=identity.step,
-            data=dict(identity.step_data or {}),
+            identity_id=row.id,
+            person=Person(
+                id=row.person_id,
+                locale=row.locale,
+                locale_chosen=row.locale_chosen,
+                timezone=row.timezone,
+            ),
+            step=row.step,
+            data=dict(row.step_data or {}),
             is_new=is_new,
         )
 
-    async def _locked(
-        self, channel: str, external_id: str
-    ) -> tuple[ChannelIdentityRow, PersonRow] | None:
+    async def _locked(self, channel: str, external_id: str) -> Any:
         """Identity and person in one query, both rows locked: every event of this person, on
         any channel, queues here, and reads the state the previous one left."""
         result = await self._session.execute(
             _LOCKED_CONVERSATION, {"channel": channel, "external_id": external_id}
         )
-        row = result.one_or_none()
-        return (row[0], row[1]) if row is not None else None
+        return result.one_or_none()
 
     async def _identity(self, channel: str, external_id: str) -> ChannelIdentityRow | None:
         return (
