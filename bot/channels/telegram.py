@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+import orjson
 from aiogram import Bot, Dispatcher, Router, methods
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -137,6 +138,10 @@ def response_types() -> tuple[type, ...]:
     )
 
 
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def command_of(text: str) -> CommandIn | None:
     """``/start@asesorbot args`` → CommandIn("start", "args")."""
     if not text.startswith("/"):
@@ -162,10 +167,11 @@ class TelegramChannel:
         assert token is not None, "TelegramChannel needs BOT_TOKEN"
         api_base = settings.telegram.api_base
         self.file_limit = settings.telegram.file_limit_mb * 1024 * 1024
+        json_options: dict[str, Any] = {"json_loads": orjson.loads, "json_dumps": _dumps}
         session = (
-            AiohttpSession(api=TelegramAPIServer.from_base(str(api_base)))
+            AiohttpSession(api=TelegramAPIServer.from_base(str(api_base)), **json_options)
             if api_base
-            else AiohttpSession()
+            else AiohttpSession(**json_options)
         )
         self.bot = Bot(token.get_secret_value(), session=session)
         self.conversation = conversation
@@ -455,7 +461,7 @@ class TelegramChannel:
         ):
             return web.Response(status=403, text="forbidden")
         try:
-            update = await request.json()
+            update = orjson.loads(await request.read())
         except ValueError:
             return web.Response(status=400, text="bad request")
         await self.dispatcher.feed_raw_update(self.bot, update)
