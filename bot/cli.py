@@ -93,8 +93,14 @@ async def _run_telegram(app: App, settings: Settings) -> None:
     # (p99 at 100 updates/s went from ~250 ms to ~24 ms in bench/telegram_webhook.py).
     gc.freeze()
     try:
+        loop = asyncio.get_running_loop()
         if settings.webhook.base_url is None:
             log.info("telegram: polling")
+            stopping: set[asyncio.Task[None]] = set()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(
+                    signum, lambda: stopping.add(asyncio.create_task(channel.stop_polling()))
+                )
             await channel.run_polling()
             return
         runner = web.AppRunner(build_web_app(app, channel), access_log=None)
@@ -103,7 +109,6 @@ async def _run_telegram(app: App, settings: Settings) -> None:
         await channel.set_webhook()
         log.info("telegram: webhook server listening")
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         try:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
+import hypothesis
 import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,6 +24,11 @@ from bot.factory import App, build_app
 from handlers.conversation import Flow
 from storage import migrate
 from storage.db import make_engine
+
+# No per-example deadline: the first example of a year builds that year's holiday calendar, and
+# a busy CI machine must not turn that into a flaky failure.
+hypothesis.settings.register_profile("asesorbot", deadline=None, print_blob=True)
+hypothesis.settings.load_profile("asesorbot")
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

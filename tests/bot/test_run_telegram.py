@@ -1,0 +1,116 @@
+"""`asesorbot run` with a bot token: the real command, in polling and in webhook mode, against
+the fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.config import environment_names
+from tests.fakes.telegram import FakeBotApi
+
+ASESORBOT = Path(sys.executable).with_name("asesorbot")
+TOKEN = "654321:RUN-TOKEN"
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    fake = FakeBotApi(TOKEN)
+    await fake.start()
+    yield fake
+    await fake.close()
+    assert fake.violations == []
+
+
+async def run(tmp_path: Path, **settings: str) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if k not in environment_names()}
+    env.update(BOT_TOKEN=TOKEN, **settings)
+    return await asyncio.create_subprocess_exec(
+        str(ASESORBOT), "run", cwd=tmp_path, env=env,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), 10)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+async def wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(30):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
+def start_update(update_id: int) -> dict[str, object]:
+    user = {"id": 4242, "is_bot": False, "first_name": "Budi", "language_code": "id"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 1, "date": 0, "text": "/start",
+            "chat": {"id": 4242, "type": "private"}, "from": user,
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }  # fmt: skip
+
+
+async def test_run_polls_and_answers(tmp_path: Path, api: FakeBotApi) -> None:
+    process = await run(tmp_path, TELEGRAM_API_BASE=api.base_url)
+    try:
+        await wait_for(lambda: "getUpdates" in api.methods(), "polling")
+        api.push(start_update(1))
+        await wait_for(lambda: api.sent("sendMessage"), "a reply")
+        assert "Selamat datang di asesorbot" in api.sent("sendMessage")[0]["text"]
+        assert "setMyCommands" in api.methods()
+    finally:
+        await stop(process)
+
+
+async def test_run_serves_the_webhook(tmp_path: Path, api: FakeBotApi) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = await run(
+        tmp_path,
+        TELEGRAM_API_BASE=api.base_url,
+        WEBHOOK_BASE_URL="https://bot.example.org",
+        WEBHOOK_SECRET="run-secret",
+        WEBHOOK_HOST="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+    )
+    try:
+        await wait_for(lambda: "setWebhook" in api.methods(), "setWebhook")
+        base = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/healthz") as response:
+                assert response.status == 200
+            async with http.post(f"{base}/webhook/telegram", json=start_update(2)) as response:
+                assert response.status == 403
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "run-secret"}
+            async with http.post(
+                f"{base}/webhook/telegram", json=start_update(3), headers=headers
+            ) as response:
+                assert response.status == 200
+        assert "Selamat datang" in api.sent("sendMessage")[0]["text"]
+    finally:
+        await stop(process)
+
+
+async def test_polling_stops_cleanly_on_sigterm(tmp_path: Path, api: FakeBotApi) -> None:
+    process = await run(tmp_path, TELEGRAM_API_BASE=api.base_url)
+    await wait_for(lambda: "getUpdates" in api.methods(), "polling")
+    process.terminate()
+    assert await asyncio.wait_for(process.wait(), 15) == 0
