@@ -1,9 +1,9 @@
 """Updates per second and latency of the Telegram webhook, next to a bare aiogram echo bot.
 
 Both bots talk to the same fake Bot API server (tests/fakes/telegram.py) over loopback HTTP.
-Two runs each: N concurrent simulated users sending updates as fast as the bot answers
-(throughput), then a steady 100 updates/s (latency).  asesorbot runs on PostgreSQL
-(``TEST_DATABASE_URL``, in a schema of its own that is dropped afterwards).
+Two runs each, after a warm-up that is not counted: N concurrent simulated users sending updates
+as fast as the bot answers (throughput), then a steady 100 updates/s (latency).  asesorbot runs
+on PostgreSQL (``TEST_DATABASE_URL``, in a schema of its own that is dropped afterwards).
 Usage: ``python -m bench.telegram_webhook [users] [updates_per_user]``.
 """
 
@@ -151,9 +151,15 @@ async def serve_bot(kind: str, api_base: str, schema: str) -> None:
             BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=api_base, WEBHOOK_SECRET=SECRET,
             WEBHOOK_BASE_URL="https://bench.invalid", LOG_LEVEL="ERROR",
             STORAGE_LOCAL_DIR=tempfile.mkdtemp(prefix="bench-objects-"),
+            DATABASE_POOL_SIZE="60",
         )  # fmt: skip
         settings = load_settings(env_file=None)
-        engine = make_engine(DATABASE, search_path=schema, pool_size=20, max_overflow=10)
+        engine = make_engine(
+            DATABASE,
+            search_path=schema,
+            pool_size=settings.database.pool_size,
+            max_overflow=settings.database.max_overflow,
+        )
         await migrate.upgrade(engine)
         app = await build_app(settings, engine=engine)
         channel = TelegramChannel(app.conversation, app.translator, app.uow_factory, settings)
@@ -212,6 +218,7 @@ async def main(users: int, per_user: int) -> None:
         ):
             child, bot_url = await start_bot(kind, api.base_url, schema)
             try:
+                await load(bot_url, users, 2, ids)  # warm-up: connections, caches (not counted)
                 wall, latencies = await load(bot_url, users, per_user, ids)
                 rates[kind] = report(name, wall, latencies)
                 latencies = await steady(bot_url, 100, 5, ids)
@@ -234,4 +241,4 @@ if __name__ == "__main__":
         uvloop.run(serve_bot(*sys.argv[2:5]))
     else:
         arguments = [int(a) for a in sys.argv[1:3]]
-        asyncio.run(main(*(arguments + [50, 8][len(arguments) :])))
+        asyncio.run(main(*(arguments + [50, 16][len(arguments) :])))

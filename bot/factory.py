@@ -93,7 +93,11 @@ async def build_app(
     clock: Callable[[], datetime] | None = None,
 ) -> App:
     """Wire the bot; ``engine``/``objects``/``flow`` let tests point it at their servers."""
-    engine = engine or make_engine(settings.database.url)
+    engine = engine or make_engine(
+        settings.database.url,
+        pool_size=settings.database.pool_size,
+        max_overflow=settings.database.max_overflow,
+    )
     try:
         await prepare_schema(engine, upgrade=engine.dialect.name == "sqlite")
         objects = objects or build_object_store(settings)

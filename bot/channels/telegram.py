@@ -269,7 +269,12 @@ class TelegramChannel:
 
         return chunks
 
-    async def _on_callback(self, query: CallbackQuery, event_update: TelegramUpdate) -> None:
+    async def _on_callback(
+        self, query: CallbackQuery, event_update: TelegramUpdate, answer_in_reply: bool = False
+    ) -> None:
+        if answer_in_reply:  # the webhook's response answers it (see :meth:`webhook`)
+            await self._on_press(query, event_update)
+            return
         # Stop the button's spinner while the press is being handled, not after.
         answered = asyncio.create_task(self._call(lambda: self.bot.answer_callback_query(query.id)))
         try:
@@ -464,7 +469,18 @@ class TelegramChannel:
             update = orjson.loads(await request.read())
         except ValueError:
             return web.Response(status=400, text="bad request")
-        await self.dispatcher.feed_raw_update(self.bot, update)
+        press = update.get("callback_query") if isinstance(update, dict) else None
+        query_id = press.get("id") if isinstance(press, dict) else None
+        await self.dispatcher.feed_raw_update(
+            self.bot, update, answer_in_reply=isinstance(query_id, str)
+        )
+        if isinstance(query_id, str):
+            # Telegram runs a method given as the webhook's response: answering the button
+            # press there saves a Bot API request. Its failure would go unseen, which is
+            # harmless for this one (the spinner stops by itself); messages are never sent so.
+            return web.json_response(
+                {"method": "answerCallbackQuery", "callback_query_id": query_id}
+            )
         return web.json_response({})
 
     async def close(self) -> None:

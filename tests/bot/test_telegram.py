@@ -45,6 +45,8 @@ class Rig:
         async with self.http.post(
             self.url + WEBHOOK_PATH, json=update, headers=headers
         ) as response:
+            if response.status == 200 and (body := await response.json()):
+                self.api.webhook_reply(body)  # a method answered in the response is checked too
             return response.status
 
     async def deliver(self, update: dict[str, Any]) -> None:
@@ -331,3 +333,12 @@ async def test_polling_mode(rig: Rig) -> None:
         await rig.channel.stop_polling()
         with contextlib.suppress(asyncio.CancelledError):
             await polling
+
+
+async def test_button_press_is_answered_in_the_webhook_response(rig: Rig) -> None:
+    siti = rig.user()
+    await siti.text("/start")
+    await siti.press("en")
+    answers = [c for c in rig.api.calls if c.method == "answerCallbackQuery"]
+    assert len(answers) == 1
+    assert answers[0].params["callback_query_id"] == siti.last_update["callback_query"]["id"]

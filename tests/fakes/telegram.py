@@ -77,6 +77,17 @@ class FakeBotApi:
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
 
+    def webhook_reply(self, body: dict[str, Any]) -> None:
+        """A method the bot returned as its webhook response: checked and recorded like a call."""
+        params = dict(body)
+        name = str(params.pop("method", ""))
+        method = next((m for m in self.spec["methods"] if m.lower() == name.lower()), None)
+        if method is None:
+            self.violations.append(f"webhook reply: unknown method {name!r}")
+            return
+        self._check(method, params)
+        self.calls.append(Call(method, params))
+
     def methods(self) -> list[str]:
         return [c.method for c in self.calls]
 
