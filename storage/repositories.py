@@ -216,7 +216,17 @@ class SqlPeople:
         )
 
 
-def _application(row: ApplicationRow) -> ApplicationRecord:
+_APPLICATIONS = cast(Table, ApplicationRow.__table__)
+_CURRENT_APPLICATION = (
+    select(_APPLICATIONS)
+    .where(_APPLICATIONS.c.person_id == bindparam("person"))
+    .order_by(_APPLICATIONS.c.id.desc())
+    .limit(1)
+)
+
+
+def _application(row: Any) -> ApplicationRecord:
+    """From an ORM object or a plain row: both have the columns as attributes."""
     return ApplicationRecord(
         id=row.id,
         person_id=row.person_id,
@@ -254,15 +264,9 @@ class SqlApplications:
         self._session = session
 
     async def current(self, person_id: int) -> ApplicationRecord | None:
-        row = (
-            await self._session.execute(
-                select(ApplicationRow)
-                .where(ApplicationRow.person_id == person_id)
-                .order_by(ApplicationRow.id.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        return _application(row) if row else None
+        """Read on most steps (status, hub, every APL step): a plain statement built once."""
+        row = (await self._session.execute(_CURRENT_APPLICATION, {"person": person_id})).first()
+        return _application(row) if row is not None else None
 
     async def create(self, person_id: int, scheme_code: str) -> ApplicationRecord:
         row = ApplicationRow(
