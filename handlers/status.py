@@ -44,5 +44,7 @@ class StatusStep:
 
 
 async def show_status(ctx: Context, command: CommandIn) -> None:
-    ctx.say(Text(await status_text(ctx)))
+    """The status, then the step the person was on (once: on the status step it is the same)."""
+    if ctx.step != STATUS:
+        ctx.say(Text(await status_text(ctx)))
     await ctx.show_current()

@@ -132,3 +132,12 @@ async def test_guide_explains_without_starting_an_application(app: App) -> None:
         assert (
             await connection.execute(text("SELECT count(*) FROM applications"))
         ).scalar_one() == 0
+
+
+async def test_status_twice_is_shown_once(app: App) -> None:
+    person = Candidate(app)
+    await person.command("start")
+    await person.option("id")
+    await person.option("status")
+    await person.command("status")
+    assert person.screen.count("Anda belum memiliki permohonan") == 1
