@@ -95,18 +95,21 @@ class EvidenceItemStep:
     name = ITEM
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn, FileIn})
 
-    async def _context(self, ctx: Context) -> tuple[Evidence | None, list[DocumentRecord]]:
+    async def _context(
+        self, ctx: Context
+    ) -> tuple[Evidence | None, list[DocumentRecord], Sequence[DocumentRecord]]:
+        """The evidence item, its documents, and every document of the application."""
         application = await ctx.uow.applications.current(ctx.person.id)
         if application is None:
-            return None, []
+            return None, [], []
         route = route_of(ctx.services.scheme, application)
         item = next((e for e in route.evidence if e.id == ctx.data.get("item")), None)
-        documents = await ctx.uow.applications.documents(application.id)
-        mine = [d for d in documents if item is not None and d.evidence_id == item.id]
-        return item, mine
+        every = await ctx.uow.applications.documents(application.id)
+        mine = [d for d in every if item is not None and d.evidence_id == item.id]
+        return item, mine, every
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        _, documents = await self._context(ctx)
+        _, documents, _ = await self._context(ctx)
         return [
             *(
                 Option(f"rm:{d.id}", ctx.t("evidence.remove", n=n, name=d.file_name))
@@ -116,7 +119,7 @@ class EvidenceItemStep:
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        item, documents = await self._context(ctx)
+        item, documents, _ = await self._context(ctx)
         if item is None:
             return [Text(ctx.t("evidence.unknown_item"))]
         kinds = "/".join(KIND_NAMES[k] for k in item.kinds)
@@ -139,7 +142,7 @@ class EvidenceItemStep:
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
         application = await editable_application(ctx)
-        item, documents = await self._context(ctx)
+        item, _, every = await self._context(ctx)
         if application is None:
             return
         if item is None:
@@ -163,15 +166,20 @@ class EvidenceItemStep:
             await ctx.show_current()
             return
         assert isinstance(event, FileIn)
-        await self._receive(ctx, application.id, item, len(documents), event)
+        await self._receive(ctx, application.id, item, every, event)
         await ctx.show_current()
 
     async def _receive(
-        self, ctx: Context, application_id: int, item: Evidence, have: int, event: FileIn
+        self,
+        ctx: Context,
+        application_id: int,
+        item: Evidence,
+        every: Sequence[DocumentRecord],
+        event: FileIn,
     ) -> None:
         max_bytes = ctx.services.max_upload_bytes
         max_mb = max_bytes // (1024 * 1024)
-        if have >= item.max:
+        if sum(1 for d in every if d.evidence_id == item.id) >= item.max:
             ctx.say(Text(ctx.t("evidence.full", max=item.max)))
             return
         if event.size is not None and event.size > max_bytes:
@@ -190,8 +198,7 @@ class EvidenceItemStep:
             return
         try:
             inspection = received.inspection
-            documents = await ctx.uow.applications.documents(application_id)
-            same = next((d for d in documents if d.sha256 == inspection.sha256), None)
+            same = next((d for d in every if d.sha256 == inspection.sha256), None)
             if same is not None:
                 ctx.say(Text(ctx.t("evidence.duplicate", name=same.file_name)))
                 return

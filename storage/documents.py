@@ -23,6 +23,7 @@ from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from handlers.ports import DocumentRejected, Inspection
+from storage.files import read_chunks
 
 CHUNK = 256 * 1024
 MAX_PIXELS = 40_000_000
@@ -57,13 +58,8 @@ class ReceivedFile:
         self.path = path
         self.inspection = inspection
 
-    async def chunks(self) -> AsyncIterator[bytes]:
-        handle = await asyncio.to_thread(self.path.open, "rb")
-        try:
-            while chunk := await asyncio.to_thread(handle.read, CHUNK):
-                yield chunk
-        finally:
-            await asyncio.to_thread(handle.close)
+    def chunks(self) -> AsyncIterator[bytes]:
+        return read_chunks(self.path, CHUNK)
 
     async def close(self) -> None:
         await asyncio.to_thread(self.path.unlink, missing_ok=True)

@@ -24,6 +24,7 @@ from handlers.ports import (
     ObjectTooLarge,
     StoredObject,
 )
+from storage.files import read_chunks
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -109,16 +110,12 @@ class LocalObjectStore:
     async def get(self, key: str) -> AsyncIterator[bytes]:
         path = self._path(key)
         try:
-            handle = await asyncio.to_thread(path.open, "rb")
+            async for chunk in read_chunks(path, READ_CHUNK):
+                yield chunk
         except FileNotFoundError as error:
             raise ObjectNotFound(key) from error
         except OSError as error:
             raise ObjectStoreUnavailable(f"local store: {error.strerror}") from error
-        try:
-            while chunk := await asyncio.to_thread(handle.read, READ_CHUNK):
-                yield chunk
-        finally:
-            await asyncio.to_thread(handle.close)
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, missing_ok=True)

@@ -41,7 +41,7 @@ from aiogram.types import Update as TelegramUpdate
 from aiohttp import web
 
 from bot.config import Settings
-from handlers.conversation import Conversation
+from handlers.conversation import Conversation, locale_from_hint
 from handlers.messages import (
     Choice,
     CommandIn,
@@ -380,8 +380,7 @@ class TelegramChannel:
         return message.body, None
 
     async def _send_text(self, chat_id: int, user: User, key: str) -> None:
-        locale = "id" if (user.language_code or "").startswith("id") else "en"
-        text = self.translator.translate(locale, key)
+        text = self.translator.translate(locale_from_hint(user.language_code, "id"), key)
         await self._call(lambda: self.bot.send_message(chat_id=chat_id, text=text))
 
     async def _call(

@@ -29,6 +29,7 @@ from handlers.messages import (
     Update,
 )
 from handlers.ports import Translator
+from storage.files import read_chunks
 
 CHANNEL = "terminal"
 FILE_CHUNK = 256 * 1024
@@ -36,16 +37,7 @@ FILE_CHUNK = 256 * 1024
 
 def file_chunks(path: Path) -> Callable[[], AsyncIterator[bytes]]:
     """A re-openable stream of a local file's bytes."""
-
-    async def read() -> AsyncIterator[bytes]:
-        handle = await asyncio.to_thread(path.open, "rb")
-        try:
-            while chunk := await asyncio.to_thread(handle.read, FILE_CHUNK):
-                yield chunk
-        finally:
-            await asyncio.to_thread(handle.close)
-
-    return read
+    return lambda: read_chunks(path, FILE_CHUNK)
 
 
 def parse_line(line: str) -> Inbound | Path:
