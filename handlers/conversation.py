@@ -30,6 +30,7 @@ from handlers.messages import (
     Update,
 )
 from handlers.ports import (
+    ConnectionLost,
     ConversationState,
     JSONValue,
     NewPerson,
@@ -174,7 +175,25 @@ class Conversation:
         self._services = services
 
     async def handle(self, update: Update) -> Reply:
-        """Answer one update; state changes are kept only if everything went well."""
+        """Answer one update; state changes are kept only if everything went well.
+
+        A connection that dropped (a database restart, a failover) costs one more try on a fresh
+        connection, not the person's update: nothing of the failed try was committed."""
+        try:
+            return await self._handle_once(update)
+        except ConnectionLost:
+            log.warning("database connection lost; handling the update again")
+        try:
+            return await self._handle_once(update)
+        except ConnectionLost:
+            log.exception("database connection lost twice; state left as it was")
+            locale = locale_from_hint(update.language_hint, self._settings.default_locale)
+            return self._apology(locale)
+
+    def _apology(self, locale: str) -> Reply:
+        return Reply(locale, (Text(self._translator.translate(locale, "error.apology")),))
+
+    async def _handle_once(self, update: Update) -> Reply:
         fallback_locale = locale_from_hint(update.language_hint, self._settings.default_locale)
         ctx: Context | None = None
         try:
@@ -187,28 +206,26 @@ class Conversation:
                         timezone=self._settings.default_timezone,
                         display_name=update.display_name,
                     ),
+                    delivery_id=update.delivery_id,
                 )
                 fallback_locale = state.person.locale
-                if update.delivery_id is not None and not await uow.conversations.claim_delivery(
-                    update.channel, update.delivery_id
-                ):
+                if state.duplicate:
                     log.info("duplicate delivery ignored", extra={"channel": update.channel})
                     return Reply(state.person.locale)
                 ctx = self._context(uow, state)
                 await self._dispatch(ctx, state, update.event)
                 await uow.conversations.save(state.identity_id, ctx.step, ctx.data)
                 await uow.commit()
-        except Exception:
+        except Exception as error:
             if ctx is not None:
                 await _run_all(ctx.on_rollback, "rollback clean-up failed")
+            if isinstance(error, ConnectionLost):
+                raise
             log.exception(
                 "update failed; state left as it was",
                 extra={"channel": update.channel, "event": type(update.event).__name__},
             )
-            return Reply(
-                fallback_locale,
-                (Text(self._translator.translate(fallback_locale, "error.apology")),),
-            )
+            return self._apology(fallback_locale)
         await _run_all(ctx.after_commit, "after-commit work failed")
         return Reply(ctx.locale, tuple(ctx.replies))
 

@@ -46,24 +46,33 @@ class ConversationState:
     step: str
     data: Mapping[str, JSONValue]
     is_new: bool
+    duplicate: bool = False
+    """The update's delivery id was claimed before: a re-delivery, to be ignored."""
+
+
+class ConnectionLost(Exception):
+    """The database connection dropped before the update's transaction committed: nothing of
+    it was kept, and handling it again on a fresh connection is safe."""
 
 
 class Conversations(Protocol):
     """Conversation state, one row per (channel, external user id)."""
 
     async def open_locked(
-        self, channel: str, external_id: str, *, new_person: NewPerson
+        self,
+        channel: str,
+        external_id: str,
+        *,
+        new_person: NewPerson,
+        delivery_id: str | None = None,
     ) -> ConversationState:
         """Find or create the identity and its person, and lock the person until the
-        transaction ends, so two events of one person never interleave."""
+        transaction ends, so two events of one person never interleave.  A ``delivery_id`` is
+        claimed in the same transaction (``duplicate`` says it was seen before)."""
         ...
 
     async def save(self, identity_id: int, step: str, data: Mapping[str, JSONValue]) -> None:
         """Store the step the identity is now on (and mark it active now)."""
-        ...
-
-    async def claim_delivery(self, channel: str, delivery_id: str) -> bool:
-        """Record a platform delivery id; False when it was seen before (a re-delivery)."""
         ...
 
     async def mark_unreachable(self, channel: str, external_id: str) -> None:

@@ -29,7 +29,9 @@ def make_engine(url: str | URL, *, search_path: str | None = None, **kwargs: Any
     connect_args: dict[str, Any] = kwargs.pop("connect_args", {})
     if search_path:
         connect_args.setdefault("server_settings", {})["search_path"] = search_path
-    return create_async_engine(parsed, connect_args=connect_args, pool_pre_ping=True, **kwargs)
+    # No pool_pre_ping: a dropped connection surfaces as ConnectionLost and the update is handled
+    # again (storage.uow), instead of one extra round trip on every update.
+    return create_async_engine(parsed, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, exists, select, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -81,6 +81,14 @@ _CLAIM_DELIVERY = {
     .returning(InboundDeliveryRow.__table__.c.delivery_id)
     for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
+_CLAIMED = _CLAIM_DELIVERY["postgresql"].cte("claimed")
+_CLAIM_FLAG = select(exists(select(_CLAIMED.c.delivery_id)).label("claimed")).subquery("flag")
+_LOCKED = _LOCKED_CONVERSATION.subquery("locked")
+_CLAIM_AND_LOCK = select(_CLAIM_FLAG.c.claimed, *_LOCKED.c).select_from(
+    _CLAIM_FLAG.outerjoin(_LOCKED, true())
+)
+"""PostgreSQL: claim the delivery and lock the conversation in one round trip; one row always,
+its conversation columns empty when the identity is new."""
 
 
 class SqlConversations:
@@ -88,13 +96,29 @@ class SqlConversations:
         self._session = session
 
     async def open_locked(
-        self, channel: str, external_id: str, *, new_person: NewPerson
+        self,
+        channel: str,
+        external_id: str,
+        *,
+        new_person: NewPerson,
+        delivery_id: str | None = None,
     ) -> ConversationState:
-        row = await self._locked(channel, external_id)
+        keys = {"channel": channel, "external_id": external_id}
+        claimed = True
+        row: Any
+        if delivery_id is not None and self._dialect == "postgresql":
+            claim = {"delivery_id": delivery_id, "received_at": utcnow()}
+            found = (await self._session.execute(_CLAIM_AND_LOCK, keys | claim)).one()
+            claimed = found.claimed
+            row = found if found.id is not None else None
+        else:
+            row = await self._locked(keys)
+            if delivery_id is not None:
+                claimed = await self._claim(channel, delivery_id)
         is_new = row is None
         if row is None:
             await self._create(channel, external_id, new_person)
-            row = await self._locked(channel, external_id)
+            row = await self._locked(keys)
             assert row is not None
         return ConversationState(
             identity_id=row.id,
@@ -107,15 +131,17 @@ class SqlConversations:
             step=row.step,
             data=dict(row.step_data or {}),
             is_new=is_new,
+            duplicate=not claimed,
         )
 
-    async def _locked(self, channel: str, external_id: str) -> Any:
+    @property
+    def _dialect(self) -> str:
+        return self._session.get_bind().dialect.name
+
+    async def _locked(self, keys: Mapping[str, str]) -> Any:
         """Identity and person in one query, both rows locked: every event of this person, on
         any channel, queues here, and reads the state the previous one left."""
-        result = await self._session.execute(
-            _LOCKED_CONVERSATION, {"channel": channel, "external_id": external_id}
-        )
-        return result.one_or_none()
+        return (await self._session.execute(_LOCKED_CONVERSATION, keys)).one_or_none()
 
     async def _identity(self, channel: str, external_id: str) -> ChannelIdentityRow | None:
         return (
@@ -172,11 +198,10 @@ class SqlConversations:
             .values(unreachable_at=utcnow())
         )
 
-    async def claim_delivery(self, channel: str, delivery_id: str) -> bool:
-        """One round trip: ``INSERT … ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite alike)."""
-        dialect = self._session.get_bind().dialect.name
+    async def _claim(self, channel: str, delivery_id: str) -> bool:
+        """``INSERT … ON CONFLICT DO NOTHING``: False when the delivery id was seen before."""
         result = await self._session.execute(
-            _CLAIM_DELIVERY[dialect],
+            _CLAIM_DELIVERY[self._dialect],
             {"channel": channel, "delivery_id": delivery_id, "received_at": utcnow()},
         )
         return result.first() is not None

@@ -5,13 +5,19 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.ports import ConnectionLost
 from storage.repositories import SqlApplications, SqlConversations, SqlPeople
 
 
 class SqlUnitOfWork:
-    """Opens a session on enter; rolls back on exit unless :meth:`commit` was called."""
+    """Opens a session on enter; rolls back on exit unless :meth:`commit` was called.
+
+    A dropped database connection leaves as :class:`~handlers.ports.ConnectionLost` (SQLAlchemy
+    has then discarded the pool's stale connections), so the caller may try again at once; this
+    is what lets the pool skip a ping before every checkout."""
 
     conversations: SqlConversations
     people: SqlPeople
@@ -47,3 +53,5 @@ class SqlUnitOfWork:
         finally:
             await self._session.close()
             self._session = None
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            raise ConnectionLost(str(exc.orig)) from exc

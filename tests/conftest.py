@@ -3,6 +3,7 @@ and the production wiring from :func:`bot.factory.build_app`."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -97,6 +98,25 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     finally:
         await engine.dispose()
         await _drop_schema(url, schema)
+
+
+@pytest.fixture
+def drop_connections(engine: AsyncEngine, postgres_url: str) -> Callable[[], Awaitable[int]]:
+    """What a PostgreSQL restart does to the pool: the server ends every idle connection."""
+
+    async def drop() -> int:
+        idle = engine.pool.checkedin()  # type: ignore[attr-defined]
+        async with contextlib.AsyncExitStack() as stack:
+            connections = [await stack.enter_async_context(engine.connect()) for _ in range(idle)]
+            pids = [
+                (await c.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one()
+                for c in connections
+            ]
+        for pid in pids:
+            await _execute(postgres_url, f"SELECT pg_terminate_backend({int(pid)})")
+        return len(pids)
+
+    return drop
 
 
 @pytest.fixture

@@ -134,3 +134,30 @@ async def test_different_people_run_concurrently_on_postgresql(make_app) -> None
     )
     # Had the three been serialised, the first would have waited alone and timed out.
     assert [r.messages[0] for r in replies] == [Text("met")] * 3
+
+
+async def test_first_contact_delivered_twice_at_once_has_one_effect(make_app) -> None:
+    """A re-delivered first update (the platform retrying) greets once, not twice."""
+    app = await make_app()
+    replies = await asyncio.gather(
+        *(
+            app.conversation.handle(Update("test", "new", TextIn("halo"), delivery_id="d1"))
+            for _ in range(3)
+        )
+    )
+    assert sorted(len(r.messages) > 0 for r in replies) == [False, False, True]
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+async def test_a_dropped_database_connection_costs_no_update(make_app, drop_connections) -> None:
+    """The server ends every connection of the pool (a restart, a failover): the next update
+    is handled on a new connection, not answered with an apology, and kept."""
+    app = await make_app()
+    await prepare(app, "u1")
+    assert await drop_connections() >= 1
+    reply = await app.conversation.handle(Update("test", "u1", CommandIn("bahasa")))
+    apology = app.translator.translate("id", "error.apology")
+    assert reply.messages
+    assert all(getattr(m, "body", None) != apology for m in reply.messages)
+    again = await app.conversation.handle(Update("test", "u1", ResumeIn()))
+    assert again.messages == reply.messages[-1:], "the step it moved to was kept"
