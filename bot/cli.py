@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     if args.command == "run":
-        if settings.telegram.bot_token is not None:
+        if settings.telegram.bot_token is not None or settings.whatsapp.enabled:
             import uvloop  # a faster event loop for the servers (measured in bench/)
 
             return uvloop.run(_run(settings, args.user))
@@ -51,13 +52,7 @@ async def _run(settings: Settings, user: str) -> int:
     from bot.factory import SchemaNotCurrent, build_app
     from scheme.model import SchemeFileError
 
-    if settings.whatsapp.enabled:
-        print(
-            "configuration: WHATSAPP_TOKEN: the WhatsApp channel is not in this version yet",
-            file=sys.stderr,
-        )
-        return 2
-    terminal = settings.telegram.bot_token is None
+    terminal = settings.telegram.bot_token is None and not settings.whatsapp.enabled
     setup_logging(
         settings.app.log_level,
         settings.app.log_format,
@@ -75,48 +70,68 @@ async def _run(settings: Settings, user: str) -> int:
             chat = TerminalChat(app.conversation, app.translator, write_stdout, user_id=user)
             await chat.run(stdin_lines())
         else:
-            await _run_telegram(app, settings)
+            await _run_channels(app, settings)
     finally:
         await app.aclose()
     return 0
 
 
-async def _run_telegram(app: App, settings: Settings) -> None:
-    """Webhook mode when ``WEBHOOK_BASE_URL`` is set, else long polling."""
+async def _run_channels(app: App, settings: Settings) -> None:
+    """Telegram (long polling, or its webhook when ``WEBHOOK_BASE_URL`` is set) and WhatsApp
+    (always a webhook) in one process, until SIGINT or SIGTERM."""
     from aiohttp import web
 
     from bot.channels.telegram import TelegramChannel
+    from bot.channels.whatsapp import WhatsAppChannel
     from bot.server import build_web_app
 
-    channel = TelegramChannel(app.conversation, app.translator, app.uow_factory, settings)
+    telegram = (
+        TelegramChannel(app.conversation, app.translator, app.uow_factory, settings)
+        if settings.telegram.bot_token is not None
+        else None
+    )
+    whatsapp = (
+        WhatsAppChannel(app.conversation, app.translator, app.uow_factory, settings)
+        if settings.whatsapp.enabled
+        else None
+    )
+    polling = telegram is not None and settings.webhook.base_url is None
     # Everything built so far lives as long as the process: keep the collector off it
     # (p99 at 100 updates/s went from ~250 ms to ~24 ms in bench/telegram_webhook.py).
     gc.freeze()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    runner: web.AppRunner | None = None
     try:
-        loop = asyncio.get_running_loop()
-        if settings.webhook.base_url is None:
+        if whatsapp is not None or not polling:
+            runner = web.AppRunner(
+                build_web_app(app, None if polling else telegram, whatsapp), access_log=None
+            )
+            await runner.setup()
+            await web.TCPSite(runner, settings.webhook.host, settings.webhook.port).start()
+            log.info("webhook server listening")
+        if telegram is not None and not polling:
+            await telegram.set_webhook()
+        if telegram is not None and polling:
             log.info("telegram: polling")
-            stopping: set[asyncio.Task[None]] = set()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(
-                    signum, lambda: stopping.add(asyncio.create_task(channel.stop_polling()))
-                )
-            await channel.run_polling()
-            return
-        runner = web.AppRunner(build_web_app(app, channel), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, settings.webhook.host, settings.webhook.port).start()
-        await channel.set_webhook()
-        log.info("telegram: webhook server listening")
-        stop = asyncio.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        try:
+            poller = asyncio.create_task(telegram.run_polling())
             await stop.wait()
-        finally:
-            await runner.cleanup()
+            try:
+                await telegram.stop_polling()
+            except RuntimeError:  # stopped before polling had started
+                poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+        else:
+            await stop.wait()
     finally:
-        await channel.close()
+        if runner is not None:
+            await runner.cleanup()
+        for channel in (telegram, whatsapp):
+            if channel is not None:
+                await channel.close()
 
 
 async def _db(settings: Settings, action: str, revision: str | None) -> int:

@@ -118,6 +118,11 @@ class WhatsAppSettings(BaseSettings):
     app_secret: SecretStr | None = None
     verify_token: SecretStr | None = None
     api_base: HttpUrl | None = None
+    """Graph API base URL (default ``https://graph.facebook.com``); the tests' fake server."""
+    api_version: str = Field("v23.0", pattern=r"^v\d+\.\d+$")
+    templates: dict[str, str] = Field(default_factory=dict)
+    """Approved template name per notice kind (JSON), for messages outside the 24-hour window;
+    a kind not named uses ``asesorbot_<kind>``."""
 
     @property
     def enabled(self) -> bool:

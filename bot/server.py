@@ -7,14 +7,18 @@ import logging
 from aiohttp import web
 from sqlalchemy import text
 
-from bot.channels.telegram import WEBHOOK_PATH, TelegramChannel
+from bot.channels import telegram, whatsapp
 from bot.factory import App
 from handlers.ports import ObjectStoreError
 
 log = logging.getLogger(__name__)
 
 
-def build_web_app(app: App, telegram: TelegramChannel | None = None) -> web.Application:
+def build_web_app(
+    app: App,
+    telegram_channel: telegram.TelegramChannel | None = None,
+    whatsapp_channel: whatsapp.WhatsAppChannel | None = None,
+) -> web.Application:
     web_app = web.Application(client_max_size=1024 * 1024)
 
     async def healthz(_request: web.Request) -> web.Response:
@@ -36,6 +40,9 @@ def build_web_app(app: App, telegram: TelegramChannel | None = None) -> web.Appl
         return web.json_response(checks, status=200 if healthy else 503)
 
     web_app.router.add_get("/healthz", healthz)
-    if telegram is not None:
-        web_app.router.add_post(WEBHOOK_PATH, telegram.webhook)
+    if telegram_channel is not None:
+        web_app.router.add_post(telegram.WEBHOOK_PATH, telegram_channel.webhook)
+    if whatsapp_channel is not None:
+        web_app.router.add_get(whatsapp.WEBHOOK_PATH, whatsapp_channel.verify)
+        web_app.router.add_post(whatsapp.WEBHOOK_PATH, whatsapp_channel.webhook)
     return web_app

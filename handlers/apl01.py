@@ -8,6 +8,7 @@ from datetime import date
 
 from handlers.application import HUB, editable_application
 from handlers.conversation import Context, StepInput, choice
+from handlers.linking import offer_link
 from handlers.messages import ContactIn, Option, OptionIn, Outbound, RequestContact, Text, TextIn
 from handlers.ports import ApplicationRecord, JSONValue
 from scheme import apl01 as rules
@@ -154,13 +155,22 @@ class Apl01Step:
             return
         answers = {**application.apl01, field: value}
         await ctx.uow.applications.update(application.id, apl01=answers)
-        if field == "mobile" and isinstance(value, str):
-            await ctx.uow.people.set_phone(ctx.person.id, value)
         missing = [f for f in FIELDS if f not in answers]
         if ctx.data.get("review") or not missing:
             ctx.goto(REVIEW)
         else:
             ctx.goto(self.name, {"field": missing[0]})
+        if field == "mobile" and isinstance(value, str):
+            await _store_phone(ctx, value, shared=isinstance(event, ContactIn))
+
+
+async def _store_phone(ctx: Context, phone: str, *, shared: bool) -> None:
+    """A number shared from the messenger is vouched for and may link the person's channels;
+    a typed one is only stored."""
+    if shared:
+        await offer_link(ctx, phone)
+    else:
+        await ctx.uow.people.set_phone(ctx.person.id, phone)
 
 
 class Apl01ReviewStep:

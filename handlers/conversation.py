@@ -123,6 +123,9 @@ class Flow:
     commands: Mapping[str, CommandHandler]
     first_contact: CommandHandler
     """What a person's very first event does (whatever it is): usually the ``/start`` greeting."""
+    verified_phone: Callable[[Context, str], Awaitable[object]] | None = None
+    """What a new channel identity whose number the messenger vouches for does with it
+    (store it, and offer to link the person's other messengers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +217,9 @@ class Conversation:
                     return Reply(state.person.locale)
                 ctx = self._context(uow, state)
                 await self._dispatch(ctx, state, update.event)
+                if state.is_new and update.verified_phone and self._flow.verified_phone:
+                    await self._flow.verified_phone(ctx, update.verified_phone)
+                    await self._show_if_moved(ctx)
                 await uow.conversations.save(state.identity_id, ctx.step, ctx.data)
                 await uow.commit()
         except Exception as error:

@@ -11,6 +11,7 @@ from handlers.conversation import Flow, Step
 from handlers.eligibility import EligibilityStep
 from handlers.evidence import ChecklistStep, EvidenceItemStep
 from handlers.guide import GuideStep
+from handlers.linking import LinkStep, offer_link
 from handlers.mydata import DeleteConfirmStep, MyDataStep, show_data
 from handlers.start import (
     LanguageStep,
@@ -41,6 +42,7 @@ STEPS: tuple[Step, ...] = (
     StatusStep(),
     MyDataStep(),
     DeleteConfirmStep(),
+    LinkStep(),
 )
 
 COMMANDS = {
@@ -66,4 +68,5 @@ def build_flow(extra_steps: Sequence[Step] = ()) -> Flow:
         steps={step.name: step for step in (*STEPS, *extra_steps)},
         commands=COMMANDS,
         first_contact=start,
+        verified_phone=offer_link,
     )

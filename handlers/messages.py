@@ -76,6 +76,8 @@ class Update:
     delivery_id: str | None = None
     language_hint: str | None = None
     display_name: str | None = None
+    verified_phone: str | None = None
+    """The sender's number when the messenger vouches for it (WhatsApp), +62… form."""
 
 
 @dataclass(frozen=True, slots=True)

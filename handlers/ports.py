@@ -79,6 +79,10 @@ class Conversations(Protocol):
         """The platform refuses to deliver to this account (it blocked the bot)."""
         ...
 
+    async def last_inbound_at(self, channel: str, external_id: str) -> datetime | None:
+        """When this account last wrote to the bot (WhatsApp's 24-hour window starts there)."""
+        ...
+
 
 class People(Protocol):
     """Person records."""
@@ -87,9 +91,18 @@ class People(Protocol):
         """Store the language the person chose."""
         ...
 
-    async def set_phone(self, person_id: int, phone: str) -> None:
-        """The person's own mobile number (+62…), shared from their messenger account or typed;
-        what links their channels together."""
+    async def set_phone(self, person_id: int, phone: str, *, verified: bool = False) -> None:
+        """The person's own mobile number (+62…), shared from their messenger account
+        (``verified``: the messenger vouches for it) or typed."""
+        ...
+
+    async def with_verified_phone(self, phone: str, *, other_than: int) -> int | None:
+        """Another person whose messenger vouched for this number: the same human being."""
+        ...
+
+    async def merge_into(self, person_id: int, into: int) -> bool:
+        """Move the person's channels (and application, when ``into`` has none) to ``into``
+        and remove the emptied person; False, changing nothing, when both have applications."""
         ...
 
     async def identities(self, person_id: int) -> Sequence[tuple[str, str]]:
@@ -165,6 +178,23 @@ class Applications(Protocol):
     ) -> DocumentRecord | None: ...
 
 
+class OutboundMessages(Protocol):
+    """Messages sent on platforms that report their fate (WhatsApp statuses)."""
+
+    async def record(
+        self, channel: str, platform_id: str, external_id: str, kind: str, at: datetime
+    ) -> None:
+        """A message the platform accepted (status ``accepted``)."""
+        ...
+
+    async def update_status(
+        self, channel: str, platform_id: str, status: str, at: datetime, error: str | None
+    ) -> bool:
+        """A status report; a late report never moves a message back (read stays read).
+        False when the message is not ours."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction: nothing is stored unless :meth:`commit` is called."""
 
@@ -176,6 +206,9 @@ class UnitOfWork(Protocol):
 
     @property
     def applications(self) -> Applications: ...
+
+    @property
+    def messages(self) -> OutboundMessages: ...
 
     async def commit(self) -> None: ...
 

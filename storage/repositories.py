@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, exists, select, true, update
@@ -26,6 +27,7 @@ from storage.models import (
     ChannelIdentityRow,
     DocumentRow,
     InboundDeliveryRow,
+    OutboundMessageRow,
     PersonRow,
     UTCDateTime,
     utcnow,
@@ -188,6 +190,15 @@ class SqlConversations:
             {"identity": identity_id, "new_step": step, "new_data": dict(data), "now": utcnow()},
         )
 
+    async def last_inbound_at(self, channel: str, external_id: str) -> datetime | None:
+        found = await self._session.execute(
+            select(ChannelIdentityRow.last_active_at).where(
+                ChannelIdentityRow.channel == channel,
+                ChannelIdentityRow.external_id == external_id,
+            )
+        )
+        return found.scalar_one_or_none()
+
     async def mark_unreachable(self, channel: str, external_id: str) -> None:
         await self._session.execute(
             update(ChannelIdentityRow)
@@ -218,12 +229,43 @@ class SqlPeople:
             .values(locale=locale, locale_chosen=True, updated_at=utcnow())
         )
 
-    async def set_phone(self, person_id: int, phone: str) -> None:
+    async def set_phone(self, person_id: int, phone: str, *, verified: bool = False) -> None:
         await self._session.execute(
             update(PersonRow)
             .where(PersonRow.id == person_id)
-            .values(phone=phone, updated_at=utcnow())
+            .values(phone=phone, phone_verified=verified, updated_at=utcnow())
         )
+
+    async def with_verified_phone(self, phone: str, *, other_than: int) -> int | None:
+        found = await self._session.execute(
+            select(PersonRow.id)
+            .where(
+                PersonRow.phone == phone,
+                PersonRow.phone_verified.is_(True),
+                PersonRow.id != other_than,
+            )
+            .order_by(PersonRow.id)
+            .limit(1)
+        )
+        return found.scalar_one_or_none()
+
+    async def merge_into(self, person_id: int, into: int) -> bool:
+        # Lock the other person too: their events wait until the move is committed.
+        await self._session.execute(
+            select(PersonRow.id).where(PersonRow.id == into).with_for_update()
+        )
+        owners = await self._session.execute(
+            select(ApplicationRow.person_id).where(ApplicationRow.person_id.in_((person_id, into)))
+        )
+        with_applications = set(owners.scalars())
+        if with_applications == {person_id, into}:
+            return False
+        for table in (ChannelIdentityRow, ApplicationRow):
+            await self._session.execute(
+                update(table).where(table.person_id == person_id).values(person_id=into)
+            )
+        await self._session.execute(delete(PersonRow).where(PersonRow.id == person_id))
+        return True
 
     async def identities(self, person_id: int) -> Sequence[tuple[str, str]]:
         rows = await self._session.execute(
@@ -365,3 +407,50 @@ class SqlApplications:
         await self._session.delete(row)
         await self._session.flush()
         return record
+
+
+STATUS_ORDER = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
+"""How far a message got; ``failed`` is final."""
+
+
+class SqlOutboundMessages:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record(
+        self, channel: str, platform_id: str, external_id: str, kind: str, at: datetime
+    ) -> None:
+        self._session.add(
+            OutboundMessageRow(
+                channel=channel,
+                platform_id=platform_id,
+                external_id=external_id,
+                kind=kind,
+                status="accepted",
+                status_at=at,
+                created_at=at,
+            )
+        )
+        await self._session.flush()
+
+    async def update_status(
+        self, channel: str, platform_id: str, status: str, at: datetime, error: str | None
+    ) -> bool:
+        row = (
+            await self._session.execute(
+                select(OutboundMessageRow)
+                .where(
+                    OutboundMessageRow.channel == channel,
+                    OutboundMessageRow.platform_id == platform_id,
+                )
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            return False
+        if STATUS_ORDER.get(status, -1) > STATUS_ORDER.get(row.status, -1):
+            row.status = status
+            row.status_at = at
+            row.error = error[:300] if error else None
+            await self._session.flush()
+        return True

@@ -9,7 +9,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.ports import ConnectionLost
-from storage.repositories import SqlApplications, SqlConversations, SqlPeople
+from storage.repositories import (
+    SqlApplications,
+    SqlConversations,
+    SqlOutboundMessages,
+    SqlPeople,
+)
 
 
 class SqlUnitOfWork:
@@ -22,6 +27,7 @@ class SqlUnitOfWork:
     conversations: SqlConversations
     people: SqlPeople
     applications: SqlApplications
+    messages: SqlOutboundMessages
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -34,6 +40,7 @@ class SqlUnitOfWork:
         self.conversations = SqlConversations(session)
         self.people = SqlPeople(session)
         self.applications = SqlApplications(session)
+        self.messages = SqlOutboundMessages(session)
         return self
 
     async def commit(self) -> None:

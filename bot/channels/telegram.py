@@ -9,6 +9,7 @@ id, so a re-delivered update has no second effect); replies become messages with
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -40,11 +41,11 @@ from aiogram.types import (
 from aiogram.types import Update as TelegramUpdate
 from aiohttp import web
 
+from bot.channels.common import coalesce, command_of, split_text
 from bot.config import Settings
 from handlers.conversation import Conversation, locale_from_hint
 from handlers.messages import (
     Choice,
-    CommandIn,
     ContactIn,
     FileIn,
     Inbound,
@@ -74,18 +75,6 @@ COMMANDS = ("start", "menu", "daftar", "status", "data", "bahasa", "batal", "hel
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Telegram takes 4096 characters a message: split at line ends where possible."""
-    parts: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        cut = cut if cut > limit // 2 else limit
-        parts.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    parts.append(text)
-    return parts
 
 
 def callback_data(option: Option, index: int) -> str:
@@ -140,15 +129,6 @@ def response_types() -> tuple[type, ...]:
 
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
-
-
-def command_of(text: str) -> CommandIn | None:
-    """``/start@asesorbot args`` → CommandIn("start", "args")."""
-    if not text.startswith("/"):
-        return None
-    head, _, args = text[1:].partition(" ")
-    name = head.split("@", 1)[0].lower()
-    return CommandIn(name, args.strip()) if name else None
 
 
 class TelegramChannel:
@@ -333,8 +313,9 @@ class TelegramChannel:
     async def render(self, chat_id: int, external_id: str, reply: Reply) -> None:
         """Send a reply as few messages as it reads well in: plain texts are joined to the
         message that follows them (fewer notifications, and fewer calls against the rate limit)."""
-        for body, markup in self._coalesce(reply):
-            parts = split_text(body)
+        shape = functools.partial(self._shape, locale=reply.locale)
+        for body, markup in coalesce(reply, shape, MESSAGE_LIMIT):
+            parts = split_text(body, MESSAGE_LIMIT)
             for n, part in enumerate(parts, 1):
                 last = n == len(parts)
                 sent = await self._call(
@@ -345,24 +326,6 @@ class TelegramChannel:
                 )
                 if sent is None:
                     return
-
-    def _coalesce(self, reply: Reply) -> list[tuple[str, Any]]:
-        messages: list[tuple[str, Any]] = []
-        pending = ""
-        for message in reply.messages:
-            body, markup = self._shape(message, reply.locale)
-            if pending and len(pending) + len(body) + 2 <= MESSAGE_LIMIT:
-                body = f"{pending}\n\n{body}"
-            elif pending:
-                messages.append((pending, None))
-            pending = ""
-            if markup is None:
-                pending = body
-            else:
-                messages.append((body, markup))
-        if pending:
-            messages.append((pending, None))
-        return messages
 
     def _shape(self, message: Outbound, locale: str) -> tuple[str, Any]:
         """A message's text and keyboard."""

@@ -8,6 +8,7 @@ from bot.factory import App
 from handlers.messages import (
     Choice,
     CommandIn,
+    ContactIn,
     FileIn,
     Inbound,
     OptionIn,
@@ -43,6 +44,10 @@ class Candidate:
 
     async def type(self, text: str) -> Reply:
         return await self.send(TextIn(text))
+
+    async def contact(self, phone: str) -> Reply:
+        """The person shares their own number from the messenger (it vouches for it)."""
+        return await self.send(ContactIn(phone))
 
     async def option(self, option_id: str) -> Reply:
         return await self.send(OptionIn(option_id))

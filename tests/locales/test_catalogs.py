@@ -14,6 +14,7 @@ from bot.channels.telegram import COMMANDS as TELEGRAM_COMMANDS
 from handlers.apl01 import CHOICE_FIELDS
 from handlers.application import HubStep
 from handlers.guide import TOPICS
+from handlers.notices import NOTICE_PARAMS
 from handlers.start import MENU_ITEMS
 from locales import LOCALES, GettextTranslator
 from scheme import apl01
@@ -29,6 +30,10 @@ def translator() -> GettextTranslator:
     return GettextTranslator()
 
 
+NOT_KEYS = {"hub.mode", "hub.verify_token", "hub.challenge", "v23.0"}
+"""Strings of the key's shape that are not keys: Meta's webhook query names, a Graph API version."""
+
+
 def literal_keys() -> set[str]:
     """Every string literal in the code that has the shape of a message key."""
     keys: set[str] = set()
@@ -40,6 +45,7 @@ def literal_keys() -> set[str]:
                     and isinstance(node.value, str)
                     and KEY.match(node.value)
                     and not node.value.endswith((".yaml", ".py", ".po", ".jpg", ".pdf", ".png"))
+                    and node.value not in NOT_KEYS
                 ):
                     keys.add(node.value)
     return keys
@@ -62,6 +68,7 @@ def dynamic_keys() -> set[str]:
     keys |= {f"data.language.{locale}" for locale in LOCALES}
     keys |= {f"eligibility.method.{method}" for method in get_args(Method)}
     keys |= {f"telegram.command.{name}" for name in TELEGRAM_COMMANDS}
+    keys |= {f"notice.{kind}" for kind in NOTICE_PARAMS}
     return keys
 
 

@@ -1,5 +1,5 @@
-"""`asesorbot run` with a bot token: the real command, in polling and in webhook mode, against
-the fake Bot API server."""
+"""`asesorbot run` with messenger settings: the real command, in polling and in webhook mode,
+against the fake Bot API server, and with WhatsApp beside Telegram."""
 
 from __future__ import annotations
 
@@ -114,3 +114,40 @@ async def test_polling_stops_cleanly_on_sigterm(tmp_path: Path, api: FakeBotApi)
     await wait_for(lambda: "getUpdates" in api.methods(), "polling")
     process.terminate()
     assert await asyncio.wait_for(process.wait(), 15) == 0
+
+
+async def test_run_serves_whatsapp_beside_telegram_polling(tmp_path: Path, api: FakeBotApi) -> None:
+    """With both channels configured: Telegram polls, WhatsApp's webhook answers Meta's
+    verification on the same server as /healthz, and SIGTERM stops both (exit 0)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = await run(
+        tmp_path,
+        TELEGRAM_API_BASE=api.base_url,
+        WHATSAPP_TOKEN="wa-token",
+        WHATSAPP_PHONE_ID="106540352242922",
+        WHATSAPP_APP_SECRET="wa-secret",
+        WHATSAPP_VERIFY_TOKEN="wa-verify",
+        WEBHOOK_HOST="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+    )
+    try:
+        await wait_for(lambda: "getUpdates" in api.methods(), "polling")
+        query = {"hub.mode": "subscribe", "hub.verify_token": "wa-verify", "hub.challenge": "42"}
+        async with aiohttp.ClientSession() as http:
+            async with asyncio.timeout(30):
+                while True:
+                    try:
+                        async with http.get(
+                            f"http://127.0.0.1:{port}/webhook/whatsapp", params=query
+                        ) as response:
+                            assert response.status == 200
+                            assert await response.text() == "42"
+                            break
+                    except aiohttp.ClientConnectorError:
+                        await asyncio.sleep(0.05)
+        process.terminate()
+        assert await asyncio.wait_for(process.wait(), 15) == 0
+    finally:
+        await stop(process)

@@ -1,0 +1,60 @@
+"""One person on several messengers: the same verified phone number links them, once they agree.
+
+A number counts only when the messenger vouches for it (WhatsApp's sender, a Telegram contact
+the person shared of themselves): a typed number could be anybody's, and linking gives access
+to an application. The person is asked first; both sides keep working until they say yes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.messages import Option, OptionIn, Outbound, Text
+
+LINK = "link"
+
+
+async def offer_link(ctx: Context, phone: str) -> bool:
+    """Store the verified number; when another person has it, ask to link (True)."""
+    await ctx.uow.people.set_phone(ctx.person.id, phone, verified=True)
+    other = await ctx.uow.people.with_verified_phone(phone, other_than=ctx.person.id)
+    if other is None:
+        return False
+    ctx.goto(
+        LINK,
+        {"other": other, "phone": phone, "return_to": ctx.step, "return_data": dict(ctx.data)},
+    )
+    return True
+
+
+class LinkStep:
+    """ "This number also reaches us on another messenger: is that you?" yes / no."""
+
+    name = LINK
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [Option("link", ctx.t("link.yes")), Option("separate", ctx.t("link.no"))]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        return [choice(ctx.t("link.prompt", phone=str(ctx.data["phone"])), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        other = ctx.data["other"]
+        assert isinstance(other, int)
+        if event.option_id == "link":
+            if await ctx.uow.people.merge_into(ctx.person.id, other):
+                ctx.person = dataclasses.replace(ctx.person, id=other)
+                ctx.say(Text(ctx.t("link.done")))
+            else:
+                ctx.say(Text(ctx.t("link.both_applied")))
+        else:
+            ctx.say(Text(ctx.t("link.kept_apart")))
+        back, back_data = ctx.data.get("return_to"), ctx.data.get("return_data")
+        if isinstance(back, str) and back in ctx.steps and back != LINK:
+            ctx.goto(back, back_data if isinstance(back_data, dict) else None)
+        else:
+            ctx.goto(MENU)

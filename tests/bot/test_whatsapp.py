@@ -1,0 +1,417 @@
+"""The WhatsApp channel over real HTTP: signed webhook payloads shaped like Meta's in, every
+``/messages`` request checked against the Cloud API spec by a fake Graph API server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.channels.whatsapp import WEBHOOK_PATH, WhatsAppChannel, interactive
+from bot.config import load_settings
+from bot.factory import App, build_app
+from bot.server import build_web_app
+from handlers.apl01 import FIELDS
+from handlers.messages import Option
+from handlers.notices import Notice
+from storage import migrate
+from storage.objects import S3ObjectStore
+from tests import documents as files
+from tests.bot.whatsapp_user import WhatsAppUser
+from tests.fakes.whatsapp import FakeGraphApi
+
+TOKEN = "EAAG-test-token"
+PHONE_ID = "106540352242922"
+APP_SECRET = "app-secret-for-tests"
+VERIFY_TOKEN = "verify-token-for-tests"
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+@dataclass
+class Rig:
+    app: App
+    channel: WhatsAppChannel
+    api: FakeGraphApi
+    url: str
+    http: aiohttp.ClientSession
+
+    async def post(self, body: bytes, headers: dict[str, str]) -> int:
+        async with self.http.post(self.url + WEBHOOK_PATH, data=body, headers=headers) as response:
+            return response.status
+
+    def user(self, **kwargs: Any) -> WhatsAppUser:
+        return WhatsAppUser(self.api, self.post, APP_SECRET, **kwargs)
+
+    async def rows(self, sql: str) -> list[Any]:
+        async with self.app.engine.connect() as connection:
+            return list(await connection.execute(text(sql)))
+
+
+@pytest.fixture
+async def graph_api() -> AsyncIterator[FakeGraphApi]:
+    api = FakeGraphApi(TOKEN, PHONE_ID)
+    await api.start()
+    yield api
+    await api.close()
+    assert api.violations == [], "requests that break the WhatsApp Cloud API spec"
+
+
+@pytest.fixture
+def later() -> list[timedelta]:
+    """How far the channel's clock is ahead of now (to step past the 24-hour window)."""
+    return [timedelta(0)]
+
+
+@pytest.fixture
+async def rig(
+    request: pytest.FixtureRequest, engine, clean_env, graph_api: FakeGraphApi, later
+) -> AsyncIterator[Rig]:  # type: ignore[no-untyped-def]
+    if engine.dialect.name == "postgresql":
+        request.getfixturevalue("s3_settings")  # PostgreSQL goes with the S3 server
+    clean_env.setenv("WHATSAPP_TOKEN", TOKEN)
+    clean_env.setenv("WHATSAPP_PHONE_ID", PHONE_ID)
+    clean_env.setenv("WHATSAPP_APP_SECRET", APP_SECRET)
+    clean_env.setenv("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)
+    clean_env.setenv("WHATSAPP_API_BASE", graph_api.base_url)
+    clean_env.setenv("WHATSAPP_TEMPLATES", '{"status_changed": "lsp_status_update"}')
+    settings = load_settings(env_file=None)
+    await migrate.upgrade(engine)
+    app = await build_app(settings, engine=engine, clock=lambda: NOW)
+    if isinstance(app.objects, S3ObjectStore):
+        await app.objects.ensure_bucket()
+    channel = WhatsAppChannel(
+        app.conversation,
+        app.translator,
+        app.uow_factory,
+        settings,
+        clock=lambda: datetime.now(UTC) + later[0],
+        retry_delays=(0.01,),
+    )
+    runner = web.AppRunner(build_web_app(app, whatsapp_channel=channel), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async with aiohttp.ClientSession() as http:
+        yield Rig(app, channel, graph_api, f"http://127.0.0.1:{port}", http)
+    await runner.cleanup()
+    await channel.close()
+
+
+ELIGIBILITY = ["apply", "0", "s1", "2", "1", "1"]
+APL01 = [
+    "Siti Nurhaliza", "@WNI", "Bandung", "17-08-1985", "@P", "3273015708850002",
+    "Jl. Merdeka No. 10, Bandung", "40111", "CONTACT", "siti@contoh.co.id", "@s1",
+    "LSP Teknologi Digital", "Manajer Sertifikasi", "Jl. Sudirman No. 1, Jakarta", "10220",
+    "021 5790 1234", "siti@lsp.co.id", "@sertifikasi",
+]  # fmt: skip
+
+
+async def answer(siti: WhatsAppUser, answers: list[str]) -> None:
+    """Options are pressed, "2" typed (the core takes an option's number), the rest typed."""
+    for value in answers:
+        if value in siti.buttons:
+            await siti.press(value)
+        else:
+            await siti.text(value)
+
+
+async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
+    siti = rig.user()
+    await siti.text("halo")
+    assert "Selamat datang di asesorbot" in siti.screen
+    assert siti.buttons == ["id", "en"]  # two short options: reply buttons
+    assert siti.last_interactive()["type"] == "button"
+    await siti.press("id")
+    assert siti.last_interactive()["type"] == "list"  # the menu's five: a list
+    await answer(siti, ELIGIBILITY)
+    assert "Anda memenuhi persyaratan dasar" in siti.screen
+    await siti.press("apl01")
+    for n, value in enumerate(APL01, 1):
+        assert f"Langkah {n} dari 18" in siti.screen, siti.screen
+        if value == "CONTACT":
+            assert siti.buttons == ["contact:self"]
+            await siti.press("contact:self")  # the number WhatsApp vouches for
+        elif value.startswith("@"):
+            await siti.press(value[1:])
+        else:
+            await siti.text(value)
+    assert "Nomor HP: +6281234567890" in siti.screen
+    # 19 options (confirm + 18 fields): a page of 8 and a "next" row, ten rows at most
+    assert len(siti.buttons) == 9
+    assert siti.buttons[-1] == "pg:1"
+    await siti.press("pg:1")
+    assert siti.buttons == [f"edit:{f}" for f in FIELDS[7:15]] + ["pg:0", "pg:2"]
+    await siti.text("1")  # typing an option's number works as well: 1 is "confirm"
+    assert "APL-01 tersimpan" in siti.screen
+
+    await siti.press("evidence")
+    needs = {
+        "ktp": 1,
+        "photo": 2,
+        "diploma": 1,
+        "practice_records": 2,
+        "training_certificate": 2,
+        "technical_competence": 1,
+    }
+    for item, count in needs.items():
+        await siti.press(item)
+        for n in range(count):
+            if item == "photo":
+                await siti.image(files.photo(background=(190 + n, 20, 30)))
+            else:
+                await siti.document(files.pdf(f"{item}-{n}"), f"{item}-{n}.pdf")
+            assert "Diterima" in siti.screen, siti.screen
+        await siti.press("back")
+    await siti.press("back")
+    await siti.press("apl02")
+    for _ in range(27):
+        await siti.press("K")
+        await siti.press(next(b for b in siti.buttons if b.startswith("doc:")))
+        await siti.press("done")
+    await siti.press("submit")
+    await siti.press("agree")
+    assert "Permohonan terkirim!" in siti.screen
+    assert "Nomor: AK-2026-" in siti.screen
+    assert len(await rig.rows("SELECT id FROM applications WHERE state = 'submitted'")) == 1
+    assert len(await rig.rows("SELECT id FROM documents")) == 9
+    assert rig.api.downloads == 9
+    [(phone, verified)] = await rig.rows("SELECT phone, phone_verified FROM persons")
+    assert phone == "+6281234567890"
+    assert verified
+
+
+async def test_meta_verification_handshake(rig: Rig) -> None:
+    query = {
+        "hub.mode": "subscribe",
+        "hub.verify_token": VERIFY_TOKEN,
+        "hub.challenge": "1158201444",
+    }
+    async with rig.http.get(rig.url + WEBHOOK_PATH, params=query) as response:
+        assert response.status == 200
+        assert await response.text() == "1158201444"
+    for wrong in ({**query, "hub.verify_token": "nope"}, {**query, "hub.mode": "unsubscribe"}, {}):
+        async with rig.http.get(rig.url + WEBHOOK_PATH, params=wrong) as response:
+            assert response.status == 403
+
+
+async def test_a_bad_or_missing_signature_is_refused_and_nothing_processed(rig: Rig) -> None:
+    siti = rig.user()
+    payload = siti.message("text", text={"body": "halo"})
+    assert await siti.send(payload, signature=None) == 403
+    assert await siti.send(payload, signature="sha256=" + "0" * 64) == 403
+    assert await siti.send(payload, signature="not even the format") == 403
+    async with rig.http.post(
+        rig.url + WEBHOOK_PATH, data=b"not json", headers={"X-Hub-Signature-256": "sha256=00"}
+    ) as response:
+        assert response.status == 403  # refused before the body is parsed
+    assert rig.api.sent == []
+    assert await rig.rows("SELECT id FROM persons") == []
+
+
+async def test_a_duplicate_delivery_has_one_effect(rig: Rig) -> None:
+    siti = rig.user()
+    await siti.text("halo")
+    assert siti.replies
+    await siti.again()
+    assert siti.replies == []
+    await siti.press("en")
+    await siti.again()
+    assert siti.replies == []
+    assert len(await rig.rows("SELECT delivery_id FROM inbound_deliveries")) == 2
+
+
+async def test_a_forged_reply_id_is_refused_and_state_unchanged(rig: Rig) -> None:
+    siti = rig.user()
+    await siti.text("halo")
+    await siti.press("admin:approve:all")
+    assert "Tombol ini sudah tidak aktif" in siti.screen
+    assert siti.buttons == ["id", "en"]
+
+
+async def test_a_file_over_the_limit_is_refused_before_download(rig: Rig) -> None:
+    siti = rig.user()
+    await siti.text("halo")
+    await answer(siti, ["id", *ELIGIBILITY])
+    await siti.press("evidence")
+    await siti.press("ktp")
+    await siti.document(b"%PDF-1.4\n" + b"0" * (21 * 1024 * 1024), "besar.pdf")
+    assert "20 MB" in siti.screen
+    assert rig.api.downloads == 0
+    await siti.document(files.pdf("ktp"), "ktp.pdf")
+    assert "Diterima" in siti.screen
+
+
+async def test_a_message_it_cannot_read_is_answered(rig: Rig) -> None:
+    siti = rig.user()
+    location = {"latitude": -6.2, "longitude": 106.8, "name": "Jakarta", "address": "Jakarta"}
+    await siti.deliver(siti.message("location", location=location))
+    assert "hanya membaca teks" in siti.screen
+
+
+async def test_statuses_are_recorded_against_their_message(rig: Rig) -> None:
+    siti = rig.user()
+    await siti.text("halo")
+    [sent] = [s for s in rig.api.sent if s.to == siti.wa_id]
+    await siti.status(sent.message_id, "sent")
+    await siti.status(sent.message_id, "read")
+    await siti.status(sent.message_id, "delivered")  # late: never moves a message back
+    [(status, kind)] = await rig.rows("SELECT status, kind FROM outbound_messages")
+    assert (status, kind) == ("read", "reply")
+    await siti.status("wamid.SOMEONE-ELSES", "read")  # not ours: ignored, still 200
+
+
+async def test_a_failed_status_for_an_undeliverable_number_marks_it_unreachable(rig: Rig) -> None:
+    siti = rig.user()
+    await siti.text("halo")
+    [sent] = [s for s in rig.api.sent if s.to == siti.wa_id]
+    error = {"code": 131026, "title": "Message undeliverable"}
+    await siti.status(sent.message_id, "failed", errors=[error])
+    [(status, failure)] = await rig.rows("SELECT status, error FROM outbound_messages")
+    assert status == "failed"
+    assert "131026" in failure
+    [(unreachable,)] = await rig.rows("SELECT unreachable_at FROM channel_identities")
+    assert unreachable is not None
+
+
+NOTICE = Notice(
+    "status_changed",
+    {"reference": "AK-2026-00001", "status": "Diterima", "next_step": "Tunggu jadwal asesmen."},
+)
+
+
+async def test_a_proactive_message_inside_the_window_is_free_text(rig: Rig) -> None:
+    siti = rig.user()
+    await siti.text("halo")
+    assert await rig.channel.notify(siti.wa_id, "id", NOTICE)
+    body = rig.api.to(siti.wa_id)[-1]
+    assert body["type"] == "text"
+    assert "AK-2026-00001" in body["text"]["body"]
+    assert "Diterima" in body["text"]["body"]
+
+
+async def test_a_proactive_message_outside_the_window_is_a_template(
+    rig: Rig, later: list[timedelta]
+) -> None:
+    siti = rig.user()
+    await siti.text("halo")
+    later[0] = timedelta(hours=24, minutes=1)
+    assert await rig.channel.notify(siti.wa_id, "en", NOTICE)
+    body = rig.api.to(siti.wa_id)[-1]
+    assert body["type"] == "template"
+    template = body["template"]
+    assert template["name"] == "lsp_status_update"  # WHATSAPP_TEMPLATES names it
+    assert template["language"] == {"policy": "deterministic", "code": "en"}
+    assert [p["text"] for p in template["components"][0]["parameters"]] == [
+        "AK-2026-00001",
+        "Diterima",
+        "Tunggu jadwal asesmen.",
+    ]
+    kinds = [k for (k,) in await rig.rows("SELECT kind FROM outbound_messages ORDER BY id")]
+    assert kinds[-1] == "notice:status_changed"
+
+
+async def test_window_closed_early_falls_back_to_the_template(rig: Rig) -> None:
+    """WhatsApp's own view of the window wins: a 131047 refusal sends the template instead."""
+    siti = rig.user()
+    await siti.text("halo")
+    rig.api.fail_next.append(
+        (400, {"message": "Re-engagement message", "type": "OAuthException", "code": 131047})
+    )
+    assert await rig.channel.notify(siti.wa_id, "id", NOTICE)
+    assert rig.api.to(siti.wa_id)[-1]["type"] == "template"
+
+
+async def test_the_same_person_on_telegram_and_whatsapp_shares_the_application(rig: Rig) -> None:
+    from tests.handlers.candidate import Candidate
+
+    on_telegram = Candidate(rig.app, who="777001", channel="telegram")
+    await on_telegram.command("start")
+    await on_telegram.option("id")
+    for value in ELIGIBILITY:
+        if value in on_telegram.options:
+            await on_telegram.option(value)
+        else:
+            await on_telegram.type(value)
+    await on_telegram.option("apl01")
+    for value in APL01[: APL01.index("CONTACT")]:
+        if value.startswith("@"):
+            await on_telegram.option(value[1:])
+        else:
+            await on_telegram.type(value)
+    await on_telegram.contact("+6281234567890")  # shared from the Telegram account itself
+
+    siti = rig.user(wa_id="6281234567890")
+    await siti.text("halo")
+    assert "+6281234567890 juga terdaftar" in siti.screen
+    assert siti.buttons == ["link", "separate"]
+    await siti.press("link")
+    assert "Tergabung" in siti.screen
+    await siti.text("/status")
+    assert "Draf" in siti.screen or "draf" in siti.screen
+    people = await rig.rows("SELECT id FROM persons")
+    assert len(people) == 1
+    identities = await rig.rows(
+        "SELECT channel, person_id FROM channel_identities ORDER BY channel"
+    )
+    assert [c for c, _ in identities] == ["telegram", "whatsapp"]
+    assert len({p for _, p in identities}) == 1
+
+
+async def test_a_typed_number_links_nothing(rig: Rig) -> None:
+    """Typing someone's number into APL-01 must not give access to their WhatsApp account's
+    application, nor theirs to yours."""
+    from tests.handlers.candidate import Candidate
+
+    typed = Candidate(rig.app, who="777002", channel="telegram")
+    await typed.command("start")
+    await typed.option("id")
+    for value in ELIGIBILITY:
+        if value in typed.options:
+            await typed.option(value)
+        else:
+            await typed.type(value)
+    await typed.option("apl01")
+    for value in APL01[: APL01.index("CONTACT")]:
+        if value.startswith("@"):
+            await typed.option(value[1:])
+        else:
+            await typed.type(value)
+    await typed.type("081234567890")
+    siti = rig.user(wa_id="6281234567890")
+    await siti.text("halo")
+    assert "juga terdaftar" not in siti.screen
+    assert len(await rig.rows("SELECT id FROM persons")) == 2
+
+
+def test_rendering_stays_within_whatsapp_limits() -> None:
+    def words(key: str) -> str:
+        return {"whatsapp.choose": "Pilih", "whatsapp.type_number": "Atau ketik nomornya"}.get(
+            key, key
+        )
+
+    short = [Option("a", "Ya"), Option("b", "Tidak")]
+    assert interactive(short, 0, words)["type"] == "button"
+    long_label = [Option("a", "Sertifikat pelatihan metodologi asesmen dari lembaga lain")]
+    content = interactive(long_label, 0, words)
+    assert content["type"] == "list"  # a button title holds 20 characters only
+    [row] = content["action"]["sections"][0]["rows"]
+    assert len(row["title"]) <= 24
+    assert row["title"].endswith("…")
+    assert len(row["description"]) <= 72
+    same = [Option("a", "Sama"), Option("b", "Sama")]
+    assert interactive(same, 0, words)["type"] == "list"  # button titles must differ
+    many = [Option(f"o{n}", f"Pilihan {n}") for n in range(25)]
+    for page in range(4):
+        rows = interactive(many, page, words)["action"]["sections"][0]["rows"]
+        assert len(rows) <= 10
+    last = interactive(many, 3, words)["action"]["sections"][0]["rows"]
+    assert [r["id"] for r in last] == ["o24", "pg:2"]
+    huge_id = [Option("x" * 300, "Panjang"), *many[:4]]
+    assert interactive(huge_id, 0, words)["action"]["sections"][0]["rows"][0]["id"] == "n:1"
