@@ -39,6 +39,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.object_store
 	$(BIN)/python -m bench.upload_document
 	$(BIN)/python -m bench.telegram_webhook
+	$(BIN)/python -m bench.outbox_broadcast
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

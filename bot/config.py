@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,6 +40,10 @@ class DatabaseSettings(BaseSettings):
     """Connections kept open: at least the updates handled at once, or every extra one connects
     anew (measured: 87 reconnects in a 800-update bench run with 5 + 10 overflow)."""
     max_overflow: int = Field(10, ge=0, le=500)
+    schema_name: str | None = Field(
+        None, validation_alias=AliasChoices("DATABASE_SCHEMA"), pattern=r"^[a-z_][a-z0-9_]{0,62}$"
+    )
+    """PostgreSQL schema for the bot's tables (its ``search_path``); default ``public``."""
 
     @field_validator("url")
     @classmethod
@@ -129,6 +134,31 @@ class WhatsAppSettings(BaseSettings):
         return self.token is not None
 
 
+class OutboxSettings(BaseSettings):
+    """The dispatcher of proactive messages (``asesorbot worker``, also inside ``run``)."""
+
+    model_config = _config("OUTBOX_")
+
+    batch_size: int = Field(200, ge=1, le=5000)
+    lease_seconds: float = Field(120, gt=0)
+    """A claimed row not finished within this goes back to pending (its worker died)."""
+    poll_seconds: float = Field(1.0, gt=0)
+    max_attempts: int = Field(6, ge=1)
+    concurrency: int = Field(32, ge=1, le=1000)
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(7, 0)
+    """Non-urgent messages wait for the end of the recipient's local quiet hours."""
+    telegram_rate: float = Field(30, gt=0)
+    """Messages a second over the whole bot (Bot API: about 30)."""
+    telegram_per_chat_seconds: float = Field(1.0, ge=0)
+    whatsapp_rate: float = Field(80, gt=0)
+    """Messages a second per business phone number (Cloud API default: 80)."""
+    whatsapp_per_chat_seconds: float = Field(6.0, ge=0)
+    """WhatsApp's pair rate limit: about one message every 6 seconds to one person."""
+    in_run: bool = True
+    """Run the dispatcher inside ``asesorbot run`` (set false when workers run apart)."""
+
+
 class AppSettings(BaseSettings):
     model_config = _config("")
 
@@ -159,6 +189,7 @@ SECTIONS: dict[str, tuple[type[BaseSettings], str]] = {
     "telegram": (TelegramSettings, "TELEGRAM_"),
     "webhook": (WebhookSettings, "WEBHOOK_"),
     "whatsapp": (WhatsAppSettings, "WHATSAPP_"),
+    "outbox": (OutboxSettings, "OUTBOX_"),
 }
 
 
@@ -171,6 +202,7 @@ class Settings:
     telegram: TelegramSettings
     webhook: WebhookSettings
     whatsapp: WhatsAppSettings
+    outbox: OutboxSettings
 
 
 def _variable(prefix: str, error: dict[str, Any], model: type[BaseSettings]) -> str:

@@ -95,6 +95,7 @@ async def build_app(
     """Wire the bot; ``engine``/``objects``/``flow`` let tests point it at their servers."""
     engine = engine or make_engine(
         settings.database.url,
+        search_path=settings.database.schema_name,
         pool_size=settings.database.pool_size,
         max_overflow=settings.database.max_overflow,
     )

@@ -11,6 +11,7 @@ from handlers.application import EDITABLE, current_application
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.evidence import size_text
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
+from handlers.schedule import draft_subject
 from scheme.deadlines import zone_label
 
 MY_DATA = "my_data"
@@ -94,6 +95,7 @@ class DeleteConfirmStep:
             return
         documents = await ctx.uow.applications.documents(application.id)
         await ctx.uow.applications.delete(application.id)
+        await ctx.uow.outbox.cancel(draft_subject(application.id))
         await ctx.uow.people.forget(ctx.person.id)
         objects = ctx.services.objects
         keys = [d.object_key for d in documents]

@@ -195,6 +195,29 @@ class OutboundMessages(Protocol):
         ...
 
 
+class Outbox(Protocol):
+    """Proactive messages, scheduled in the transaction of the change that causes them."""
+
+    async def schedule(
+        self,
+        person_id: int,
+        kind: str,
+        params: Mapping[str, str],
+        due_at: datetime,
+        dedupe_key: str,
+        *,
+        subject: str | None = None,
+        urgent: bool = False,
+        channel: str | None = None,
+    ) -> bool:
+        """Queue one message; False when one with this ``dedupe_key`` exists already."""
+        ...
+
+    async def cancel(self, subject: str) -> int:
+        """Cancel the messages of ``subject`` not sent yet (the change made them moot)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction: nothing is stored unless :meth:`commit` is called."""
 
@@ -209,6 +232,9 @@ class UnitOfWork(Protocol):
 
     @property
     def messages(self) -> OutboundMessages: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
 
     async def commit(self) -> None: ...
 

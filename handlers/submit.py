@@ -17,6 +17,7 @@ from handlers.application import (
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
 from handlers.ports import ApplicationRecord, DocumentRecord
+from handlers.schedule import draft_subject
 from scheme.apl02 import check, questionnaire
 from scheme.eligibility import assess
 from scheme.lifecycle import APPLICATION, Actor, ApplicationState
@@ -118,6 +119,7 @@ class DeclarationStep:
             reference=application.reference or reference_number(application, now.year),
             submitted_at=now,
         )
+        await ctx.uow.outbox.cancel(draft_subject(application.id))  # no "finish your draft"
         documents = await ctx.uow.applications.documents(application.id)
         ctx.say(Text(receipt(ctx, submitted, documents)))
         ctx.goto(MENU)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.ports import ConnectionLost
+from storage.outbox import SqlOutbox
 from storage.repositories import (
     SqlApplications,
     SqlConversations,
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
     people: SqlPeople
     applications: SqlApplications
     messages: SqlOutboundMessages
+    outbox: SqlOutbox
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -41,6 +43,7 @@ class SqlUnitOfWork:
         self.people = SqlPeople(session)
         self.applications = SqlApplications(session)
         self.messages = SqlOutboundMessages(session)
+        self.outbox = SqlOutbox(session)
         return self
 
     async def commit(self) -> None:

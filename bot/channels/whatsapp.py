@@ -464,36 +464,34 @@ class WhatsAppChannel:
 
     # --- proactive messages ------------------------------------------------------------------
 
-    async def notify(self, wa_id: str, locale: str, notice: Notice) -> bool:
+    async def notify(self, wa_id: str, locale: str, zone: str, notice: Notice) -> str:
         """Free text inside the 24-hour window, the approved template outside it (or when
-        WhatsApp says the window has closed after all)."""
+        WhatsApp says the window has closed after all); the WhatsApp message id. Raises
+        :class:`GraphError` when WhatsApp refuses it."""
         async with self.uow_factory() as uow:
             last = await uow.conversations.last_inbound_at(CHANNEL, wa_id)
         note = f"notice:{notice.kind}"
         if last is not None and self._clock() - last < WINDOW:
+            text = notice.text(self.translator, locale, zone)
             try:
-                platform_id = await self.graph.send(
-                    wa_id, "text", {"body": notice.text(self.translator, locale)}
-                )
+                platform_id = await self.graph.send(wa_id, "text", {"body": text})
             except GraphError as error:
                 if error.code not in OUTSIDE_WINDOW_CODES:
                     raise
             else:
                 await self._record(platform_id, wa_id, note)
-                return True
+                return platform_id
+        values = notice.ordered(self.translator, locale, zone)
         template = {
             "name": self._templates.get(notice.kind, f"asesorbot_{notice.kind}"),
             "language": {"policy": "deterministic", "code": locale},
             "components": [
-                {
-                    "type": "body",
-                    "parameters": [{"type": "text", "text": v} for v in notice.ordered()],
-                }
+                {"type": "body", "parameters": [{"type": "text", "text": v} for v in values]}
             ],
         }
         platform_id = await self.graph.send(wa_id, "template", template)
         await self._record(platform_id, wa_id, note)
-        return True
+        return platform_id
 
     async def _record(self, platform_id: str, wa_id: str, note: str) -> None:
         async with self.uow_factory() as uow:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +49,31 @@ def test_json_logs_keep_only_whitelisted_context() -> None:
     assert entry["channel"] == "telegram"
     assert entry["level"] == "info"
     assert "3171234567890001" not in json.dumps(entry)
+
+
+def test_outbox_shows_counts_and_the_dead_with_their_errors(tmp_path: Path) -> None:
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        db.execute(
+            "INSERT INTO persons (id, locale, locale_chosen, timezone, phone_verified, created_at,"
+            " updated_at) VALUES (1, 'id', 1, 'Asia/Jakarta', 0, '2026-11-25', '2026-11-25')"
+        )
+        for n, status in enumerate(("sent", "sent", "dead", "pending")):
+            db.execute(
+                "INSERT INTO outbox (person_id, kind, params, urgent, due_at, dedupe_key, status,"
+                " attempts, last_error, created_at) VALUES (1, 'announcement', '{}', 0,"
+                " '2026-11-25', ?, ?, 6, ?, '2026-11-25')",
+                (f"k{n}", status, "502 Bad Gateway" if status == "dead" else None),
+            )
+    shown = run_cli("outbox", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[:3] == ["dead       1", "pending    1", "sent       2"]
+    assert lines[3] == "dead #3 announcement person 1: 502 Bad Gateway"
+
+
+def test_worker_without_a_channel_says_so(tmp_path: Path) -> None:
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    refused = run_cli("worker", "--until-idle", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "no channel to send on" in refused.stderr

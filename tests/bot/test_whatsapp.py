@@ -281,15 +281,14 @@ async def test_a_failed_status_for_an_undeliverable_number_marks_it_unreachable(
 
 
 NOTICE = Notice(
-    "status_changed",
-    {"reference": "AK-2026-00001", "status": "Diterima", "next_step": "Tunggu jadwal asesmen."},
+    "status_changed", {"reference": "AK-2026-00001", "state": "accepted", "next": "accepted"}
 )
 
 
 async def test_a_proactive_message_inside_the_window_is_free_text(rig: Rig) -> None:
     siti = rig.user()
     await siti.text("halo")
-    assert await rig.channel.notify(siti.wa_id, "id", NOTICE)
+    assert await rig.channel.notify(siti.wa_id, "id", "Asia/Jakarta", NOTICE)
     body = rig.api.to(siti.wa_id)[-1]
     assert body["type"] == "text"
     assert "AK-2026-00001" in body["text"]["body"]
@@ -302,7 +301,7 @@ async def test_a_proactive_message_outside_the_window_is_a_template(
     siti = rig.user()
     await siti.text("halo")
     later[0] = timedelta(hours=24, minutes=1)
-    assert await rig.channel.notify(siti.wa_id, "en", NOTICE)
+    assert await rig.channel.notify(siti.wa_id, "en", "Asia/Jakarta", NOTICE)
     body = rig.api.to(siti.wa_id)[-1]
     assert body["type"] == "template"
     template = body["template"]
@@ -310,8 +309,8 @@ async def test_a_proactive_message_outside_the_window_is_a_template(
     assert template["language"] == {"policy": "deterministic", "code": "en"}
     assert [p["text"] for p in template["components"][0]["parameters"]] == [
         "AK-2026-00001",
-        "Diterima",
-        "Tunggu jadwal asesmen.",
+        "Accepted as a certification participant",  # worded when sent, in the person's language
+        "Next: an assessor will be assigned (9.2.2). You will be told.",
     ]
     kinds = [k for (k,) in await rig.rows("SELECT kind FROM outbound_messages ORDER BY id")]
     assert kinds[-1] == "notice:status_changed"
@@ -324,7 +323,7 @@ async def test_window_closed_early_falls_back_to_the_template(rig: Rig) -> None:
     rig.api.fail_next.append(
         (400, {"message": "Re-engagement message", "type": "OAuthException", "code": 131047})
     )
-    assert await rig.channel.notify(siti.wa_id, "id", NOTICE)
+    assert await rig.channel.notify(siti.wa_id, "id", "Asia/Jakarta", NOTICE)
     assert rig.api.to(siti.wa_id)[-1]["type"] == "template"
 
 

@@ -9,6 +9,7 @@ wrong basic type.  Tests assert that no violation happened.
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ SCALARS = {"Integer", "String", "Boolean", "Float", "InputFile"}
 class Call:
     method: str
     params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -44,6 +46,15 @@ class FakeBotApi:
     downloads: int = 0
     fail_next: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
     """(method, error_code, parameters): the next call of ``method`` fails like Telegram would."""
+    rate_limit: int | None = None
+    """Like Telegram's flood control: a ``sendMessage`` beyond this many in the last second is
+    refused with 429 and ``retry_after`` (and counted in ``too_many``)."""
+    too_many: int = 0
+    delay: float = 0.0
+    """Seconds each ``sendMessage`` takes (a slow platform, to catch a worker mid-batch)."""
+    blocked: set[str] = field(default_factory=set)
+    """Chat ids whose user blocked the bot: 403."""
+    _recent: collections.deque[float] = field(default_factory=collections.deque)
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
     _message_id: int = 1000
     _runner: web.AppRunner | None = None
@@ -118,6 +129,8 @@ class FakeBotApi:
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
             )
         self._check(method, params)
+        if method == "sendMessage" and (refused := await self._flood_control(params)):
+            return refused
         self.calls.append(Call(method, params))
         for index, (failing, code, extra) in enumerate(self.fail_next):
             if failing == method:
@@ -133,6 +146,21 @@ class FakeBotApi:
                 )
         result = await self._result(method, params)
         return web.json_response({"ok": True, "result": result})
+
+    async def _flood_control(self, params: dict[str, Any]) -> web.Response | None:
+        now = time.monotonic()
+        if self.rate_limit is not None:
+            while self._recent and self._recent[0] <= now - 1.0:
+                self._recent.popleft()
+            if len(self._recent) >= self.rate_limit:
+                self.too_many += 1
+                return _failure(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+            self._recent.append(now)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if str(params.get("chat_id")) in self.blocked:
+            return _failure(403, "Forbidden: bot was blocked by the user", {})
+        return None
 
     def _check(self, method: str, params: dict[str, Any]) -> None:
         fields = {f["name"]: f for f in self.spec["methods"][method].get("fields", [])}
@@ -249,3 +277,10 @@ class FakeBotApi:
             await response.write(stored.data[start : start + 64 * 1024])
         await response.write_eof()
         return response
+
+
+def _failure(code: int, description: str, parameters: dict[str, Any]) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return web.json_response(body, status=code)

@@ -1,0 +1,188 @@
+"""A broadcast through the outbox, and finding due rows among a million scheduled reminders.
+
+1. 20,000 queued messages (one per person), one ``asesorbot worker`` process with its Telegram
+   rate set to the platform's limit, against the fake Bot API server (tests/fakes/telegram.py)
+   enforcing that limit (1,000 messages in any second; beyond it: 429). Prints messages/s as a
+   fraction of the limit (target >= 0.95), 429s received (target 0), duplicates (target 0).
+2. 1,000,000 scheduled reminders of which 1,000 are due: the dispatcher's claim query (the
+   ``SELECT … FOR UPDATE SKIP LOCKED`` of a batch) timed, with its plan (target < 50 ms).
+
+PostgreSQL (``TEST_DATABASE_URL``), in a schema of its own that is dropped afterwards.
+Usage: ``python -m bench.outbox_broadcast [messages] [limit_per_second]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from bot.config import environment_names
+from storage import migrate
+from storage.db import make_engine
+from storage.outbox import _CLAIM_IDS
+from tests.fakes.telegram import FakeBotApi
+
+TOKEN = "123456:BROADCAST"
+DATABASE = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+ASESORBOT = Path(sys.executable).with_name("asesorbot")
+
+
+async def connect() -> asyncpg.Connection:
+    url = make_url(DATABASE)
+    return await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, database=url.database,
+        password=url.password,
+    )  # fmt: skip
+
+
+async def seed_broadcast(db: asyncpg.Connection, count: int) -> None:
+    """``count`` people on Telegram, each with one announcement due now."""
+    await db.execute(
+        """
+        INSERT INTO persons (id, locale, locale_chosen, timezone, phone_verified, created_at,
+                             updated_at)
+        SELECT n, CASE WHEN n % 3 = 0 THEN 'en' ELSE 'id' END, true, 'Asia/Jakarta', false,
+               now(), now()
+        FROM generate_series(1, $1) AS n;
+        """,
+        count,
+    )
+    await db.execute(
+        """
+        INSERT INTO channel_identities (channel, external_id, person_id, step, step_data,
+                                        created_at, last_active_at)
+        SELECT 'telegram', (1000000 + n)::text, n, 'menu', '{}', now(), now()
+        FROM generate_series(1, $1) AS n;
+        """,
+        count,
+    )
+    await db.execute(
+        """
+        INSERT INTO outbox (person_id, kind, params, urgent, due_at, dedupe_key, status,
+                            attempts, created_at)
+        SELECT n, 'announcement',
+               json_build_object('text_id', 'Pengumuman LSP', 'text_en', 'LSP announcement'),
+               true, now() - interval '1 minute', 'broadcast:1:' || n, 'pending', 0, now()
+        FROM generate_series(1, $1) AS n;
+        """,
+        count,
+    )
+    await db.execute("ANALYZE")
+
+
+async def broadcast(schema: str, count: int, limit: int) -> None:
+    api = FakeBotApi(TOKEN, rate_limit=limit)
+    await api.start()
+    env = {k: v for k, v in os.environ.items() if k not in environment_names()}
+    env.update(
+        DATABASE_URL=DATABASE, DATABASE_SCHEMA=schema, BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE=api.base_url, LOG_LEVEL="WARNING",
+        OUTBOX_TELEGRAM_RATE=str(limit), OUTBOX_TELEGRAM_PER_CHAT_SECONDS="1",
+        OUTBOX_BATCH_SIZE="1000",
+    )  # fmt: skip
+    started = time.perf_counter()
+    worker = await asyncio.create_subprocess_exec(
+        str(ASESORBOT), "worker", "--until-idle", env=env, cwd=tempfile.gettempdir(),
+        stdin=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    await worker.wait()
+    wall = time.perf_counter() - started
+    await api.close()
+    arrivals = sorted(c.at for c in api.calls if c.method == "sendMessage")
+    chats = collections.Counter(c.params["chat_id"] for c in api.calls if c.method == "sendMessage")
+    sending = arrivals[-1] - arrivals[0]
+    rate = (len(arrivals) - 1) / sending
+    print(f"broadcast: {count} queued, {len(chats)} people reached, worker ran {wall:.1f} s")
+    print(
+        f"  {rate:.0f} messages/s while sending = {rate / limit:.3f} of the {limit}/s limit "
+        f"(target >= 0.95)"
+    )
+    print(f"  429s received: {api.too_many} (target 0)")
+    print(f"  duplicates: {sum(n - 1 for n in chats.values())} (target 0)")
+
+
+async def due_query(schema: str, total: int, due: int) -> None:
+    db = await connect()
+    try:
+        await db.execute(f'SET search_path TO "{schema}"')
+        await db.execute("TRUNCATE outbox")
+        await db.execute(
+            """
+            INSERT INTO outbox (person_id, kind, params, urgent, due_at, dedupe_key, status,
+                                attempts, created_at)
+            SELECT 1 + n % 1000, 'renewal_reminder',
+                   json_build_object('certificate', 'C' || n, 'request_by_on', '2029-01-01'),
+                   false,
+                   CASE WHEN n <= $2 THEN now() - interval '1 minute'
+                        ELSE now() + (n % 1000) * interval '1 day' END,
+                   'bench:' || n,
+                   CASE WHEN n % 10 = 0 AND n > $2 THEN 'sent' ELSE 'pending' END, 0, now()
+            FROM generate_series(1, $1) AS n;
+            """,
+            total,
+            due,
+        )
+        await db.execute("ANALYZE outbox")
+    finally:
+        await db.close()
+    engine = make_engine(DATABASE, search_path=schema)
+    try:
+        timings = []
+        async with engine.connect() as connection:
+            params = {"now": datetime.now(UTC), "batch": 500}
+            for _ in range(30):
+                started = time.perf_counter()
+                async with connection.begin():
+                    rows = (await connection.execute(_CLAIM_IDS, params)).all()
+                timings.append((time.perf_counter() - started) * 1000)
+        db = await connect()
+        await db.execute(f'SET search_path TO "{schema}"')
+        plan = await db.fetch(
+            "EXPLAIN (ANALYZE, COSTS OFF) SELECT id FROM outbox "
+            "WHERE status IN ('pending', 'failed') AND due_at <= $1 "
+            "ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+            datetime.now(UTC) + timedelta(seconds=1),
+            500,
+        )
+        await db.close()
+    finally:
+        await engine.dispose()
+    print(f"due rows among {total:,} scheduled ({due:,} due): claim query for a batch of 500")
+    print(
+        f"  {len(rows)} rows, median {statistics.median(timings):.2f} ms, "
+        f"max {max(timings):.2f} ms over {len(timings)} runs (target < 50 ms)"
+    )
+    print("  plan: " + " | ".join(str(r[0]).strip() for r in plan[:4]))
+
+
+async def main(count: int, limit: int) -> None:
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    db = await connect()
+    await db.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        engine = make_engine(DATABASE, search_path=schema)
+        await migrate.upgrade(engine)
+        await engine.dispose()
+        await db.execute(f'SET search_path TO "{schema}"')
+        await seed_broadcast(db, count)
+        await broadcast(schema, count, limit)
+        await due_query(schema, 1_000_000, 1_000)
+    finally:
+        await db.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await db.close()
+
+
+if __name__ == "__main__":
+    arguments = [int(a) for a in sys.argv[1:3]]
+    asyncio.run(main(*(arguments + [20_000, 1_000][len(arguments) :])))

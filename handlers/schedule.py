@@ -1,0 +1,207 @@
+"""Which proactive messages an event brings, and when each is due (all times from ``scheme/``).
+
+Each function returns :class:`Planned` messages for the outbox: their dedupe keys make
+scheduling the same event twice harmless, and their ``subject`` names what a later change can
+make moot (filing an appeal cancels the "appeal closes soon" reminder; requesting renewal
+cancels the remaining renewal reminders). Quiet hours are applied when a message is sent, in
+the recipient's zone of that moment (:func:`after_quiet_hours`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from handlers.notices import Notice
+from scheme.deadlines import (
+    add_working_days,
+    appeal_deadline,
+    appeal_decision_due,
+    appeal_reminder_at,
+    certificate_expiry,
+    reminder_instant,
+    renewal_reminders,
+    renewal_request_deadline,
+    surveillance_due_dates,
+)
+from scheme.model import Rules
+
+QUIET_START = time(21, 0)
+QUIET_END = time(7, 0)
+DRAFT_IDLE = timedelta(days=3)
+STAFF_APPEAL_WARNING_WORKING_DAYS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    notice: Notice
+    due_at: datetime
+    dedupe_key: str
+    subject: str | None = None
+
+
+def in_quiet_hours(
+    instant: datetime, zone: str, start: time = QUIET_START, end: time = QUIET_END
+) -> bool:
+    local = instant.astimezone(ZoneInfo(zone)).time()
+    return local >= start or local < end if start > end else start <= local < end
+
+
+def after_quiet_hours(
+    instant: datetime, zone: str, start: time = QUIET_START, end: time = QUIET_END
+) -> datetime:
+    """``instant``, or the end of the quiet hours it falls in (the recipient's local morning)."""
+    if not in_quiet_hours(instant, zone, start, end):
+        return instant
+    tz = ZoneInfo(zone)
+    local = instant.astimezone(tz)
+    day = local.date() if local.time() < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=tz).astimezone(UTC)
+
+
+def status_changed(reference: str, state: str, at: datetime) -> Planned:
+    return Planned(
+        Notice("status_changed", {"reference": reference, "state": state, "next": state}),
+        at,
+        f"status:{reference}:{state}:{at.isoformat()}",
+    )
+
+
+def draft_subject(application_id: int) -> str:
+    """What submitting or deleting the draft makes moot."""
+    return f"draft:{application_id}"
+
+
+def draft_idle(application_id: int, started_on: date, updated_at: datetime) -> Planned:
+    """A draft untouched for 3 days: one reminder per stretch of idleness."""
+    return Planned(
+        Notice("draft_idle", {"started_on": started_on.isoformat()}),
+        updated_at + DRAFT_IDLE,
+        f"draft_idle:{application_id}:{updated_at.isoformat()}",
+        subject=draft_subject(application_id),
+    )
+
+
+def assessment(
+    reference: str, starts_at: datetime, place: str, zone: str, now: datetime
+) -> list[Planned]:
+    """The schedule now (9.3.2), and a reminder at 09:00 local the day before."""
+    params = {"reference": reference, "starts_at": starts_at.isoformat(), "place": place}
+    day_before = starts_at.astimezone(ZoneInfo(zone)).date() - timedelta(days=1)
+    key = f"{reference}:{starts_at.isoformat()}"
+    return [
+        Planned(
+            Notice("assessment_scheduled", params),
+            now,
+            f"assessment:{key}",
+            subject=f"assessment:{reference}",
+        ),
+        Planned(
+            Notice("assessment_tomorrow", params),
+            reminder_instant(day_before, zone),
+            f"assessment_tomorrow:{key}",
+            subject=f"assessment:{reference}",
+        ),
+    ]
+
+
+def decision(reference: str, result: str, decided_at: datetime, rules: Rules) -> list[Planned]:
+    """The decision with the appeal deadline (9.9.2), and a reminder hours before it closes;
+    filing an appeal cancels the reminder (subject ``appeal_window:<reference>``)."""
+    deadline = appeal_deadline(decided_at, rules)
+    params = {"reference": reference, "appeal_until_at": deadline.isoformat()}
+    return [
+        Planned(
+            Notice("decision", {**params, "result": result}),
+            decided_at,
+            f"decision:{reference}:{decided_at.isoformat()}",
+        ),
+        Planned(
+            Notice("appeal_closing", params),
+            appeal_reminder_at(deadline),
+            f"appeal_closing:{reference}:{deadline.isoformat()}",
+            subject=f"appeal_window:{reference}",
+        ),
+    ]
+
+
+def appeal_received(reference: str, received_at: datetime, rules: Rules) -> Planned:
+    due = appeal_decision_due(received_at, rules)
+    return Planned(
+        Notice("appeal_received", {"reference": reference, "decision_due_on": due.isoformat()}),
+        received_at,
+        f"appeal_received:{reference}:{received_at.isoformat()}",
+    )
+
+
+def appeal_staff_warnings(reference: str, received_at: datetime, rules: Rules) -> list[Planned]:
+    """To staff: 3 working days before the appeal decision is due, and the day after it when
+    still open (overdue); the decision cancels both (subject ``appeal:<reference>``)."""
+    due = appeal_decision_due(received_at, rules)
+    received = received_at.astimezone(ZoneInfo(rules.timezone)).date()
+    warn_on = max(_working_days_before(due, STAFF_APPEAL_WARNING_WORKING_DAYS, rules), received)
+    overdue_on = add_working_days(due, 1, rules.holiday_country)
+    params = {"reference": reference, "decision_due_on": due.isoformat()}
+    return [
+        Planned(
+            Notice("appeal_due_staff", params),
+            reminder_instant(day, rules.timezone),
+            f"appeal_due_staff:{reference}:{day.isoformat()}",
+            subject=f"appeal:{reference}",
+        )
+        for day in (warn_on, overdue_on)
+    ]
+
+
+def _working_days_before(day: date, count: int, rules: Rules) -> date:
+    candidate = day
+    while add_working_days(candidate, count, rules.holiday_country) > day:
+        candidate -= timedelta(days=1)
+    return candidate
+
+
+def certificate(
+    number: str, issued_on: date, zone: str, rules: Rules, now: datetime
+) -> list[Planned]:
+    """Issued (with its expiry, 9.4.6), each yearly surveillance (9.6.2), the renewal reminders
+    and the last day to request renewal (9.7.1), and the expiry; reminders at 09:00 local."""
+    expiry = certificate_expiry(issued_on, rules)
+    request_by = renewal_request_deadline(expiry, rules)
+    planned = [
+        Planned(
+            Notice("certificate_issued", {"certificate": number, "expires_on": expiry.isoformat()}),
+            now,
+            f"certificate_issued:{number}",
+        )
+    ]
+    planned += [
+        Planned(
+            Notice("surveillance_due", {"certificate": number, "due_on": due.isoformat()}),
+            reminder_instant(due, zone),
+            f"surveillance:{number}:{due.isoformat()}",
+            subject=f"certificate:{number}",
+        )
+        for due in surveillance_due_dates(issued_on, rules)
+    ]
+    for reminder in renewal_reminders(expiry, rules):
+        kind = "renewal_last_day" if reminder.kind == "renewal_last_day" else "renewal_reminder"
+        planned.append(
+            Planned(
+                Notice(kind, {"certificate": number, "request_by_on": request_by.isoformat()}),
+                reminder_instant(reminder.on, zone),
+                f"{reminder.kind}:{number}",
+                subject=f"renewal:{number}",
+            )
+        )
+    planned.append(
+        Planned(
+            Notice(
+                "certificate_expired", {"certificate": number, "expired_on": expiry.isoformat()}
+            ),
+            reminder_instant(expiry, zone),
+            f"certificate_expired:{number}",
+            subject=f"certificate:{number}",
+        )
+    )
+    return planned

@@ -1,0 +1,308 @@
+"""The outbox in SQL: scheduling (inside a use case's transaction) and the dispatcher's side —
+claiming due rows, leases, recipients, and recording what became of each message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, exists, func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.types import String
+
+from storage.models import (
+    OUTBOX_OPEN,
+    ApplicationRow,
+    ChannelIdentityRow,
+    OutboxRow,
+    PersonRow,
+    UTCDateTime,
+    utcnow,
+)
+
+_OUTBOX = cast(Table, OutboxRow.__table__)
+
+
+class SqlOutbox:
+    """The use cases' port: schedule and cancel, in the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def schedule(
+        self,
+        person_id: int,
+        kind: str,
+        params: Mapping[str, str],
+        due_at: datetime,
+        dedupe_key: str,
+        *,
+        subject: str | None = None,
+        urgent: bool = False,
+        channel: str | None = None,
+    ) -> bool:
+        insert = (
+            postgresql_insert(_OUTBOX)
+            if self._session.get_bind().dialect.name == "postgresql"
+            else sqlite_insert(_OUTBOX)
+        )
+        result = await self._session.execute(
+            insert.values(
+                person_id=person_id,
+                channel=channel,
+                kind=kind,
+                params=dict(params),
+                urgent=urgent,
+                due_at=due_at,
+                dedupe_key=dedupe_key,
+                subject=subject,
+                status="pending",
+                attempts=0,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(_OUTBOX.c.id)
+        )
+        return result.first() is not None
+
+    async def cancel(self, subject: str) -> int:
+        result = await self._session.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.subject == subject, _OUTBOX.c.status.in_(OUTBOX_OPEN))
+            .values(status="cancelled")
+            .returning(_OUTBOX.c.id)
+        )
+        return len(result.all())
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    person_id: int
+    channel: str | None
+    kind: str
+    params: Mapping[str, str]
+    urgent: bool
+    attempts: int
+    lease: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    channel: str
+    external_id: str
+    last_active_at: datetime
+    reachable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    person_id: int
+    locale: str
+    timezone: str
+    identities: tuple[Identity, ...] = ()
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What became of one claimed row."""
+
+    id: int
+    lease: datetime
+    status: str
+    due_at: datetime | None = None
+    attempts: int | None = None
+    last_error: str | None = None
+    sent_via: str | None = None
+    platform_message_id: str | None = None
+    sent_at: datetime | None = None
+
+
+_CLAIM_IDS = (
+    select(_OUTBOX.c.id)
+    .where(
+        _OUTBOX.c.status.in_(OUTBOX_OPEN), _OUTBOX.c.due_at <= bindparam("now", type_=UTCDateTime())
+    )
+    .order_by(_OUTBOX.c.due_at)
+    .limit(bindparam("batch"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(_CLAIM_IDS.scalar_subquery()))
+    .values(
+        status="sending",
+        lease_until=bindparam("lease", type_=UTCDateTime()),
+        attempts=_OUTBOX.c.attempts + 1,
+    )
+    .returning(
+        _OUTBOX.c.id,
+        _OUTBOX.c.person_id,
+        _OUTBOX.c.channel,
+        _OUTBOX.c.kind,
+        _OUTBOX.c.params,
+        _OUTBOX.c.urgent,
+        _OUTBOX.c.attempts,
+    )
+)
+_REQUEUE = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.status == "sending",
+        _OUTBOX.c.lease_until < bindparam("now", type_=UTCDateTime()),
+    )
+    .values(status="pending", lease_until=None)
+)
+_FINISH = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.id == bindparam("b_id"),
+        _OUTBOX.c.status == "sending",
+        _OUTBOX.c.lease_until == bindparam("b_lease", type_=UTCDateTime()),
+    )
+    .values(
+        status=bindparam("b_status"),
+        due_at=func.coalesce(bindparam("b_due_at", type_=UTCDateTime()), _OUTBOX.c.due_at),
+        attempts=func.coalesce(bindparam("b_attempts"), _OUTBOX.c.attempts),
+        last_error=bindparam("b_last_error"),
+        sent_via=bindparam("b_sent_via"),
+        platform_message_id=bindparam("b_platform_message_id"),
+        sent_at=bindparam("b_sent_at", type_=UTCDateTime()),
+        lease_until=None,
+    )
+)
+
+
+class OutboxQueue:
+    """The dispatcher's side; each call is its own short transaction."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    def session(self) -> AsyncSession:
+        """A session for scheduling from the dispatcher's own sweeps (through :class:`SqlOutbox`,
+        like the use cases)."""
+        return AsyncSession(self._engine, expire_on_commit=False)
+
+    async def claim(self, now: datetime, batch: int, lease: timedelta) -> list[OutboxItem]:
+        """Due rows, oldest first, leased to this worker (``FOR UPDATE SKIP LOCKED`` on
+        PostgreSQL: workers never claim the same row)."""
+        until = now + lease
+        async with self._engine.begin() as connection:
+            rows = await connection.execute(_CLAIM, {"now": now, "batch": batch, "lease": until})
+            claimed = [
+                OutboxItem(
+                    id=row.id,
+                    person_id=row.person_id,
+                    channel=row.channel,
+                    kind=row.kind,
+                    params=row.params,
+                    urgent=row.urgent,
+                    attempts=row.attempts,
+                    lease=until,
+                )
+                for row in rows
+            ]
+        # Postgres returns UPDATE … RETURNING rows in no particular order.
+        return sorted(claimed, key=lambda item: item.id)
+
+    async def requeue_expired(self, now: datetime) -> int:
+        """Rows whose worker died mid-send go back to pending."""
+        async with self._engine.begin() as connection:
+            return (await connection.execute(_REQUEUE, {"now": now})).rowcount
+
+    async def recipients(self, person_ids: Iterable[int]) -> dict[int, Recipient]:
+        ids = sorted(set(person_ids))
+        if not ids:
+            return {}
+        async with self._engine.connect() as connection:
+            people = await connection.execute(
+                select(PersonRow.id, PersonRow.locale, PersonRow.timezone).where(
+                    PersonRow.id.in_(ids)
+                )
+            )
+            found = {row.id: Recipient(row.id, row.locale, row.timezone) for row in people}
+            identities = await connection.execute(
+                select(
+                    ChannelIdentityRow.person_id,
+                    ChannelIdentityRow.channel,
+                    ChannelIdentityRow.external_id,
+                    ChannelIdentityRow.last_active_at,
+                    ChannelIdentityRow.unreachable_at,
+                )
+                .where(ChannelIdentityRow.person_id.in_(ids))
+                .order_by(ChannelIdentityRow.last_active_at.desc())
+            )
+            grouped: dict[int, list[Identity]] = {}
+            for row in identities:
+                grouped.setdefault(row.person_id, []).append(
+                    Identity(
+                        row.channel, row.external_id, row.last_active_at, row.unreachable_at is None
+                    )
+                )
+        return {
+            pid: Recipient(r.person_id, r.locale, r.timezone, tuple(grouped.get(pid, ())))
+            for pid, r in found.items()
+        }
+
+    async def finish(self, outcomes: Sequence[Outcome]) -> None:
+        """Record outcomes in one round trip (``executemany``); a row whose lease was taken
+        over by another worker is left to that worker."""
+        if not outcomes:
+            return
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                _FINISH,
+                [
+                    {
+                        "b_id": o.id,
+                        "b_lease": o.lease,
+                        "b_status": o.status,
+                        "b_due_at": o.due_at,
+                        "b_attempts": o.attempts,
+                        "b_last_error": o.last_error[:300] if o.last_error else None,
+                        "b_sent_via": o.sent_via,
+                        "b_platform_message_id": o.platform_message_id,
+                        "b_sent_at": o.sent_at,
+                    }
+                    for o in outcomes
+                ],
+            )
+
+    async def mark_unreachable(self, channel: str, external_id: str, now: datetime) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(ChannelIdentityRow)
+                .where(
+                    ChannelIdentityRow.channel == channel,
+                    ChannelIdentityRow.external_id == external_id,
+                )
+                .values(unreachable_at=now)
+            )
+
+    async def idle_drafts(self, now: datetime, idle: timedelta, limit: int = 500) -> list[Any]:
+        """Drafts untouched for ``idle`` with no reminder since their last change."""
+        subject = literal("draft:", String) + ApplicationRow.id.cast(String)
+        reminded = exists().where(
+            and_(_OUTBOX.c.subject == subject, _OUTBOX.c.created_at >= ApplicationRow.updated_at)
+        )
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(
+                    ApplicationRow.id,
+                    ApplicationRow.person_id,
+                    ApplicationRow.created_at,
+                    ApplicationRow.updated_at,
+                )
+                .where(
+                    ApplicationRow.state == "draft",
+                    ApplicationRow.updated_at <= now - idle,
+                    ~reminded,
+                )
+                .limit(limit)
+            )
+            return list(rows)
