@@ -26,6 +26,7 @@ from storage.objects import S3ObjectStore
 from tests import documents as files
 from tests.bot.telegram_user import TelegramUser
 from tests.fakes.telegram import FakeBotApi
+from tests.journey import APL01, EVIDENCE_NEEDS
 
 TOKEN = "123456:TEST-TOKEN"
 SECRET = "webhook-secret-for-tests"
@@ -100,14 +101,6 @@ async def rig(
     await channel.close()
 
 
-APL01 = [
-    "Siti Nurhaliza", "@WNI", "Bandung", "17-08-1985", "@P", "3273015708850002",
-    "Jl. Merdeka No. 10, Bandung", "40111", "CONTACT", "siti@contoh.co.id", "@s1",
-    "LSP Teknologi Digital", "Manajer Sertifikasi", "Jl. Sudirman No. 1, Jakarta", "10220",
-    "021 5790 1234", "siti@lsp.co.id", "@sertifikasi",
-]  # fmt: skip
-
-
 async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
     siti = rig.user()
     await siti.text("/start")
@@ -147,15 +140,7 @@ async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
     assert "APL-01 tersimpan" in siti.screen
 
     await siti.press("evidence")
-    needs = {
-        "ktp": 1,
-        "photo": 2,
-        "diploma": 1,
-        "practice_records": 2,
-        "training_certificate": 2,
-        "technical_competence": 1,
-    }
-    for item, count in needs.items():
+    for item, count in EVIDENCE_NEEDS.items():
         await siti.press(item)
         for n in range(count):
             if item == "photo":

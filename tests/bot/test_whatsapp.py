@@ -25,6 +25,8 @@ from storage.objects import S3ObjectStore
 from tests import documents as files
 from tests.bot.whatsapp_user import WhatsAppUser
 from tests.fakes.whatsapp import FakeGraphApi
+from tests.handlers.candidate import Candidate
+from tests.journey import APL01, ELIGIBILITY, EVIDENCE_NEEDS, to_mobile_step
 
 TOKEN = "EAAG-test-token"
 PHONE_ID = "106540352242922"
@@ -104,15 +106,6 @@ async def rig(
     await channel.close()
 
 
-ELIGIBILITY = ["apply", "0", "s1", "2", "1", "1"]
-APL01 = [
-    "Siti Nurhaliza", "@WNI", "Bandung", "17-08-1985", "@P", "3273015708850002",
-    "Jl. Merdeka No. 10, Bandung", "40111", "CONTACT", "siti@contoh.co.id", "@s1",
-    "LSP Teknologi Digital", "Manajer Sertifikasi", "Jl. Sudirman No. 1, Jakarta", "10220",
-    "021 5790 1234", "siti@lsp.co.id", "@sertifikasi",
-]  # fmt: skip
-
-
 async def answer(siti: WhatsAppUser, answers: list[str]) -> None:
     """Options are pressed, "2" typed (the core takes an option's number), the rest typed."""
     for value in answers:
@@ -152,15 +145,7 @@ async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
     assert "APL-01 tersimpan" in siti.screen
 
     await siti.press("evidence")
-    needs = {
-        "ktp": 1,
-        "photo": 2,
-        "diploma": 1,
-        "practice_records": 2,
-        "training_certificate": 2,
-        "technical_competence": 1,
-    }
-    for item, count in needs.items():
+    for item, count in EVIDENCE_NEEDS.items():
         await siti.press(item)
         for n in range(count):
             if item == "photo":
@@ -328,22 +313,8 @@ async def test_window_closed_early_falls_back_to_the_template(rig: Rig) -> None:
 
 
 async def test_the_same_person_on_telegram_and_whatsapp_shares_the_application(rig: Rig) -> None:
-    from tests.handlers.candidate import Candidate
-
     on_telegram = Candidate(rig.app, who="777001", channel="telegram")
-    await on_telegram.command("start")
-    await on_telegram.option("id")
-    for value in ELIGIBILITY:
-        if value in on_telegram.options:
-            await on_telegram.option(value)
-        else:
-            await on_telegram.type(value)
-    await on_telegram.option("apl01")
-    for value in APL01[: APL01.index("CONTACT")]:
-        if value.startswith("@"):
-            await on_telegram.option(value[1:])
-        else:
-            await on_telegram.type(value)
+    await to_mobile_step(on_telegram)
     await on_telegram.contact("+6281234567890")  # shared from the Telegram account itself
 
     siti = rig.user(wa_id="6281234567890")
@@ -366,22 +337,8 @@ async def test_the_same_person_on_telegram_and_whatsapp_shares_the_application(r
 async def test_a_typed_number_links_nothing(rig: Rig) -> None:
     """Typing someone's number into APL-01 must not give access to their WhatsApp account's
     application, nor theirs to yours."""
-    from tests.handlers.candidate import Candidate
-
     typed = Candidate(rig.app, who="777002", channel="telegram")
-    await typed.command("start")
-    await typed.option("id")
-    for value in ELIGIBILITY:
-        if value in typed.options:
-            await typed.option(value)
-        else:
-            await typed.type(value)
-    await typed.option("apl01")
-    for value in APL01[: APL01.index("CONTACT")]:
-        if value.startswith("@"):
-            await typed.option(value[1:])
-        else:
-            await typed.type(value)
+    await to_mobile_step(typed)
     await typed.type("081234567890")
     siti = rig.user(wa_id="6281234567890")
     await siti.text("halo")

@@ -15,6 +15,7 @@ from storage import migrate
 from storage.objects import S3ObjectStore
 from tests.documents import pdf, photo
 from tests.handlers.candidate import Candidate
+from tests.journey import EVIDENCE_NEEDS
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10:00 WIB
 
@@ -142,17 +143,7 @@ async def test_new_candidate_from_start_to_submitted(candidate_app: App) -> None
     assert "Anda memenuhi persyaratan dasar" in siti.screen
 
     await fill_apl01(siti, APL01_NEW)
-    await upload_evidence(
-        siti,
-        {
-            "ktp": 1,
-            "photo": 2,
-            "diploma": 1,
-            "practice_records": 2,
-            "training_certificate": 2,
-            "technical_competence": 1,
-        },
-    )
+    await upload_evidence(siti, EVIDENCE_NEEDS)
     await fill_apl02(siti, 27)
     await siti.option("submit")
     assert "9.1.4" in siti.screen

@@ -7,30 +7,9 @@ from sqlalchemy import text
 
 from handlers.messages import CommandIn, OptionIn, TextIn, Update
 from tests.handlers.candidate import Candidate
+from tests.journey import to_mobile_step
 
 PHONE = "+6281234567890"
-ELIGIBILITY = ["apply", "0", "s1", "2", "1", "1"]
-BEFORE_MOBILE = [
-    "Siti Nurhaliza", "@WNI", "Bandung", "17-08-1985", "@P", "3273015708850002",
-    "Jl. Merdeka No. 10, Bandung", "40111",
-]  # fmt: skip
-
-
-async def to_mobile_step(candidate: Candidate) -> None:
-    await candidate.command("start")
-    await candidate.option("id")
-    for value in ELIGIBILITY:
-        if value in candidate.options:
-            await candidate.option(value)
-        else:
-            await candidate.type(value)
-    await candidate.option("apl01")
-    for value in BEFORE_MOBILE:
-        if value.startswith("@"):
-            await candidate.option(value[1:])
-        else:
-            await candidate.type(value)
-    assert "Langkah 9 dari 18" in candidate.screen
 
 
 async def whatsapp(app, event, delivery: str):  # type: ignore[no-untyped-def]
