@@ -31,6 +31,17 @@ def main(argv: list[str] | None = None) -> int:
         "--until-idle", action="store_true", help="stop once nothing is due (tests, cron)"
     )
     commands.add_parser("outbox", help="how many messages are in each state; the dead ones")
+    roles = commands.add_parser("roles", help="grant, revoke or list staff and assessor roles")
+    roles_commands = roles.add_subparsers(dest="roles_command", required=True)
+    for verb in ("grant", "revoke"):
+        change = roles_commands.add_parser(verb)
+        who = change.add_mutually_exclusive_group(required=True)
+        who.add_argument("--telegram-id", help="the person's Telegram user id")
+        who.add_argument("--whatsapp", help="the person's WhatsApp number, e.g. 6281234567890")
+        change.add_argument("--role", required=True, choices=("assessor", "staff", "admin"))
+    roles_commands.add_parser("list")
+    audit = commands.add_parser("audit", help="print the audit log (newest last)")
+    audit.add_argument("--limit", type=int, default=100)
     db = commands.add_parser("db", help="database schema (Alembic migrations)")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="bring the schema to the newest revision")
@@ -56,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         return uvloop.run(_worker(settings, until_idle=args.until_idle))
     if args.command == "outbox":
         return asyncio.run(_outbox(settings))
+    if args.command in {"roles", "audit"}:
+        return asyncio.run(_admin(settings, args))
     return asyncio.run(_db(settings, args.db_command, getattr(args, "revision", None)))
 
 
@@ -209,6 +222,49 @@ async def _outbox(settings: Settings) -> int:
     finally:
         await engine.dispose()
     return 0
+
+
+async def _admin(settings: Settings, args: argparse.Namespace) -> int:
+    """``roles grant|revoke|list`` and ``audit``."""
+    import getpass
+
+    from storage import admin, migrate
+    from storage.db import make_engine
+
+    engine = make_engine(settings.database.url, search_path=settings.database.schema_name)
+    try:
+        if engine.dialect.name == "sqlite":
+            await migrate.upgrade(engine)
+        if args.command == "audit":
+            for row in await admin.audit(engine, args.limit):
+                verdict = "allowed" if row.allowed else "REFUSED"
+                print(
+                    f"{row.at:%Y-%m-%d %H:%M:%S}Z person {row.person_id} via {row.channel}: "
+                    f"{row.action} {row.target or ''} {verdict}".rstrip()
+                )
+            return 0
+        if args.roles_command == "list":
+            for row in await admin.roles(engine):
+                print(f"{row.role:9} {row.channel}:{row.external_id} (granted by {row.granted_by})")
+            return 0
+        channel, external_id = (
+            ("telegram", args.telegram_id) if args.telegram_id else ("whatsapp", args.whatsapp)
+        )
+        by = f"cli:{getpass.getuser()}"
+        if args.roles_command == "grant":
+            await admin.grant(
+                engine, channel, external_id, args.role, by=by,
+                timezone=settings.app.default_timezone,
+            )  # fmt: skip
+            print(f"{channel}:{external_id} is now {args.role}")
+            return 0
+        if not await admin.revoke(engine, channel, external_id, args.role, by=by):
+            print(f"{channel}:{external_id} was not {args.role}", file=sys.stderr)
+            return 1
+        print(f"{channel}:{external_id} is no longer {args.role}")
+        return 0
+    finally:
+        await engine.dispose()
 
 
 async def _db(settings: Settings, action: str, revision: str | None) -> int:

@@ -55,6 +55,7 @@ class Context:
 
     uow: UnitOfWork
     person: Person
+    channel: str
     step: str
     data: dict[str, JSONValue]
     translator: Translator
@@ -123,6 +124,8 @@ class Flow:
     commands: Mapping[str, CommandHandler]
     first_contact: CommandHandler
     """What a person's very first event does (whatever it is): usually the ``/start`` greeting."""
+    forged_option: Callable[[Context, str], Awaitable[bool]] | None = None
+    """Given an option no step offered: True when it was a privileged one (refused, logged)."""
     verified_phone: Callable[[Context, str], Awaitable[object]] | None = None
     """What a new channel identity whose number the messenger vouches for does with it
     (store it, and offer to link the person's other messengers)."""
@@ -215,7 +218,7 @@ class Conversation:
                 if state.duplicate:
                     log.info("duplicate delivery ignored", extra={"channel": update.channel})
                     return Reply(state.person.locale)
-                ctx = self._context(uow, state)
+                ctx = self._context(uow, state, update.channel)
                 await self._dispatch(ctx, state, update.event)
                 if state.is_new and update.verified_phone and self._flow.verified_phone:
                     await self._flow.verified_phone(ctx, update.verified_phone)
@@ -235,12 +238,13 @@ class Conversation:
         await _run_all(ctx.after_commit, "after-commit work failed")
         return Reply(ctx.locale, tuple(ctx.replies))
 
-    def _context(self, uow: UnitOfWork, state: ConversationState) -> Context:
+    def _context(self, uow: UnitOfWork, state: ConversationState, channel: str) -> Context:
         step = state.step if state.step in self._flow.steps else MENU
         data = dict(state.data) if step == state.step else {}
         return Context(
             uow=uow,
             person=state.person,
+            channel=channel,
             step=step,
             data=data,
             translator=self._translator,
@@ -277,6 +281,9 @@ class Conversation:
                 await ctx.show_current()
                 return
         if isinstance(event, OptionIn) and all(o.id != event.option_id for o in options):
+            if self._flow.forged_option and await self._flow.forged_option(ctx, event.option_id):
+                await ctx.show_current()
+                return
             ctx.say(Text(ctx.t("input.stale_option")))
             await ctx.show_current()
             return

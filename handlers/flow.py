@@ -13,6 +13,7 @@ from handlers.evidence import ChecklistStep, EvidenceItemStep
 from handlers.guide import GuideStep
 from handlers.linking import LinkStep, offer_link
 from handlers.mydata import DeleteConfirmStep, MyDataStep, show_data
+from handlers.staff import ItemStep, QueueStep, ReasonStep, ReviewStep, open_queue, refuse_forged
 from handlers.start import (
     LanguageStep,
     MenuStep,
@@ -43,6 +44,10 @@ STEPS: tuple[Step, ...] = (
     MyDataStep(),
     DeleteConfirmStep(),
     LinkStep(),
+    QueueStep(),
+    ReviewStep(),
+    ItemStep(),
+    ReasonStep(),
 )
 
 COMMANDS = {
@@ -59,6 +64,8 @@ COMMANDS = {
     "apply": apply,
     "status": show_status,
     "data": show_data,
+    "antrian": open_queue,
+    "queue": open_queue,
 }
 
 
@@ -69,4 +76,5 @@ def build_flow(extra_steps: Sequence[Step] = ()) -> Flow:
         commands=COMMANDS,
         first_contact=start,
         verified_phone=offer_link,
+        forged_option=refuse_forged,
     )

@@ -7,7 +7,7 @@ plain frozen data: a repository never hands out a live database object and never
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -131,6 +131,8 @@ class ApplicationRecord:
     created_at: datetime
     updated_at: datetime
     submitted_at: datetime | None = None
+    review: Mapping[str, JSONValue] = field(default_factory=dict)
+    """Staff's verdict per evidence item (9.1.5): ``{item: {"mark": …, "reason": …}}``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +152,17 @@ class DocumentRecord:
 
 
 APPLICATION_FIELDS = frozenset(
-    {"state", "route", "method", "reference", "eligibility", "apl01", "apl02", "submitted_at"}
+    {
+        "state",
+        "route",
+        "method",
+        "reference",
+        "eligibility",
+        "apl01",
+        "apl02",
+        "submitted_at",
+        "review",
+    }
 )
 
 
@@ -168,6 +180,16 @@ class Applications(Protocol):
         ...
 
     async def delete(self, application_id: int) -> None: ...
+
+    async def get(self, application_id: int, *, lock: bool = False) -> ApplicationRecord | None:
+        """One application by id (``lock``: until the transaction ends, for a staff action)."""
+        ...
+
+    async def in_state(self, state: str, limit: int) -> Sequence[ApplicationRecord]:
+        """Applications in ``state``, the longest waiting first (staff's queue)."""
+        ...
+
+    async def applicant_name(self, application_id: int) -> str | None: ...
 
     async def documents(self, application_id: int) -> Sequence[DocumentRecord]: ...
 
@@ -218,6 +240,27 @@ class Outbox(Protocol):
         ...
 
 
+class Roles(Protocol):
+    """Roles beyond candidate (everyone): assessor, staff, admin."""
+
+    async def of(self, person_id: int) -> frozenset[str]: ...
+
+
+class Audit(Protocol):
+    """Every staff and assessor action, allowed or refused."""
+
+    async def record(
+        self,
+        person_id: int,
+        channel: str,
+        action: str,
+        target: str | None,
+        *,
+        allowed: bool,
+        details: Mapping[str, JSONValue] | None = None,
+    ) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction: nothing is stored unless :meth:`commit` is called."""
 
@@ -235,6 +278,12 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> Outbox: ...
+
+    @property
+    def roles(self) -> Roles: ...
+
+    @property
+    def audit(self) -> Audit: ...
 
     async def commit(self) -> None: ...
 

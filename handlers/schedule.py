@@ -68,6 +68,15 @@ def status_changed(reference: str, state: str, at: datetime) -> Planned:
     )
 
 
+def fix_requested(reference: str, reasons: str, at: datetime) -> Planned:
+    """Staff sent the application back (9.1.5): the reasons per evidence item."""
+    return Planned(
+        Notice("fix_requested", {"reference": reference, "reasons": reasons}),
+        at,
+        f"fix_requested:{reference}:{at.isoformat()}",
+    )
+
+
 def draft_subject(application_id: int) -> str:
     """What submitting or deleting the draft makes moot."""
     return f"draft:{application_id}"

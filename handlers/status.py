@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.application import EDITABLE, current_application, local_time, progress_lines
+from handlers.application import (
+    EDITABLE,
+    current_application,
+    local_time,
+    progress_lines,
+    route_of,
+)
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
+from handlers.ports import ApplicationRecord
 
 STATUS = "status"
 
@@ -20,6 +27,9 @@ async def status_text(ctx: Context) -> str:
         ctx.t("status.title", reference=application.reference or ctx.t("status.no_reference")),
         ctx.t("status.state", state=ctx.t(f"state.{application.state}")),
     ]
+    if application.state == "needs_fix":
+        lines.append(ctx.t("status.fix_reasons"))
+        lines += fix_reasons(ctx, application)
     if application.state in EDITABLE:
         lines += await progress_lines(ctx, application)
         lines.append(ctx.t("status.draft_kept"))
@@ -27,6 +37,19 @@ async def status_text(ctx: Context) -> str:
         lines.append(ctx.t("status.submitted_at", when=local_time(ctx, application.submitted_at)))
     lines.append(ctx.t(f"next.{application.state}"))
     return "\n".join(lines)
+
+
+def fix_reasons(ctx: Context, application: ApplicationRecord) -> list[str]:
+    """Staff's verdicts that need the candidate's attention, item by item (9.1.5)."""
+    route = route_of(ctx.services.scheme, application)
+    lines = []
+    for evidence in route.evidence:
+        verdict = application.review.get(evidence.id)
+        if not isinstance(verdict, dict) or verdict.get("mark") not in {"not_ok", "missing"}:
+            continue
+        reason = verdict.get("reason") or ctx.t(f"staff.mark.{verdict['mark']}")
+        lines.append(f"• {evidence.label.get(ctx.locale)}: {reason}")
+    return lines
 
 
 class StatusStep:

@@ -122,6 +122,8 @@ class ApplicationRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     """Last change by the candidate: a draft idle for 3 days gets a reminder (issue 7)."""
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    review: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Staff's verdict per evidence item (9.1.5): mark and reason."""
 
 
 class DocumentRow(Base):
@@ -211,3 +213,38 @@ class OutboxRow(Base):
     platform_message_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+ROLES = ("assessor", "staff", "admin")
+
+
+class RoleRow(Base):
+    """What a person may do beyond being a candidate; granted and revoked by staff admins."""
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("person_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    granted_by: Mapped[str] = mapped_column(String(100))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditRow(Base):
+    """Every staff and assessor action, allowed or refused: who, what, on what, when, where."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str | None] = mapped_column(String(100))
+    allowed: Mapped[bool]
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

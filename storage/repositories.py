@@ -24,11 +24,13 @@ from handlers.ports import (
 )
 from storage.models import (
     ApplicationRow,
+    AuditRow,
     ChannelIdentityRow,
     DocumentRow,
     InboundDeliveryRow,
     OutboundMessageRow,
     PersonRow,
+    RoleRow,
     UTCDateTime,
     utcnow,
 )
@@ -308,6 +310,7 @@ def _application(row: Any) -> ApplicationRecord:
         created_at=row.created_at,
         updated_at=row.updated_at,
         submitted_at=row.submitted_at,
+        review=dict(row.review or {}),
     )
 
 
@@ -368,6 +371,29 @@ class SqlApplications:
         await self._session.execute(
             delete(ApplicationRow).where(ApplicationRow.id == application_id)
         )
+
+    async def get(self, application_id: int, *, lock: bool = False) -> ApplicationRecord | None:
+        query = select(ApplicationRow).where(ApplicationRow.id == application_id)
+        if lock:
+            query = query.with_for_update()
+        row = (
+            await self._session.execute(query.execution_options(populate_existing=True))
+        ).scalar_one_or_none()
+        return _application(row) if row is not None else None
+
+    async def in_state(self, state: str, limit: int) -> Sequence[ApplicationRecord]:
+        rows = await self._session.execute(
+            select(ApplicationRow)
+            .where(ApplicationRow.state == state)
+            .order_by(ApplicationRow.submitted_at, ApplicationRow.id)
+            .limit(limit)
+        )
+        return [_application(row) for row in rows.scalars()]
+
+    async def applicant_name(self, application_id: int) -> str | None:
+        row = await self._session.get(ApplicationRow, application_id)
+        name = (row.apl01 or {}).get("full_name") if row is not None else None
+        return str(name) if name else None
 
     async def documents(self, application_id: int) -> Sequence[DocumentRecord]:
         rows = await self._session.execute(
@@ -454,3 +480,42 @@ class SqlOutboundMessages:
             row.error = error[:300] if error else None
             await self._session.flush()
         return True
+
+
+class SqlRoles:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def of(self, person_id: int) -> frozenset[str]:
+        rows = await self._session.execute(
+            select(RoleRow.role).where(RoleRow.person_id == person_id)
+        )
+        return frozenset(rows.scalars())
+
+
+class SqlAudit:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record(
+        self,
+        person_id: int,
+        channel: str,
+        action: str,
+        target: str | None,
+        *,
+        allowed: bool,
+        details: Mapping[str, JSONValue] | None = None,
+    ) -> None:
+        self._session.add(
+            AuditRow(
+                person_id=person_id,
+                channel=channel,
+                action=action,
+                target=target,
+                allowed=allowed,
+                details=dict(details or {}),
+                at=utcnow(),
+            )
+        )
+        await self._session.flush()

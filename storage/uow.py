@@ -12,9 +12,11 @@ from handlers.ports import ConnectionLost
 from storage.outbox import SqlOutbox
 from storage.repositories import (
     SqlApplications,
+    SqlAudit,
     SqlConversations,
     SqlOutboundMessages,
     SqlPeople,
+    SqlRoles,
 )
 
 
@@ -30,6 +32,8 @@ class SqlUnitOfWork:
     applications: SqlApplications
     messages: SqlOutboundMessages
     outbox: SqlOutbox
+    roles: SqlRoles
+    audit: SqlAudit
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -44,6 +48,8 @@ class SqlUnitOfWork:
         self.applications = SqlApplications(session)
         self.messages = SqlOutboundMessages(session)
         self.outbox = SqlOutbox(session)
+        self.roles = SqlRoles(session)
+        self.audit = SqlAudit(session)
         return self
 
     async def commit(self) -> None:

@@ -153,6 +153,16 @@ class TelegramUser:
                     return [b["callback_data"] for row in parsed["inline_keyboard"] for b in row]
         return []
 
+    @property
+    def labels(self) -> dict[str, str]:
+        """Callback data → button text of the last inline keyboard."""
+        for markup in reversed(self.reply_markups()):
+            if "inline_keyboard" in markup:
+                return {
+                    b["callback_data"]: b["text"] for row in markup["inline_keyboard"] for b in row
+                }
+        return {}
+
     def reply_markups(self) -> list[dict[str, Any]]:
         return [
             json.loads(r["reply_markup"])

@@ -77,3 +77,26 @@ def test_worker_without_a_channel_says_so(tmp_path: Path) -> None:
     refused = run_cli("worker", "--until-idle", cwd=tmp_path)
     assert refused.returncode == 2
     assert "no channel to send on" in refused.stderr
+
+
+def test_roles_are_granted_listed_revoked_and_audited(tmp_path: Path) -> None:
+    granted = run_cli("roles", "grant", "--telegram-id", "888001", "--role", "staff", cwd=tmp_path)
+    assert granted.returncode == 0, granted.stderr
+    assert granted.stdout.strip() == "telegram:888001 is now staff"
+    run_cli("roles", "grant", "--whatsapp", "6281234567890", "--role", "assessor", cwd=tmp_path)
+    listed = run_cli("roles", "list", cwd=tmp_path).stdout.splitlines()
+    assert [line.split()[:2] for line in listed] == [
+        ["assessor", "whatsapp:6281234567890"],
+        ["staff", "telegram:888001"],
+    ]
+    revoked = run_cli("roles", "revoke", "--telegram-id", "888001", "--role", "staff", cwd=tmp_path)
+    assert revoked.returncode == 0
+    again = run_cli("roles", "revoke", "--telegram-id", "888001", "--role", "staff", cwd=tmp_path)
+    assert again.returncode == 1
+    log = run_cli("audit", cwd=tmp_path).stdout.splitlines()
+    assert [line.split(": ", 1)[1] for line in log] == [
+        "grant_staff telegram:888001 allowed",
+        "grant_assessor whatsapp:6281234567890 allowed",
+        "revoke_staff telegram:888001 allowed",
+        "revoke_staff telegram:888001 allowed",
+    ]

@@ -9,7 +9,7 @@ import collections
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,10 +26,10 @@ from handlers import schedule
 from scheme.model import Rules
 from storage import migrate
 from storage.models import ChannelIdentityRow, OutboxRow, PersonRow
+from tests.bot.telegram_rig import TOKEN
 from tests.fakes.telegram import FakeBotApi
 from tests.fakes.whatsapp import FakeGraphApi
 
-TOKEN = "123456:OUTBOX"
 DAYTIME = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10:00 WIB, 12:00 WIT
 ASESORBOT = Path(sys.executable).with_name("asesorbot")
 
@@ -57,15 +57,6 @@ class Rig:
     async def rows(self, sql: str) -> list[Any]:
         async with self.engine.connect() as connection:
             return list(await connection.execute(text(sql)))
-
-
-@pytest.fixture
-async def bot_api() -> AsyncIterator[FakeBotApi]:
-    api = FakeBotApi(TOKEN)
-    await api.start()
-    yield api
-    await api.close()
-    assert api.violations == []
 
 
 async def make_rig(engine, clean_env, api: FakeBotApi, **env: str) -> Rig:  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ from handlers.apl01 import CHOICE_FIELDS
 from handlers.application import HubStep
 from handlers.guide import TOPICS
 from handlers.notices import NOTICE_PARAMS
+from handlers.staff import MARKS
 from handlers.start import MENU_ITEMS
 from locales import LOCALES, GettextTranslator
 from scheme import apl01
@@ -69,6 +70,7 @@ def dynamic_keys() -> set[str]:
     keys |= {f"eligibility.method.{method}" for method in get_args(Method)}
     keys |= {f"telegram.command.{name}" for name in TELEGRAM_COMMANDS}
     keys |= {f"notice.{kind}" for kind in NOTICE_PARAMS}
+    keys |= {f"staff.mark.{mark}" for mark in MARKS}
     return keys
 
 

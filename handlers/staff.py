@@ -1,0 +1,363 @@
+"""Staff's review of submitted applications (9.1.5–9.1.6): the queue, one application at a
+time, a verdict per evidence item, then accept, send back for fixes, or reject.
+
+Every step checks the person's role on the server each time (a role revoked mid-review stops
+the next press) and writes the audit log, refused attempts included. Option ids of staff steps
+start with ``s:`` so that a forged staff button pressed anywhere else is recognised, refused
+with "not available" and logged (see :func:`refuse_forged`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handlers.application import apl02_answers, evidence_counts, local_time, route_of
+from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
+from handlers.ports import ApplicationRecord, JSONValue
+from handlers.schedule import Planned, fix_requested, status_changed
+from scheme.apl02 import questionnaire
+from scheme.lifecycle import APPLICATION, Actor, ApplicationState, TransitionError
+
+QUEUE = "staff_queue"
+REVIEW = "staff_review"
+ITEM = "staff_item"
+REASON = "staff_reason"
+STAFF_ROLES = frozenset({"staff", "admin"})
+PREFIX = "s:"
+QUEUE_SIZE = 30
+MARKS = ("ok", "not_ok", "missing")
+"""9.1.5: ada – memenuhi syarat; ada – tidak memenuhi syarat; tidak ada."""
+ICONS = {"ok": "✅", "not_ok": "❌", "missing": "⛔", None: "⏳"}
+
+
+async def allowed(ctx: Context, action: str, target: str | None = None) -> bool:
+    """Whether the person is staff now; either way the attempt is in the audit log. A refusal
+    says only "not available" and goes back to the menu."""
+    ok = bool(await ctx.uow.roles.of(ctx.person.id) & STAFF_ROLES)
+    await ctx.uow.audit.record(ctx.person.id, ctx.channel, action, target, allowed=ok)
+    if not ok:
+        ctx.say(Text(ctx.t("staff.not_available")))
+        ctx.goto(MENU)
+    return ok
+
+
+async def refuse_forged(ctx: Context, option_id: str) -> bool:
+    """A staff option pressed where no staff step offered it: refused and logged."""
+    if not option_id.startswith(PREFIX):
+        return False
+    await ctx.uow.audit.record(
+        ctx.person.id, ctx.channel, "forged_option", option_id[:100], allowed=False
+    )
+    ctx.say(Text(ctx.t("staff.not_available")))
+    return True
+
+
+async def open_queue(ctx: Context, command: CommandIn) -> None:
+    """``/antrian``: the queue of submitted applications (staff only)."""
+    if await allowed(ctx, "view_queue"):
+        ctx.goto(QUEUE)
+
+
+def _application_id(ctx: Context) -> int:
+    value = ctx.data.get("app")
+    if not isinstance(value, int):
+        raise LookupError("no application on this step")
+    return value
+
+
+async def _submitted(ctx: Context) -> ApplicationRecord | None:
+    """The application under review, if it is still waiting for a verdict."""
+    application = await ctx.uow.applications.get(_application_id(ctx))
+    if application is None or application.state != ApplicationState.SUBMITTED:
+        ctx.say(Text(ctx.t("staff.already_handled")))
+        ctx.goto(QUEUE)
+        return None
+    return application
+
+
+class QueueStep:
+    """Submitted applications, the longest waiting first."""
+
+    name = QUEUE
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        waiting = await ctx.uow.applications.in_state(ApplicationState.SUBMITTED, QUEUE_SIZE)
+        options = []
+        for application in waiting:
+            name = await ctx.uow.applications.applicant_name(application.id) or "—"
+            when = local_time(ctx, application.submitted_at) if application.submitted_at else ""
+            label = f"{application.reference} · {name} · {when}"
+            options.append(Option(f"{PREFIX}app:{application.id}", label))
+        return [*options, Option(f"{PREFIX}menu", ctx.t("common.menu"))]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        options = await self.options(ctx)
+        key = "staff.queue" if len(options) > 1 else "staff.queue_empty"
+        return [choice(ctx.t(key, count=len(options) - 1), options)]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        if event.option_id == f"{PREFIX}menu":
+            ctx.goto(MENU)
+            return
+        target = event.option_id.removeprefix(f"{PREFIX}app:")
+        if await allowed(ctx, "view_application", f"application:{target}"):
+            ctx.goto(REVIEW, {"app": int(target)})
+
+
+class ReviewStep:
+    """One application: APL-01, APL-02 and the evidence items with their verdicts."""
+
+    name = REVIEW
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        application = await ctx.uow.applications.get(_application_id(ctx))
+        if application is None:
+            return [Option(f"{PREFIX}queue", ctx.t("staff.back_to_queue"))]
+        route = route_of(ctx.services.scheme, application)
+        counts = evidence_counts(route, await ctx.uow.applications.documents(application.id))
+        items = [
+            Option(
+                f"{PREFIX}item:{e.id}",
+                f"{ICONS[_mark(application, e.id)]} {e.label.get(ctx.locale)} ({counts[e.id]})",
+            )
+            for e in route.evidence
+        ]
+        return [
+            *items,
+            Option(f"{PREFIX}accept", ctx.t("staff.accept")),
+            Option(f"{PREFIX}send_back", ctx.t("staff.send_back")),
+            Option(f"{PREFIX}reject", ctx.t("staff.reject")),
+            Option(f"{PREFIX}queue", ctx.t("staff.back_to_queue")),
+        ]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        application = await ctx.uow.applications.get(_application_id(ctx))
+        if application is None:
+            return [choice(ctx.t("staff.already_handled"), await self.options(ctx))]
+        return [choice(summary(ctx, application), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        choice_id = event.option_id.removeprefix(PREFIX)
+        if choice_id == "queue":
+            ctx.goto(QUEUE)
+            return
+        target = f"application:{_application_id(ctx)}"
+        if not await allowed(ctx, f"review_{choice_id.split(':')[0]}", target):
+            return
+        application = await _submitted(ctx)
+        if application is None:
+            return
+        if choice_id.startswith("item:"):
+            ctx.goto(ITEM, {"app": application.id, "item": choice_id.removeprefix("item:")})
+        elif choice_id == "accept":
+            await _accept(ctx, application)
+        elif choice_id == "send_back":
+            await _send_back(ctx, application)
+        elif choice_id == "reject":
+            ctx.goto(REASON, {"app": application.id, "action": "reject"})
+
+
+def _mark(application: ApplicationRecord, item: str) -> str | None:
+    verdict = application.review.get(item)
+    return str(verdict.get("mark")) if isinstance(verdict, dict) else None
+
+
+def summary(ctx: Context, application: ApplicationRecord) -> str:
+    """What staff read before deciding: who, which route, APL-01 and APL-02 in short."""
+    apl01 = application.apl01
+    answers = apl02_answers(application)
+    questions = questionnaire(ctx.services.scheme)
+    k = sum(1 for a in answers.values() if a.verdict == "K")
+    lines = [
+        ctx.t("staff.review_title", reference=application.reference or "—"),
+        ctx.t(
+            "staff.review_who", name=apl01.get("full_name", "—"), nik=apl01.get("id_number", "—")
+        ),
+        ctx.t(
+            "staff.review_route",
+            route=route_of(ctx.services.scheme, application).label.get(ctx.locale),
+        ),
+        ctx.t("staff.review_apl02", k=k, bk=len(answers) - k, total=len(questions)),
+    ]
+    if application.submitted_at is not None:
+        lines.append(ctx.t("status.submitted_at", when=local_time(ctx, application.submitted_at)))
+    lines.append(ctx.t("staff.review_hint"))
+    return "\n".join(lines)
+
+
+async def _transition(ctx: Context, application: ApplicationRecord, action: str) -> str | None:
+    try:
+        return str(APPLICATION.apply(ApplicationState(application.state), action, Actor.STAFF))
+    except TransitionError:
+        ctx.say(Text(ctx.t("staff.already_handled")))
+        ctx.goto(QUEUE)
+        return None
+
+
+async def _notify(ctx: Context, application: ApplicationRecord, planned: Planned) -> None:
+    """The candidate's notice, queued in this same transaction."""
+    notice = planned.notice
+    await ctx.uow.outbox.schedule(
+        application.person_id, notice.kind, notice.params, planned.due_at, planned.dedupe_key,
+        subject=planned.subject, urgent=notice.urgent,
+    )  # fmt: skip
+
+
+async def _accept(ctx: Context, application: ApplicationRecord) -> None:
+    route = route_of(ctx.services.scheme, application)
+    if any(_mark(application, e.id) != "ok" for e in route.evidence):
+        ctx.say(Text(ctx.t("staff.accept_needs_all_ok")))
+        await ctx.show_current()
+        return
+    state = await _transition(ctx, application, "accept")
+    if state is None:
+        return
+    await ctx.uow.applications.update(application.id, state=state)
+    await _notify(ctx, application, status_changed(application.reference or "", state, ctx.now()))
+    await ctx.uow.audit.record(
+        ctx.person.id, ctx.channel, "accept", f"application:{application.id}", allowed=True
+    )
+    ctx.say(Text(ctx.t("staff.accepted", reference=application.reference)))
+    ctx.goto(QUEUE)
+
+
+async def _send_back(ctx: Context, application: ApplicationRecord) -> None:
+    route = route_of(ctx.services.scheme, application)
+    problems = [
+        (e, application.review.get(e.id))
+        for e in route.evidence
+        if _mark(application, e.id) in {"not_ok", "missing"}
+    ]
+    if not problems:
+        ctx.say(Text(ctx.t("staff.send_back_needs_a_problem")))
+        await ctx.show_current()
+        return
+    state = await _transition(ctx, application, "request_fix")
+    if state is None:
+        return
+    await ctx.uow.applications.update(application.id, state=state)
+    reasons = "\n".join(
+        f"• {e.label.get(ctx.locale)}: {_reason_text(ctx, verdict)}" for e, verdict in problems
+    )
+    planned = fix_requested(application.reference or "", reasons, ctx.now())
+    await _notify(ctx, application, planned)
+    await ctx.uow.audit.record(
+        ctx.person.id, ctx.channel, "send_back", f"application:{application.id}",
+        allowed=True, details={"items": [e.id for e, _ in problems]},
+    )  # fmt: skip
+    ctx.say(Text(ctx.t("staff.sent_back", reference=application.reference)))
+    ctx.goto(QUEUE)
+
+
+def _reason_text(ctx: Context, verdict: JSONValue) -> str:
+    if isinstance(verdict, dict) and verdict.get("mark") == "missing":
+        return ctx.t("staff.mark.missing")
+    reason = verdict.get("reason") if isinstance(verdict, dict) else None
+    return str(reason or ctx.t("staff.mark.not_ok"))
+
+
+class ItemStep:
+    """One evidence item: its documents and the verdict of 9.1.5."""
+
+    name = ITEM
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [
+            *(Option(f"{PREFIX}mark:{mark}", ctx.t(f"staff.mark.{mark}")) for mark in MARKS),
+            Option(f"{PREFIX}back", ctx.t("common.back")),
+        ]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        application = await ctx.uow.applications.get(_application_id(ctx))
+        item_id = str(ctx.data.get("item"))
+        if application is None:
+            return [choice(ctx.t("staff.already_handled"), await self.options(ctx))]
+        route = route_of(ctx.services.scheme, application)
+        evidence = next(e for e in route.evidence if e.id == item_id)
+        documents = [
+            d for d in await ctx.uow.applications.documents(application.id)
+            if d.evidence_id == item_id
+        ]  # fmt: skip
+        lines = [ctx.t("staff.item_title", item=evidence.label.get(ctx.locale), need=evidence.min)]
+        lines += [
+            f"{n}. {d.file_name} ({d.mime_type}, {d.size // 1024} KB)"
+            + (f" ⚠️ {', '.join(ctx.t(w) for w in d.warnings)}" if d.warnings else "")
+            for n, d in enumerate(documents, 1)
+        ] or [ctx.t("staff.item_none")]
+        return [choice("\n".join(lines), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        application_id = _application_id(ctx)
+        if event.option_id == f"{PREFIX}back":
+            ctx.goto(REVIEW, {"app": application_id})
+            return
+        mark = event.option_id.removeprefix(f"{PREFIX}mark:")
+        item = str(ctx.data.get("item"))
+        if not await allowed(ctx, f"mark_{mark}", f"application:{application_id}:{item}"):
+            return
+        application = await _submitted(ctx)
+        if application is None:
+            return
+        if mark == "not_ok":
+            ctx.goto(REASON, {"app": application_id, "item": item, "action": "not_ok"})
+            return
+        await _store_verdict(ctx, application, item, {"mark": mark})
+        ctx.goto(REVIEW, {"app": application_id})
+
+
+async def _store_verdict(
+    ctx: Context, application: ApplicationRecord, item: str, verdict: dict[str, JSONValue]
+) -> None:
+    review = {**application.review, item: verdict}
+    await ctx.uow.applications.update(application.id, review=review)
+
+
+class ReasonStep:
+    """The reason for a "does not meet the requirement" verdict, or for a rejection."""
+
+    name = REASON
+    accepts: frozenset[type[StepInput]] = frozenset({TextIn, OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [Option(f"{PREFIX}back", ctx.t("common.back"))]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        key = "staff.reject_reason" if ctx.data.get("action") == "reject" else "staff.item_reason"
+        return [choice(ctx.t(key), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        application_id = _application_id(ctx)
+        if isinstance(event, OptionIn):
+            ctx.goto(REVIEW, {"app": application_id})
+            return
+        assert isinstance(event, TextIn)
+        reason = event.text.strip()[:300]
+        action = str(ctx.data.get("action"))
+        if not await allowed(ctx, action, f"application:{application_id}"):
+            return
+        application = await _submitted(ctx)
+        if application is None:
+            return
+        if action == "not_ok":
+            item = str(ctx.data.get("item"))
+            await _store_verdict(ctx, application, item, {"mark": "not_ok", "reason": reason})
+            ctx.goto(REVIEW, {"app": application_id})
+            return
+        state = await _transition(ctx, application, "reject")
+        if state is None:
+            return
+        await ctx.uow.applications.update(
+            application.id, state=state, review={**application.review, "_rejected": reason}
+        )
+        await _notify(
+            ctx, application, status_changed(application.reference or "", state, ctx.now())
+        )
+        ctx.say(Text(ctx.t("staff.rejected", reference=application.reference)))
+        ctx.goto(QUEUE)

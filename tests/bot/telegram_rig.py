@@ -1,0 +1,95 @@
+"""The Telegram test rig: the production wiring on the test database, served over HTTP, with a
+fake Bot API server that checks every request against the spec."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramChannel
+from bot.config import load_settings
+from bot.factory import App, build_app
+from bot.server import build_web_app
+from storage import migrate
+from storage.objects import S3ObjectStore
+from tests.bot.telegram_user import TelegramUser
+from tests.fakes.telegram import FakeBotApi
+
+TOKEN = "123456:TEST-TOKEN"
+SECRET = "webhook-secret-for-tests"
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+@dataclass
+class Rig:
+    app: App
+    channel: TelegramChannel
+    api: FakeBotApi
+    url: str
+    http: aiohttp.ClientSession
+
+    async def post(self, update: dict[str, Any], secret: str | None = SECRET) -> int:
+        headers = {SECRET_HEADER: secret} if secret is not None else {}
+        async with self.http.post(
+            self.url + WEBHOOK_PATH, json=update, headers=headers
+        ) as response:
+            if response.status == 200 and (body := await response.json()):
+                self.api.webhook_reply(body)  # a method answered in the response is checked too
+            return response.status
+
+    async def deliver(self, update: dict[str, Any]) -> None:
+        assert await self.post(update) == 200
+
+    def user(self, **kwargs: Any) -> TelegramUser:
+        return TelegramUser(self.api, self.deliver, **kwargs)
+
+    async def count(self, table: str, where: str = "") -> int:
+        async with self.app.engine.connect() as connection:
+            return (
+                await connection.execute(text(f"SELECT count(*) FROM {table} {where}"))
+            ).scalar_one()
+
+
+@pytest.fixture
+async def bot_api() -> AsyncIterator[FakeBotApi]:
+    api = FakeBotApi(TOKEN)
+    await api.start()
+    yield api
+    await api.close()
+    assert api.violations == [], "requests that break the Bot API spec"
+
+
+@pytest.fixture
+async def rig(
+    request: pytest.FixtureRequest, engine, clean_env, bot_api: FakeBotApi
+) -> AsyncIterator[Rig]:  # type: ignore[no-untyped-def]
+    if engine.dialect.name == "postgresql":
+        request.getfixturevalue("s3_settings")  # PostgreSQL goes with the S3 server
+    clean_env.setenv("BOT_TOKEN", TOKEN)
+    clean_env.setenv("TELEGRAM_API_BASE", bot_api.base_url)
+    clean_env.setenv("WEBHOOK_BASE_URL", "https://bot.example.org")
+    clean_env.setenv("WEBHOOK_SECRET", SECRET)
+    settings = load_settings(env_file=None)
+    await migrate.upgrade(engine)
+    app = await build_app(settings, engine=engine, clock=lambda: NOW)
+    if isinstance(app.objects, S3ObjectStore):
+        await app.objects.ensure_bucket()
+    channel = TelegramChannel(
+        app.conversation, app.translator, app.uow_factory, settings, retry_delays=(0.01,)
+    )
+    runner = web.AppRunner(build_web_app(app, channel), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async with aiohttp.ClientSession() as http:
+        yield Rig(app, channel, bot_api, f"http://127.0.0.1:{port}", http)
+    await runner.cleanup()
+    await channel.close()
