@@ -277,6 +277,7 @@ class Dispatcher:
             done.set()
             await flusher
             await self._flush()
+        await self._queue.report_broadcasts(self._clock())
         return len(items)
 
     async def _flush_periodically(self, done: asyncio.Event) -> None:

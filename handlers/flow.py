@@ -6,14 +6,19 @@ from collections.abc import Sequence
 
 from handlers.apl01 import Apl01ReviewStep, Apl01Step
 from handlers.apl02 import Apl02EvidenceStep, Apl02Step
+from handlers.appeal import AppealStep, start_appeal
 from handlers.application import HubStep
+from handlers.assessor import AssignmentsStep, AssignmentStep, NoteStep, UnitStep, open_assignments
+from handlers.broadcast import ConfirmStep, SegmentStep, StateStep, WriteStep, open_broadcast
 from handlers.conversation import Flow, Step
+from handlers.decisions import AssignStep, PanelStep, StaffInputStep
 from handlers.eligibility import EligibilityStep
 from handlers.evidence import ChecklistStep, EvidenceItemStep
 from handlers.guide import GuideStep
 from handlers.linking import LinkStep, offer_link
 from handlers.mydata import DeleteConfirmStep, MyDataStep, show_data
-from handlers.staff import ItemStep, QueueStep, ReasonStep, ReviewStep, open_queue, refuse_forged
+from handlers.staff import ItemStep, QueueStep, ReasonStep, ReviewStep, open_queue
+from handlers.staff_common import refuse_forged
 from handlers.start import (
     LanguageStep,
     MenuStep,
@@ -48,6 +53,18 @@ STEPS: tuple[Step, ...] = (
     ReviewStep(),
     ItemStep(),
     ReasonStep(),
+    AssignStep(),
+    PanelStep(),
+    StaffInputStep(),
+    AssignmentsStep(),
+    AssignmentStep(),
+    UnitStep(),
+    NoteStep(),
+    AppealStep(),
+    SegmentStep(),
+    StateStep(),
+    WriteStep(),
+    ConfirmStep(),
 )
 
 COMMANDS = {
@@ -66,6 +83,12 @@ COMMANDS = {
     "data": show_data,
     "antrian": open_queue,
     "queue": open_queue,
+    "tugas": open_assignments,
+    "assignments": open_assignments,
+    "banding": start_appeal,
+    "appeal": start_appeal,
+    "siaran": open_broadcast,
+    "broadcast": open_broadcast,
 }
 
 

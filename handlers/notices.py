@@ -40,6 +40,8 @@ NOTICE_PARAMS: Mapping[str, tuple[str, ...]] = {
     "certificate_revoked": ("certificate", "reason"),
     "assessor_assignment": ("reference", "starts_at", "place"),
     "announcement": ("text",),
+    "broadcast_progress": ("done", "total"),
+    "broadcast_report": ("total", "sent", "blocked", "failed"),
 }
 """Every kind of notice and its values, in the order a WhatsApp template takes them."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -133,6 +133,9 @@ class ApplicationRecord:
     submitted_at: datetime | None = None
     review: Mapping[str, JSONValue] = field(default_factory=dict)
     """Staff's verdict per evidence item (9.1.5): ``{item: {"mark": …, "reason": …}}``."""
+    assessment: Mapping[str, JSONValue] = field(default_factory=dict)
+    decision: Mapping[str, JSONValue] = field(default_factory=dict)
+    appeal: Mapping[str, JSONValue] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +165,9 @@ APPLICATION_FIELDS = frozenset(
         "apl02",
         "submitted_at",
         "review",
+        "assessment",
+        "decision",
+        "appeal",
     }
 )
 
@@ -185,8 +191,8 @@ class Applications(Protocol):
         """One application by id (``lock``: until the transaction ends, for a staff action)."""
         ...
 
-    async def in_state(self, state: str, limit: int) -> Sequence[ApplicationRecord]:
-        """Applications in ``state``, the longest waiting first (staff's queue)."""
+    async def in_states(self, states: Sequence[str], limit: int) -> Sequence[ApplicationRecord]:
+        """Applications in any of ``states``, the longest waiting first (staff's queue)."""
         ...
 
     async def applicant_name(self, application_id: int) -> str | None: ...
@@ -245,6 +251,18 @@ class Roles(Protocol):
 
     async def of(self, person_id: int) -> frozenset[str]: ...
 
+    async def people_with(self, role: str) -> Sequence[tuple[int, str]]:
+        """(person id, name) of everyone holding ``role``."""
+        ...
+
+
+class Certificates(Protocol):
+    async def issue(
+        self, application_id: int, person_id: int, number: str, issued_on: date, expires_on: date
+    ) -> bool:
+        """False when the number is taken already."""
+        ...
+
 
 class Audit(Protocol):
     """Every staff and assessor action, allowed or refused."""
@@ -259,6 +277,18 @@ class Audit(Protocol):
         allowed: bool,
         details: Mapping[str, JSONValue] | None = None,
     ) -> None: ...
+
+
+class Broadcasts(Protocol):
+    async def audience(self, segment: str, now: datetime) -> Sequence[int]:
+        """The people a segment reaches (candidates with a channel)."""
+        ...
+
+    async def create(
+        self, created_by: int, segment: str, texts: Mapping[str, str], now: datetime
+    ) -> tuple[int, int]:
+        """The broadcast and its outbox rows: (broadcast id, people reached)."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -284,6 +314,12 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> Audit: ...
+
+    @property
+    def certificates(self) -> Certificates: ...
+
+    @property
+    def broadcasts(self) -> Broadcasts: ...
 
     async def commit(self) -> None: ...
 

@@ -11,69 +11,44 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from handlers import decisions
 from handlers.application import apl02_answers, evidence_counts, local_time, route_of
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
 from handlers.ports import ApplicationRecord, JSONValue
-from handlers.schedule import Planned, fix_requested, status_changed
+from handlers.schedule import fix_requested, status_changed
+from handlers.staff_common import (
+    PREFIX,
+    QUEUE,
+    REVIEW,
+    allowed,
+    application_id,
+    in_state,
+    notify,
+    transition,
+)
 from scheme.apl02 import questionnaire
-from scheme.lifecycle import APPLICATION, Actor, ApplicationState, TransitionError
+from scheme.lifecycle import ApplicationState
 
-QUEUE = "staff_queue"
-REVIEW = "staff_review"
+A = ApplicationState
+WAITING_FOR_STAFF = (
+    A.SUBMITTED, A.ACCEPTED, A.RECOMMENDED_K, A.RECOMMENDED_BK, A.DECIDED_COMPETENT,
+    A.UNDER_APPEAL,
+)  # fmt: skip
+"""States in which an application waits for staff, in the order of the lifecycle."""
+
 ITEM = "staff_item"
 REASON = "staff_reason"
-STAFF_ROLES = frozenset({"staff", "admin"})
-PREFIX = "s:"
 QUEUE_SIZE = 30
 MARKS = ("ok", "not_ok", "missing")
 """9.1.5: ada – memenuhi syarat; ada – tidak memenuhi syarat; tidak ada."""
 ICONS = {"ok": "✅", "not_ok": "❌", "missing": "⛔", None: "⏳"}
 
 
-async def allowed(ctx: Context, action: str, target: str | None = None) -> bool:
-    """Whether the person is staff now; either way the attempt is in the audit log. A refusal
-    says only "not available" and goes back to the menu."""
-    ok = bool(await ctx.uow.roles.of(ctx.person.id) & STAFF_ROLES)
-    await ctx.uow.audit.record(ctx.person.id, ctx.channel, action, target, allowed=ok)
-    if not ok:
-        ctx.say(Text(ctx.t("staff.not_available")))
-        ctx.goto(MENU)
-    return ok
-
-
-async def refuse_forged(ctx: Context, option_id: str) -> bool:
-    """A staff option pressed where no staff step offered it: refused and logged."""
-    if not option_id.startswith(PREFIX):
-        return False
-    await ctx.uow.audit.record(
-        ctx.person.id, ctx.channel, "forged_option", option_id[:100], allowed=False
-    )
-    ctx.say(Text(ctx.t("staff.not_available")))
-    return True
-
-
 async def open_queue(ctx: Context, command: CommandIn) -> None:
     """``/antrian``: the queue of submitted applications (staff only)."""
     if await allowed(ctx, "view_queue"):
         ctx.goto(QUEUE)
-
-
-def _application_id(ctx: Context) -> int:
-    value = ctx.data.get("app")
-    if not isinstance(value, int):
-        raise LookupError("no application on this step")
-    return value
-
-
-async def _submitted(ctx: Context) -> ApplicationRecord | None:
-    """The application under review, if it is still waiting for a verdict."""
-    application = await ctx.uow.applications.get(_application_id(ctx))
-    if application is None or application.state != ApplicationState.SUBMITTED:
-        ctx.say(Text(ctx.t("staff.already_handled")))
-        ctx.goto(QUEUE)
-        return None
-    return application
 
 
 class QueueStep:
@@ -83,7 +58,7 @@ class QueueStep:
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        waiting = await ctx.uow.applications.in_state(ApplicationState.SUBMITTED, QUEUE_SIZE)
+        waiting = await ctx.uow.applications.in_states(WAITING_FOR_STAFF, QUEUE_SIZE)
         options = []
         for application in waiting:
             name = await ctx.uow.applications.applicant_name(application.id) or "—"
@@ -114,9 +89,12 @@ class ReviewStep:
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        application = await ctx.uow.applications.get(_application_id(ctx))
+        application = await ctx.uow.applications.get(application_id(ctx))
+        back = Option(f"{PREFIX}queue", ctx.t("staff.back_to_queue"))
         if application is None:
-            return [Option(f"{PREFIX}queue", ctx.t("staff.back_to_queue"))]
+            return [back]
+        if application.state != A.SUBMITTED:
+            return [*decisions.later_options(ctx, application), back]
         route = route_of(ctx.services.scheme, application)
         counts = evidence_counts(route, await ctx.uow.applications.documents(application.id))
         items = [
@@ -131,11 +109,11 @@ class ReviewStep:
             Option(f"{PREFIX}accept", ctx.t("staff.accept")),
             Option(f"{PREFIX}send_back", ctx.t("staff.send_back")),
             Option(f"{PREFIX}reject", ctx.t("staff.reject")),
-            Option(f"{PREFIX}queue", ctx.t("staff.back_to_queue")),
+            back,
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        application = await ctx.uow.applications.get(_application_id(ctx))
+        application = await ctx.uow.applications.get(application_id(ctx))
         if application is None:
             return [choice(ctx.t("staff.already_handled"), await self.options(ctx))]
         return [choice(summary(ctx, application), await self.options(ctx))]
@@ -146,13 +124,16 @@ class ReviewStep:
         if choice_id == "queue":
             ctx.goto(QUEUE)
             return
-        target = f"application:{_application_id(ctx)}"
+        target = f"application:{application_id(ctx)}"
         if not await allowed(ctx, f"review_{choice_id.split(':')[0]}", target):
             return
-        application = await _submitted(ctx)
+        later = decisions.STATE_OF_ACTION.get(choice_id.removeprefix("do:"))
+        application = await in_state(ctx, *(later or (A.SUBMITTED,)))
         if application is None:
             return
-        if choice_id.startswith("item:"):
+        if later is not None:
+            await decisions.start(ctx, application, choice_id)
+        elif choice_id.startswith("item:"):
             ctx.goto(ITEM, {"app": application.id, "item": choice_id.removeprefix("item:")})
         elif choice_id == "accept":
             await _accept(ctx, application)
@@ -186,26 +167,11 @@ def summary(ctx: Context, application: ApplicationRecord) -> str:
     ]
     if application.submitted_at is not None:
         lines.append(ctx.t("status.submitted_at", when=local_time(ctx, application.submitted_at)))
-    lines.append(ctx.t("staff.review_hint"))
+    lines.append(ctx.t("status.state", state=ctx.t(f"state.{application.state}")))
+    lines += decisions.details(ctx, application)
+    if application.state == A.SUBMITTED:
+        lines.append(ctx.t("staff.review_hint"))
     return "\n".join(lines)
-
-
-async def _transition(ctx: Context, application: ApplicationRecord, action: str) -> str | None:
-    try:
-        return str(APPLICATION.apply(ApplicationState(application.state), action, Actor.STAFF))
-    except TransitionError:
-        ctx.say(Text(ctx.t("staff.already_handled")))
-        ctx.goto(QUEUE)
-        return None
-
-
-async def _notify(ctx: Context, application: ApplicationRecord, planned: Planned) -> None:
-    """The candidate's notice, queued in this same transaction."""
-    notice = planned.notice
-    await ctx.uow.outbox.schedule(
-        application.person_id, notice.kind, notice.params, planned.due_at, planned.dedupe_key,
-        subject=planned.subject, urgent=notice.urgent,
-    )  # fmt: skip
 
 
 async def _accept(ctx: Context, application: ApplicationRecord) -> None:
@@ -214,11 +180,11 @@ async def _accept(ctx: Context, application: ApplicationRecord) -> None:
         ctx.say(Text(ctx.t("staff.accept_needs_all_ok")))
         await ctx.show_current()
         return
-    state = await _transition(ctx, application, "accept")
+    state = await transition(ctx, application, "accept")
     if state is None:
         return
     await ctx.uow.applications.update(application.id, state=state)
-    await _notify(ctx, application, status_changed(application.reference or "", state, ctx.now()))
+    await notify(ctx, application, status_changed(application.reference or "", state, ctx.now()))
     await ctx.uow.audit.record(
         ctx.person.id, ctx.channel, "accept", f"application:{application.id}", allowed=True
     )
@@ -237,7 +203,7 @@ async def _send_back(ctx: Context, application: ApplicationRecord) -> None:
         ctx.say(Text(ctx.t("staff.send_back_needs_a_problem")))
         await ctx.show_current()
         return
-    state = await _transition(ctx, application, "request_fix")
+    state = await transition(ctx, application, "request_fix")
     if state is None:
         return
     await ctx.uow.applications.update(application.id, state=state)
@@ -245,7 +211,7 @@ async def _send_back(ctx: Context, application: ApplicationRecord) -> None:
         f"• {e.label.get(ctx.locale)}: {_reason_text(ctx, verdict)}" for e, verdict in problems
     )
     planned = fix_requested(application.reference or "", reasons, ctx.now())
-    await _notify(ctx, application, planned)
+    await notify(ctx, application, planned)
     await ctx.uow.audit.record(
         ctx.person.id, ctx.channel, "send_back", f"application:{application.id}",
         allowed=True, details={"items": [e.id for e, _ in problems]},
@@ -274,7 +240,7 @@ class ItemStep:
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        application = await ctx.uow.applications.get(_application_id(ctx))
+        application = await ctx.uow.applications.get(application_id(ctx))
         item_id = str(ctx.data.get("item"))
         if application is None:
             return [choice(ctx.t("staff.already_handled"), await self.options(ctx))]
@@ -294,22 +260,22 @@ class ItemStep:
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
         assert isinstance(event, OptionIn)
-        application_id = _application_id(ctx)
+        app_id = application_id(ctx)
         if event.option_id == f"{PREFIX}back":
-            ctx.goto(REVIEW, {"app": application_id})
+            ctx.goto(REVIEW, {"app": app_id})
             return
         mark = event.option_id.removeprefix(f"{PREFIX}mark:")
         item = str(ctx.data.get("item"))
-        if not await allowed(ctx, f"mark_{mark}", f"application:{application_id}:{item}"):
+        if not await allowed(ctx, f"mark_{mark}", f"application:{app_id}:{item}"):
             return
-        application = await _submitted(ctx)
+        application = await in_state(ctx, ApplicationState.SUBMITTED)
         if application is None:
             return
         if mark == "not_ok":
-            ctx.goto(REASON, {"app": application_id, "item": item, "action": "not_ok"})
+            ctx.goto(REASON, {"app": app_id, "item": item, "action": "not_ok"})
             return
         await _store_verdict(ctx, application, item, {"mark": mark})
-        ctx.goto(REVIEW, {"app": application_id})
+        ctx.goto(REVIEW, {"app": app_id})
 
 
 async def _store_verdict(
@@ -333,30 +299,30 @@ class ReasonStep:
         return [choice(ctx.t(key), await self.options(ctx))]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
-        application_id = _application_id(ctx)
+        app_id = application_id(ctx)
         if isinstance(event, OptionIn):
-            ctx.goto(REVIEW, {"app": application_id})
+            ctx.goto(REVIEW, {"app": app_id})
             return
         assert isinstance(event, TextIn)
         reason = event.text.strip()[:300]
         action = str(ctx.data.get("action"))
-        if not await allowed(ctx, action, f"application:{application_id}"):
+        if not await allowed(ctx, action, f"application:{app_id}"):
             return
-        application = await _submitted(ctx)
+        application = await in_state(ctx, ApplicationState.SUBMITTED)
         if application is None:
             return
         if action == "not_ok":
             item = str(ctx.data.get("item"))
             await _store_verdict(ctx, application, item, {"mark": "not_ok", "reason": reason})
-            ctx.goto(REVIEW, {"app": application_id})
+            ctx.goto(REVIEW, {"app": app_id})
             return
-        state = await _transition(ctx, application, "reject")
+        state = await transition(ctx, application, "reject")
         if state is None:
             return
         await ctx.uow.applications.update(
             application.id, state=state, review={**application.review, "_rejected": reason}
         )
-        await _notify(
+        await notify(
             ctx, application, status_changed(application.reference or "", state, ctx.now())
         )
         ctx.say(Text(ctx.t("staff.rejected", reference=application.reference)))

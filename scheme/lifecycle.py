@@ -151,6 +151,7 @@ APPLICATION = _machine(
             "9.2.2",
         ),
         (A.ASSESSOR_ASSIGNED, "schedule", A.SCHEDULED, {S, AS}, "9.3.2"),
+        (A.ASSESSOR_ASSIGNED, "decline_assignment", A.ACCEPTED, {AS}, "9.10.7"),
         (A.SCHEDULED, "recommend_competent", A.RECOMMENDED_K, {AS}, "9.3.4–9.3.5"),
         (A.SCHEDULED, "recommend_not_yet", A.RECOMMENDED_BK, {AS}, "9.3.4–9.3.5"),
         (

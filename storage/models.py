@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -124,6 +126,13 @@ class ApplicationRow(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     review: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     """Staff's verdict per evidence item (9.1.5): mark and reason."""
+    assessment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The assessor (9.2.2), schedule and TUK (9.3.2), their declaration (9.10.7) and the
+    recommendation per unit (9.3.4–9.3.5)."""
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The technical team's decision (9.4): result, meeting record, when, appeal deadline."""
+    appeal: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The candidate's appeal (9.9): reasons, when, panel, decision."""
 
 
 class DocumentRow(Base):
@@ -248,3 +257,39 @@ class AuditRow(Base):
     target: Mapped[str | None] = mapped_column(String(100))
     allowed: Mapped[bool]
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CertificateRow(Base):
+    """A certificate issued on a decision of competence (9.4.6–9.4.7)."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="RESTRICT"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="RESTRICT"), index=True
+    )
+    issued_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date, index=True)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BroadcastRow(Base):
+    """A staff broadcast: who it went to, what it said, and whether its creator has had the
+    progress message and the final report."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    segment: Mapped[str] = mapped_column(String(40))
+    text_id: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    total: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    progress_sent: Mapped[bool] = mapped_column(default=False)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

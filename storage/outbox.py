@@ -3,6 +3,7 @@ claiming due rows, leases, recipients, and recording what became of each message
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,12 +12,13 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.types import String
 
 from storage.models import (
     OUTBOX_OPEN,
     ApplicationRow,
+    BroadcastRow,
     ChannelIdentityRow,
     OutboxRow,
     PersonRow,
@@ -25,6 +27,9 @@ from storage.models import (
 )
 
 _OUTBOX = cast(Table, OutboxRow.__table__)
+_BROADCASTS = cast(Table, BroadcastRow.__table__)
+UNREACHABLE = ("unreachable", "no channel")
+"""How a dead row's error starts when nobody could be reached: "blocked" in a broadcast report."""
 
 
 class SqlOutbox:
@@ -306,3 +311,76 @@ class OutboxQueue:
                 .limit(limit)
             )
             return list(rows)
+
+    async def report_broadcasts(self, now: datetime) -> int:
+        """Tell each broadcast's creator how it went: once halfway, and a final report (sent,
+        blocked, failed) when nothing of it is left to send. Returns the reports queued."""
+        reported = 0
+        async with self._engine.begin() as connection:
+            broadcasts = await connection.execute(
+                select(_BROADCASTS)
+                .where(_BROADCASTS.c.reported_at.is_(None))
+                .with_for_update(skip_locked=True)
+            )
+            for broadcast in list(broadcasts):
+                counts: dict[str, int] = collections.Counter()
+                rows = await connection.execute(
+                    select(_OUTBOX.c.status, _OUTBOX.c.last_error, func.count())
+                    .where(_OUTBOX.c.subject == f"broadcast:{broadcast.id}")
+                    .group_by(_OUTBOX.c.status, _OUTBOX.c.last_error)
+                )
+                for status, error, count in rows:
+                    unreachable = status == "dead" and str(error or "").startswith(UNREACHABLE)
+                    counts["blocked" if unreachable else status] += count
+                left = sum(counts[s] for s in ("pending", "failed", "sending"))
+                done = broadcast.total - left
+                if broadcast.created_by is None:
+                    continue
+                if left and not broadcast.progress_sent and done * 2 >= broadcast.total:
+                    await self._queue_notice(
+                        connection, broadcast.created_by, kind="broadcast_progress",
+                        params={"done": str(done), "total": str(broadcast.total)},
+                        dedupe_key=f"broadcast_progress:{broadcast.id}", now=now,
+                    )  # fmt: skip
+                    await connection.execute(
+                        update(_BROADCASTS)
+                        .where(_BROADCASTS.c.id == broadcast.id)
+                        .values(progress_sent=True)
+                    )
+                if not left:
+                    params = {
+                        "total": str(broadcast.total), "sent": str(counts["sent"]),
+                        "blocked": str(counts["blocked"]), "failed": str(counts["dead"]),
+                    }  # fmt: skip
+                    await self._queue_notice(
+                        connection, broadcast.created_by, kind="broadcast_report",
+                        params=params, dedupe_key=f"broadcast_report:{broadcast.id}", now=now,
+                    )  # fmt: skip
+                    await connection.execute(
+                        update(_BROADCASTS)
+                        .where(_BROADCASTS.c.id == broadcast.id)
+                        .values(reported_at=now)
+                    )
+                    reported += 1
+        return reported
+
+    async def _queue_notice(
+        self,
+        connection: AsyncConnection,
+        person: int,
+        *,
+        kind: str,
+        params: dict[str, str],
+        dedupe_key: str,
+        now: datetime,
+    ) -> None:
+        insert = postgresql_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
+        await connection.execute(
+            insert(_OUTBOX)
+            .values(
+                person_id=person, channel=None, kind=kind, params=params, urgent=False,
+                due_at=now, dedupe_key=dedupe_key, subject=None, status="pending",
+                attempts=0, created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )  # fmt: skip

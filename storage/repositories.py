@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, exists, select, true, update
@@ -25,6 +25,7 @@ from handlers.ports import (
 from storage.models import (
     ApplicationRow,
     AuditRow,
+    CertificateRow,
     ChannelIdentityRow,
     DocumentRow,
     InboundDeliveryRow,
@@ -311,6 +312,9 @@ def _application(row: Any) -> ApplicationRecord:
         updated_at=row.updated_at,
         submitted_at=row.submitted_at,
         review=dict(row.review or {}),
+        assessment=dict(row.assessment or {}),
+        decision=dict(row.decision or {}),
+        appeal=dict(row.appeal or {}),
     )
 
 
@@ -381,10 +385,10 @@ class SqlApplications:
         ).scalar_one_or_none()
         return _application(row) if row is not None else None
 
-    async def in_state(self, state: str, limit: int) -> Sequence[ApplicationRecord]:
+    async def in_states(self, states: Sequence[str], limit: int) -> Sequence[ApplicationRecord]:
         rows = await self._session.execute(
             select(ApplicationRow)
-            .where(ApplicationRow.state == state)
+            .where(ApplicationRow.state.in_(states))
             .order_by(ApplicationRow.submitted_at, ApplicationRow.id)
             .limit(limit)
         )
@@ -491,6 +495,37 @@ class SqlRoles:
             select(RoleRow.role).where(RoleRow.person_id == person_id)
         )
         return frozenset(rows.scalars())
+
+    async def people_with(self, role: str) -> Sequence[tuple[int, str]]:
+        rows = await self._session.execute(
+            select(PersonRow.id, PersonRow.display_name)
+            .join(RoleRow, RoleRow.person_id == PersonRow.id)
+            .where(RoleRow.role == role)
+            .order_by(PersonRow.id)
+        )
+        return [(pid, name or f"#{pid}") for pid, name in rows]
+
+
+class SqlCertificates:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def issue(
+        self, application_id: int, person_id: int, number: str, issued_on: date, expires_on: date
+    ) -> bool:
+        taken = await self._session.execute(
+            select(CertificateRow.id).where(CertificateRow.number == number)
+        )
+        if taken.first() is not None:
+            return False
+        self._session.add(
+            CertificateRow(
+                number=number, application_id=application_id, person_id=person_id,
+                issued_on=issued_on, expires_on=expires_on, state="active", created_at=utcnow(),
+            )
+        )  # fmt: skip
+        await self._session.flush()
+        return True
 
 
 class SqlAudit:

@@ -9,10 +9,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.ports import ConnectionLost
+from storage.broadcasts import SqlBroadcasts
 from storage.outbox import SqlOutbox
 from storage.repositories import (
     SqlApplications,
     SqlAudit,
+    SqlCertificates,
     SqlConversations,
     SqlOutboundMessages,
     SqlPeople,
@@ -34,6 +36,8 @@ class SqlUnitOfWork:
     outbox: SqlOutbox
     roles: SqlRoles
     audit: SqlAudit
+    certificates: SqlCertificates
+    broadcasts: SqlBroadcasts
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -50,6 +54,8 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(session)
         self.roles = SqlRoles(session)
         self.audit = SqlAudit(session)
+        self.certificates = SqlCertificates(session)
+        self.broadcasts = SqlBroadcasts(session)
         return self
 
     async def commit(self) -> None:

@@ -71,7 +71,7 @@ PAGE_SIZE = 8
 CALLBACK_LIMIT = 64
 DOWNLOAD_CHUNK = 256 * 1024
 RETRIES = 4
-COMMANDS = ("start", "menu", "daftar", "status", "data", "bahasa", "batal", "help")
+COMMANDS = ("start", "menu", "daftar", "status", "banding", "data", "bahasa", "batal", "help")
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -180,3 +180,236 @@ async def test_a_role_revoked_mid_review_stops_the_next_press(rig: Rig) -> None:
         rig, "SELECT action, allowed FROM audit_log WHERE channel = 'telegram' ORDER BY id DESC"
     )
     assert (latest[0][0], bool(latest[0][1])) == ("mark_ok", False)
+
+
+ASSESSOR_ID = 888002
+
+
+async def person_of(rig: Rig, telegram_id: int) -> int:
+    [(person,)] = await rows(
+        rig, f"SELECT person_id FROM channel_identities WHERE external_id = '{telegram_id}'"
+    )
+    return int(person)
+
+
+async def assessor(rig: Rig) -> TelegramUser:
+    await admin.grant(
+        rig.app.engine, "telegram", str(ASSESSOR_ID), "assessor", by="test",
+        timezone="Asia/Jakarta",
+    )  # fmt: skip
+    return rig.user(user_id=ASSESSOR_ID, first_name="Ani")
+
+
+async def open_application(budi: TelegramUser) -> None:
+    await budi.text("/antrian")
+    await budi.press(next(b for b in budi.buttons if b.startswith("s:app:")))
+
+
+async def accept_all(budi: TelegramUser) -> None:
+    await open_application(budi)
+    for item in EVIDENCE_NEEDS:
+        await budi.press(f"s:item:{item}")
+        await budi.press("s:mark:ok")
+    await budi.press("s:accept")
+    assert "diterima" in budi.screen
+
+
+async def assign(rig: Rig, budi: TelegramUser) -> None:
+    await open_application(budi)
+    await budi.press("s:assign")
+    await budi.press(f"s:assessor:{await person_of(rig, ASSESSOR_ID)}")
+    await budi.text("02-12-2026 09:00")
+    await budi.text("TUK LSP Teknologi Digital, Jakarta")
+    assert "Asesor ditugaskan" in budi.screen
+
+
+async def assess(ani: TelegramUser, verdict: str = "K") -> None:
+    await ani.text("/tugas")
+    await ani.press(next(b for b in ani.buttons if b.startswith("s:app:")))
+    assert "TUK LSP Teknologi Digital" in ani.screen
+    assert "02-12-2026 09:00 WIB" in ani.screen
+    await ani.press("s:no_conflict")
+    assert "Penugasan diterima" in ani.screen
+    for unit in [b for b in ani.buttons if b.startswith("s:unit:")]:
+        await ani.press(unit)
+        await ani.press(f"s:{verdict}")
+        await ani.text("Portofolio dan observasi lengkap")
+    await ani.press("s:recommend")
+    assert "Rekomendasi terkirim" in ani.screen
+
+
+def sent_to(rig: Rig, user: TelegramUser) -> list[str]:
+    return [m["text"] for m in rig.api.sent() if m["chat_id"] == user.user["id"]]
+
+
+async def test_assessment_decision_appeal_and_certificate(rig: Rig) -> None:
+    siti = await submitted_application(rig)
+    budi = await staff_member(rig)
+    ani = await assessor(rig)
+    await accept_all(budi)
+    await assign(rig, budi)
+    await deliver_notices(rig)
+    assert any("Penugasan asesmen" in t for t in sent_to(rig, ani))
+
+    await assess(ani)
+    await deliver_notices(rig)
+    assert any("2 Desember 2026 09.00 WIB" in t for t in sent_to(rig, siti))
+
+    await open_application(budi)
+    assert "Portofolio dan observasi lengkap" in budi.screen
+    await budi.press("s:do:decide_not_yet")
+    await budi.text("BA-01/LSP/XI/2026")
+    assert "Keputusan untuk" in budi.screen
+    await deliver_notices(rig)
+    assert any("26 November 2026 23.59 WIB" in t for t in sent_to(rig, siti))
+
+    await siti.text("/banding")
+    await siti.text("Unit 2 sudah saya tunjukkan dengan bukti rekaman asesmen.")
+    assert "Banding diterima" in siti.screen
+    assert "23 Desember 2026" in siti.screen  # 20 working days after 25 November (9.9.6)
+    [(state,)] = await rows(rig, "SELECT state FROM applications")
+    assert state == "under_appeal"
+    appeal_rows = await rows(rig, "SELECT kind FROM outbox WHERE kind LIKE 'appeal%' ORDER BY id")
+    assert [k for (k,) in appeal_rows].count("appeal_due_staff") == 2  # warning and overdue
+
+    await open_application(budi)
+    await budi.press("s:panel")
+    involved = f"s:member:{await person_of(rig, ASSESSOR_ID)}"
+    assert involved not in budi.buttons  # 9.9.4: not the assessor of the case
+    await budi.press(involved)  # forged: refused and logged
+    assert "tidak tersedia" in budi.screen
+    await open_application(budi)
+    await budi.press("s:panel")
+    await budi.press(f"s:member:{await person_of(rig, STAFF_ID)}")
+    await budi.press("s:do:appeal_granted")
+    await budi.text("Bukti rekaman cukup; asesmen ulang unit 2.")
+    assert "bersifat final" in budi.screen
+    [(state,)] = await rows(rig, "SELECT state FROM applications")
+    assert state == "accepted"  # granted: a new assessment (9.9.7)
+
+    await assign(rig, budi)
+    await assess(ani)
+    await open_application(budi)
+    await budi.press("s:do:decide_competent")
+    await budi.text("BA-02/LSP/XII/2026")
+    await open_application(budi)
+    await budi.press("s:do:issue_certificate")
+    await budi.text("BNSP-AK-2026-0001")
+    assert "Sertifikat untuk" in budi.screen
+    [(number, issued, expires)] = await rows(
+        rig, "SELECT number, issued_on, expires_on FROM certificates"
+    )
+    assert (number, str(issued), str(expires)) == ("BNSP-AK-2026-0001", "2026-11-25", "2029-11-25")
+    reminders = [
+        kind
+        for (kind,) in await rows(
+            rig,
+            "SELECT kind FROM outbox WHERE person_id = "
+            f"{await person_of(rig, siti.user['id'])} ORDER BY due_at",
+        )
+    ]
+    assert reminders.count("surveillance_due") == 2
+    assert "renewal_reminder" in reminders
+    assert "renewal_last_day" in reminders
+    assert reminders[-1] == "certificate_expired"
+
+
+async def test_a_declared_conflict_sends_the_assignment_back_to_staff(rig: Rig) -> None:
+    await submitted_application(rig)
+    budi = await staff_member(rig)
+    ani = await assessor(rig)
+    await accept_all(budi)
+    await assign(rig, budi)
+    await ani.text("/tugas")
+    await ani.press(next(b for b in ani.buttons if b.startswith("s:app:")))
+    await ani.press("s:conflict")
+    await ani.text("Kandidat adalah rekan satu kantor saya")
+    assert "dikembalikan ke staf" in ani.screen
+    [(state,)] = await rows(rig, "SELECT state FROM applications")
+    assert state == "accepted"
+    await open_application(budi)
+    assert "rekan satu kantor" in budi.screen
+    assert "s:assign" in budi.buttons
+
+
+async def test_a_late_appeal_is_refused_with_the_reason(rig: Rig) -> None:
+    siti = await submitted_application(rig)
+    budi = await staff_member(rig)
+    ani = await assessor(rig)
+    await accept_all(budi)
+    await assign(rig, budi)
+    await assess(ani, "BK")
+    await open_application(budi)
+    await budi.press("s:do:decide_not_yet")
+    await budi.text("BA-03/LSP/XI/2026")
+    async with rig.app.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE applications SET decision = :d",
+            ),
+            {"d": '{"result": "decided_not_yet", "appeal_until": "2026-11-24T16:59:59+00:00"}'},
+        )
+    await siti.text("/banding")
+    assert "Masa banding sudah berakhir pada 24-11-2026 23:59 WIB" in siti.screen
+    assert "9.9.2" in siti.screen
+    [(state,)] = await rows(rig, "SELECT state FROM applications")
+    assert state == "decided_not_yet"
+
+
+async def test_assessors_reach_only_their_own_candidates(rig: Rig) -> None:
+    siti = await submitted_application(rig)
+    budi = await staff_member(rig)
+    await assessor(rig)
+    other = rig.user(user_id=888003, first_name="Dedi")
+    await admin.grant(
+        rig.app.engine, "telegram", "888003", "assessor", by="test", timezone="Asia/Jakarta"
+    )
+    await accept_all(budi)
+    await assign(rig, budi)
+    await other.text("/tugas")
+    assert "Penugasan Anda (0)" in other.screen
+    [(app_id,)] = await rows(rig, "SELECT id FROM applications")
+    for forged in (f"s:app:{app_id}", "s:no_conflict", "s:recommend"):
+        await other.press(forged)
+        assert "tidak tersedia" in other.screen
+    await siti.text("/tugas")
+    assert "tidak tersedia" in siti.screen
+    refused = await rows(rig, "SELECT action FROM audit_log WHERE NOT allowed ORDER BY id")
+    assert [a for (a,) in refused] == ["forged_option"] * 3 + ["view_assignments"]
+    [(state,)] = await rows(rig, "SELECT state FROM applications")
+    assert state == "assessor_assigned"
+
+
+async def test_a_broadcast_to_500_people_goes_through_the_outbox_with_a_true_report(
+    rig: Rig,
+) -> None:
+    from tests.bot.test_dispatcher import people
+
+    budi = await staff_member(rig)
+    await people(rig.app.engine, 480, first=300_000)
+    await people(rig.app.engine, 20, locale="en", first=400_000)
+    rig.api.blocked |= {str(300_000 + n) for n in range(7)}  # seven blocked the bot
+    await budi.text("/siaran")
+    await budi.press("s:seg:all")
+    await budi.text("Uji kompetensi bulan Desember dibuka.")
+    await budi.text("The December assessments are open.")
+    assert "500 orang" in budi.screen
+    assert "The December assessments are open." in budi.screen
+    await budi.press("s:send")
+    assert "500 orang diantrekan" in budi.screen
+    dispatcher = build_dispatcher(rig.app, clock=lambda: NOW + timedelta(minutes=1))
+    assert dispatcher is not None
+    try:
+        await dispatcher.run(asyncio.Event(), until_idle=True)
+    finally:
+        await dispatcher.close()
+    texts = [m["text"] for m in rig.api.sent() if str(m["chat_id"]) != str(STAFF_ID)]
+    assert sum("Uji kompetensi bulan Desember" in t for t in texts) == 473
+    assert sum("The December assessments are open." in t for t in texts) == 20
+    to_budi = sent_to(rig, budi)
+    assert any(
+        "500 orang — 493 terkirim, 7 tidak terjangkau" in t and "0 gagal" in t for t in to_budi
+    )
+    assert any("dari 500 sudah diproses" in t for t in to_budi)  # the progress message
+    [(details,)] = await rows(rig, "SELECT details FROM audit_log WHERE action = 'broadcast'")
+    assert "500" in str(details)

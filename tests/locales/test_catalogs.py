@@ -13,6 +13,7 @@ import pytest
 from bot.channels.telegram import COMMANDS as TELEGRAM_COMMANDS
 from handlers.apl01 import CHOICE_FIELDS
 from handlers.application import HubStep
+from handlers.broadcast import SEGMENTS
 from handlers.guide import TOPICS
 from handlers.notices import NOTICE_PARAMS
 from handlers.staff import MARKS
@@ -71,6 +72,7 @@ def dynamic_keys() -> set[str]:
     keys |= {f"telegram.command.{name}" for name in TELEGRAM_COMMANDS}
     keys |= {f"notice.{kind}" for kind in NOTICE_PARAMS}
     keys |= {f"staff.mark.{mark}" for mark in MARKS}
+    keys |= {f"broadcast.segment.{s.replace(':', '_')}" for s in SEGMENTS}
     return keys
 
 

@@ -1,0 +1,158 @@
+"""Staff broadcasts: choose who, write the message in Bahasa Indonesia and English, see how many
+it reaches and a preview, confirm. Messages go through the outbox at the platforms' rates; the
+staff member gets a progress message halfway and a final report (sent, blocked, failed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
+from handlers.staff_common import PREFIX, allowed
+from scheme.lifecycle import ApplicationState
+
+SEGMENT = "broadcast_segment"
+STATE = "broadcast_state"
+WRITE = "broadcast_write"
+CONFIRM = "broadcast_confirm"
+SEGMENTS = (
+    "all", "state", "channel:telegram", "channel:whatsapp", "lang:id", "lang:en",
+    "expiring:3", "expiring:6", "surveillance",
+)  # fmt: skip
+"""Who a broadcast can go to: everyone, by application state, by channel, by language,
+certificate holders whose certificate expires within 3 or 6 months, or whose yearly
+surveillance (9.6.2) falls within the next month."""
+
+
+async def open_broadcast(ctx: Context, command: CommandIn) -> None:
+    """``/siaran``."""
+    if await allowed(ctx, "open_broadcast"):
+        ctx.goto(SEGMENT)
+
+
+def segment_label(ctx: Context, segment: str) -> str:
+    kind, _, value = segment.partition(":")
+    if kind == "state":
+        return ctx.t("broadcast.segment.state_of", state=ctx.t(f"state.{value}"))
+    return ctx.t(f"broadcast.segment.{segment.replace(':', '_')}")
+
+
+class SegmentStep:
+    name = SEGMENT
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [
+            *(Option(f"{PREFIX}seg:{s}", segment_label(ctx, s)) for s in SEGMENTS if s != "state"),
+            Option(f"{PREFIX}seg:state", ctx.t("broadcast.segment.state")),
+            Option(f"{PREFIX}menu", ctx.t("common.menu")),
+        ]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        return [choice(ctx.t("broadcast.choose_segment"), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        segment = event.option_id.removeprefix(f"{PREFIX}seg:")
+        if event.option_id == f"{PREFIX}menu":
+            ctx.goto(MENU)
+        elif not await allowed(ctx, "choose_segment", segment):
+            return
+        elif segment == "state":
+            ctx.goto(STATE)
+        else:
+            ctx.goto(WRITE, {"segment": segment, "lang": "id"})
+
+
+class StateStep:
+    name = STATE
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [
+            *(Option(f"{PREFIX}state:{s}", ctx.t(f"state.{s}")) for s in ApplicationState),
+            Option(f"{PREFIX}back", ctx.t("common.back")),
+        ]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        return [choice(ctx.t("broadcast.choose_state"), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        if event.option_id == f"{PREFIX}back":
+            ctx.goto(SEGMENT)
+            return
+        state = event.option_id.removeprefix(f"{PREFIX}state:")
+        if await allowed(ctx, "choose_segment", f"state:{state}"):
+            ctx.goto(WRITE, {"segment": f"state:{state}", "lang": "id"})
+
+
+class WriteStep:
+    """The message, first in Bahasa Indonesia, then in English."""
+
+    name = WRITE
+    accepts: frozenset[type[StepInput]] = frozenset({TextIn, OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [Option(f"{PREFIX}cancel", ctx.t("common.cancel"))]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        key = "broadcast.write_id" if ctx.data["lang"] == "id" else "broadcast.write_en"
+        return [choice(ctx.t(key), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        if isinstance(event, OptionIn):
+            ctx.goto(MENU)
+            return
+        assert isinstance(event, TextIn)
+        text = event.text.strip()[:3000]
+        if ctx.data["lang"] == "id":
+            ctx.goto(WRITE, {**ctx.data, "lang": "en", "text_id": text})
+        else:
+            ctx.goto(CONFIRM, {**ctx.data, "text_en": text})
+
+
+class ConfirmStep:
+    """How many it reaches and what they will read; then send or cancel."""
+
+    name = CONFIRM
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [
+            Option(f"{PREFIX}send", ctx.t("broadcast.send")),
+            Option(f"{PREFIX}cancel", ctx.t("common.cancel")),
+        ]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        segment = str(ctx.data["segment"])
+        people = await ctx.uow.broadcasts.audience(segment, ctx.now())
+        preview = ctx.t(
+            "broadcast.preview",
+            segment=segment_label(ctx, segment),
+            count=len(people),
+            text_id=ctx.data["text_id"],
+            text_en=ctx.data["text_en"],
+        )
+        return [choice(preview, await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        if event.option_id != f"{PREFIX}send":
+            ctx.say(Text(ctx.t("broadcast.cancelled")))
+            ctx.goto(MENU)
+            return
+        segment = str(ctx.data["segment"])
+        if not await allowed(ctx, "send_broadcast", segment):
+            return
+        texts = {"text_id": str(ctx.data["text_id"]), "text_en": str(ctx.data["text_en"])}
+        broadcast_id, count = await ctx.uow.broadcasts.create(
+            ctx.person.id, segment, texts, ctx.now()
+        )
+        await ctx.uow.audit.record(
+            ctx.person.id, ctx.channel, "broadcast", f"broadcast:{broadcast_id}",
+            allowed=True, details={"segment": segment, "people": count},
+        )  # fmt: skip
+        ctx.say(Text(ctx.t("broadcast.queued", count=count)))
+        ctx.goto(MENU)

@@ -1,0 +1,77 @@
+"""What every staff and assessor step shares: the role check with its audit row, the
+application a step is about, its state, its transition and the candidate's notice."""
+
+from __future__ import annotations
+
+from handlers.conversation import MENU, Context
+from handlers.messages import Text
+from handlers.ports import ApplicationRecord
+from handlers.schedule import Planned
+from scheme.lifecycle import APPLICATION, Actor, ApplicationState, TransitionError
+
+QUEUE = "staff_queue"
+REVIEW = "staff_review"
+STAFF_ROLES = frozenset({"staff", "admin"})
+PREFIX = "s:"
+"""Option ids of privileged steps start so: pressed anywhere else they are forged."""
+
+
+async def allowed(
+    ctx: Context, action: str, target: str | None = None, roles: frozenset[str] = STAFF_ROLES
+) -> bool:
+    """Whether the person holds one of ``roles`` now; either way the attempt is in the audit
+    log. A refusal says only "not available" and goes back to the menu."""
+    ok = bool(await ctx.uow.roles.of(ctx.person.id) & roles)
+    await ctx.uow.audit.record(ctx.person.id, ctx.channel, action, target, allowed=ok)
+    if not ok:
+        ctx.say(Text(ctx.t("staff.not_available")))
+        ctx.goto(MENU)
+    return ok
+
+
+async def refuse_forged(ctx: Context, option_id: str) -> bool:
+    """A staff option pressed where no staff step offered it: refused and logged."""
+    if not option_id.startswith(PREFIX):
+        return False
+    await ctx.uow.audit.record(
+        ctx.person.id, ctx.channel, "forged_option", option_id[:100], allowed=False
+    )
+    ctx.say(Text(ctx.t("staff.not_available")))
+    return True
+
+
+def application_id(ctx: Context) -> int:
+    value = ctx.data.get("app")
+    if not isinstance(value, int):
+        raise LookupError("no application on this step")
+    return value
+
+
+async def in_state(ctx: Context, *states: str) -> ApplicationRecord | None:
+    """The step's application, if it is still in one of ``states`` (else: handled already)."""
+    application = await ctx.uow.applications.get(application_id(ctx), lock=True)
+    if application is None or application.state not in states:
+        ctx.say(Text(ctx.t("staff.already_handled")))
+        ctx.goto(QUEUE)
+        return None
+    return application
+
+
+async def transition(
+    ctx: Context, application: ApplicationRecord, action: str, actor: Actor = Actor.STAFF
+) -> str | None:
+    try:
+        return str(APPLICATION.apply(ApplicationState(application.state), action, actor))
+    except TransitionError:
+        ctx.say(Text(ctx.t("staff.already_handled")))
+        ctx.goto(QUEUE)
+        return None
+
+
+async def notify(ctx: Context, application: ApplicationRecord, planned: Planned) -> None:
+    """The candidate's notice, queued in this same transaction."""
+    notice = planned.notice
+    await ctx.uow.outbox.schedule(
+        application.person_id, notice.kind, notice.params, planned.due_at, planned.dedupe_key,
+        subject=planned.subject, urgent=notice.urgent,
+    )  # fmt: skip

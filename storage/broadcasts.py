@@ -1,0 +1,110 @@
+"""Broadcasts in SQL: who a segment reaches, and the outbox rows of a broadcast in one insert."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import cast
+
+from sqlalchemy import Table, exists, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheme.deadlines import add_months
+from storage.models import (
+    ApplicationRow,
+    BroadcastRow,
+    CertificateRow,
+    ChannelIdentityRow,
+    OutboxRow,
+    PersonRow,
+    RoleRow,
+    utcnow,
+)
+
+SURVEILLANCE_AHEAD = timedelta(days=30)
+
+
+class SqlBroadcasts:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def audience(self, segment: str, now: datetime) -> Sequence[int]:
+        """Everyone the segment reaches: people with a channel, never staff or assessors."""
+        kind, _, value = segment.partition(":")
+        has_channel = exists().where(ChannelIdentityRow.person_id == PersonRow.id)
+        has_role = exists().where(RoleRow.person_id == PersonRow.id)
+        query = select(PersonRow.id).where(has_channel, ~has_role).order_by(PersonRow.id)
+        if kind == "state":
+            query = query.where(
+                exists().where(
+                    ApplicationRow.person_id == PersonRow.id, ApplicationRow.state == value
+                )
+            )
+        elif kind == "channel":
+            query = query.where(
+                exists().where(
+                    ChannelIdentityRow.person_id == PersonRow.id,
+                    ChannelIdentityRow.channel == value,
+                    ChannelIdentityRow.unreachable_at.is_(None),
+                )
+            )
+        elif kind == "lang":
+            query = query.where(PersonRow.locale == value)
+        elif kind == "expiring":
+            today = now.date()
+            query = query.where(
+                exists().where(
+                    CertificateRow.person_id == PersonRow.id,
+                    CertificateRow.state == "active",
+                    CertificateRow.expires_on >= today,
+                    CertificateRow.expires_on <= add_months(today, int(value)),
+                )
+            )
+        elif kind == "surveillance":
+            holders = await self._surveillance_due(now.date())
+            query = query.where(PersonRow.id.in_(holders))
+        return list((await self._session.execute(query)).scalars())
+
+    async def _surveillance_due(self, today: date) -> set[int]:
+        """Holders of an active certificate whose yearly anniversary (9.6.2) is within a month."""
+        rows = await self._session.execute(
+            select(CertificateRow.person_id, CertificateRow.issued_on).where(
+                CertificateRow.state == "active"
+            )
+        )
+        due: set[int] = set()
+        for person, issued in rows:
+            years = 1
+            while (anniversary := add_months(issued, 12 * years)) < today:
+                years += 1
+            if anniversary <= today + SURVEILLANCE_AHEAD:
+                due.add(person)
+        return due
+
+    async def create(
+        self, created_by: int, segment: str, texts: Mapping[str, str], now: datetime
+    ) -> tuple[int, int]:
+        """The broadcast and one outbox row per person reached, in the caller's transaction."""
+        people = await self.audience(segment, now)
+        row = BroadcastRow(
+            created_by=created_by, segment=segment, text_id=texts["text_id"],
+            text_en=texts["text_en"], total=len(people), created_at=now, progress_sent=False,
+        )  # fmt: skip
+        self._session.add(row)
+        await self._session.flush()
+        if people:
+            created = utcnow()
+            await self._session.execute(
+                insert(cast(Table, OutboxRow.__table__)),
+                [
+                    {
+                        "person_id": person, "channel": None, "kind": "announcement",
+                        "params": dict(texts), "urgent": False, "due_at": now,
+                        "dedupe_key": f"broadcast:{row.id}:{person}",
+                        "subject": f"broadcast:{row.id}", "status": "pending", "attempts": 0,
+                        "created_at": created,
+                    }
+                    for person in people
+                ],
+            )  # fmt: skip
+        return row.id, len(people)
