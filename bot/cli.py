@@ -40,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         who.add_argument("--whatsapp", help="the person's WhatsApp number, e.g. 6281234567890")
         change.add_argument("--role", required=True, choices=("assessor", "staff", "admin"))
     roles_commands.add_parser("list")
+    export = commands.add_parser("export", help="the LSP's records, as CSV or an Excel workbook")
+    export.add_argument("what", choices=("applications",))
+    export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    export.add_argument("--output", type=Path, help="file to write (default: standard output)")
     audit = commands.add_parser("audit", help="print the audit log (newest last)")
     audit.add_argument("--limit", type=int, default=100)
     db = commands.add_parser("db", help="database schema (Alembic migrations)")
@@ -67,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         return uvloop.run(_worker(settings, until_idle=args.until_idle))
     if args.command == "outbox":
         return asyncio.run(_outbox(settings))
+    if args.command == "export":
+        return asyncio.run(_export(settings, args.format, args.output))
     if args.command in {"roles", "audit"}:
         return asyncio.run(_admin(settings, args))
     return asyncio.run(_db(settings, args.db_command, getattr(args, "revision", None)))
@@ -265,6 +271,34 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     finally:
         await engine.dispose()
+
+
+async def _export(settings: Settings, fmt: str, output: Path | None) -> int:
+    """Every application with its applicant, decision and certificate; written to the audit log."""
+    import getpass
+
+    from storage import export
+    from storage.db import make_engine
+
+    if fmt == "xlsx" and output is None:
+        print("export: --output FILE is needed for xlsx", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database.url, search_path=settings.database.schema_name)
+    try:
+        rows = await export.application_rows(engine)
+        if fmt == "xlsx":
+            assert output is not None
+            export.as_xlsx(rows, output)
+        elif output is None:
+            for chunk in export.as_csv(rows):
+                sys.stdout.write(chunk)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as stream:
+                stream.writelines(export.as_csv(rows))
+        await export.record_export(engine, f"cli:{getpass.getuser()}", len(rows), fmt)
+    finally:
+        await engine.dispose()
+    return 0
 
 
 async def _db(settings: Settings, action: str, revision: str | None) -> int:

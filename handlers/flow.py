@@ -29,6 +29,7 @@ from handlers.start import (
     show_help,
     start,
 )
+from handlers.stats import show_stats
 from handlers.status import StatusStep, show_status
 from handlers.submit import DeclarationStep
 
@@ -89,6 +90,8 @@ COMMANDS = {
     "appeal": start_appeal,
     "siaran": open_broadcast,
     "broadcast": open_broadcast,
+    "stats": show_stats,
+    "statistik": show_stats,
 }
 
 

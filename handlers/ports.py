@@ -197,6 +197,8 @@ class Applications(Protocol):
 
     async def applicant_name(self, application_id: int) -> str | None: ...
 
+    async def count_by_state(self) -> Mapping[str, int]: ...
+
     async def documents(self, application_id: int) -> Sequence[DocumentRecord]: ...
 
     async def add_document(self, document: DocumentRecord) -> None: ...
@@ -261,6 +263,10 @@ class Certificates(Protocol):
         self, application_id: int, person_id: int, number: str, issued_on: date, expires_on: date
     ) -> bool:
         """False when the number is taken already."""
+        ...
+
+    async def expiring(self, start: date, end: date) -> int:
+        """Active certificates expiring between ``start`` and ``end`` (inclusive)."""
         ...
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, exists, select, true, update
+from sqlalchemy import Table, bindparam, delete, exists, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -394,6 +394,12 @@ class SqlApplications:
         )
         return [_application(row) for row in rows.scalars()]
 
+    async def count_by_state(self) -> Mapping[str, int]:
+        rows = await self._session.execute(
+            select(ApplicationRow.state, func.count()).group_by(ApplicationRow.state)
+        )
+        return {str(state): int(count) for state, count in rows}
+
     async def applicant_name(self, application_id: int) -> str | None:
         row = await self._session.get(ApplicationRow, application_id)
         name = (row.apl01 or {}).get("full_name") if row is not None else None
@@ -526,6 +532,16 @@ class SqlCertificates:
         )  # fmt: skip
         await self._session.flush()
         return True
+
+    async def expiring(self, start: date, end: date) -> int:
+        found = await self._session.execute(
+            select(func.count()).where(
+                CertificateRow.state == "active",
+                CertificateRow.expires_on >= start,
+                CertificateRow.expires_on <= end,
+            )
+        )
+        return int(found.scalar_one())
 
 
 class SqlAudit:

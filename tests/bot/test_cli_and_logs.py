@@ -100,3 +100,42 @@ def test_roles_are_granted_listed_revoked_and_audited(tmp_path: Path) -> None:
         "revoke_staff telegram:888001 allowed",
         "revoke_staff telegram:888001 allowed",
     ]
+
+
+def test_export_applications_as_csv_and_xlsx(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        db.execute(
+            "INSERT INTO persons (id, locale, locale_chosen, timezone, phone_verified, created_at,"
+            " updated_at) VALUES (1, 'id', 1, 'Asia/Jakarta', 0, '2026-11-25', '2026-11-25')"
+        )
+        db.execute(
+            "INSERT INTO applications (id, person_id, scheme_code, state, reference, eligibility,"
+            " apl01, apl02, review, assessment, decision, appeal, created_at, updated_at)"
+            " VALUES (1, 1, 'AK', 'submitted', 'AK-2026-00001', '{}',"
+            ' \'{"full_name": "Siti Nurhaliza", "id_number": "3273015708850002"}\','
+            " '{}', '{}', '{}', '{}', '{}', '2026-11-25 03:00:00', '2026-11-25 03:00:00')"
+        )
+    exported = run_cli("export", "applications", cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    lines = exported.stdout.splitlines()
+    assert lines[0].startswith("reference,state,route,method,full_name,id_number")
+    assert lines[1].startswith("AK-2026-00001,submitted,,,Siti Nurhaliza,3273015708850002")
+    book = tmp_path / "out.xlsx"
+    written = run_cli(
+        "export", "applications", "--format", "xlsx", "--output", str(book), cwd=tmp_path
+    )
+    assert written.returncode == 0, written.stderr
+    sheet = load_workbook(book).active
+    assert sheet is not None
+    assert [c.value for c in sheet[2]][:5] == [
+        "AK-2026-00001",
+        "submitted",
+        None,
+        None,
+        "Siti Nurhaliza",
+    ]
+    log = run_cli("audit", cwd=tmp_path).stdout
+    assert log.count("export_applications") == 2

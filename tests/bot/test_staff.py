@@ -413,3 +413,16 @@ async def test_a_broadcast_to_500_people_goes_through_the_outbox_with_a_true_rep
     assert any("dari 500 sudah diproses" in t for t in to_budi)  # the progress message
     [(details,)] = await rows(rig, "SELECT details FROM audit_log WHERE action = 'broadcast'")
     assert "500" in str(details)
+
+
+async def test_stats_for_staff_only(rig: Rig) -> None:
+    siti = await submitted_application(rig)
+    budi = await staff_member(rig)
+    await budi.text("/stats")
+    assert "Permohonan menurut status" in budi.screen
+    assert "• Dikirim, menunggu penelaahan berkas: 1" in budi.screen
+    assert "Banding terbuka: 0, lewat tenggat (9.9.6): 0" in budi.screen
+    assert "Sertifikat berakhir dalam 90 hari: 0" in budi.screen
+    await siti.text("/stats")
+    assert "tidak tersedia" in siti.screen
+    assert "Permohonan menurut status" not in siti.screen
