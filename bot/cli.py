@@ -117,7 +117,9 @@ async def _run_channels(app: App, settings: Settings) -> None:
     from bot.server import build_web_app
 
     telegram = (
-        TelegramChannel(app.conversation, app.translator, app.uow_factory, settings)
+        TelegramChannel(
+            app.conversation, app.translator, app.uow_factory, settings, objects=app.objects
+        )
         if settings.telegram.bot_token is not None
         else None
     )

@@ -16,7 +16,14 @@ from handlers.application import local_time
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
 from handlers.ports import ApplicationRecord, JSONValue
-from handlers.staff_common import PREFIX, allowed, notify, transition
+from handlers.staff_common import (
+    PREFIX,
+    allowed,
+    document_options,
+    notify,
+    send_document,
+    transition,
+)
 from scheme.lifecycle import Actor, ApplicationState
 
 A = ApplicationState
@@ -108,6 +115,7 @@ class AssignmentStep:
                 back,
             ]
         units = _units(application)
+        documents = await ctx.uow.applications.documents(application.id)
         return [
             *(
                 Option(
@@ -118,6 +126,7 @@ class AssignmentStep:
                 for unit in ctx.services.scheme.units
             ),
             Option(f"{PREFIX}recommend", ctx.t("assessor.recommend")),
+            *document_options(documents),  # after the units: a long list pages on Telegram
             back,
         ]
 
@@ -158,6 +167,12 @@ class AssignmentStep:
                 ctx.goto(NOTE, {"app": application.id, "action": "conflict"})
             else:
                 await _accept(ctx, application)
+            return
+        if picked.startswith("doc:"):
+            application = await _mine(ctx, "open_document", A.SCHEDULED)
+            if application is not None:
+                await send_document(ctx, application, event.option_id)
+                await ctx.show_current()
             return
         application = await _mine(ctx, "record_unit", A.SCHEDULED)
         if application is None:

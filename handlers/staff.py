@@ -23,8 +23,10 @@ from handlers.staff_common import (
     REVIEW,
     allowed,
     application_id,
+    document_options,
     in_state,
     notify,
+    send_document,
     transition,
 )
 from scheme.apl02 import questionnaire
@@ -234,7 +236,13 @@ class ItemStep:
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
+        item = str(ctx.data.get("item"))
+        documents = [
+            d for d in await ctx.uow.applications.documents(application_id(ctx))
+            if d.evidence_id == item
+        ]  # fmt: skip
         return [
+            *document_options(documents),
             *(Option(f"{PREFIX}mark:{mark}", ctx.t(f"staff.mark.{mark}")) for mark in MARKS),
             Option(f"{PREFIX}back", ctx.t("common.back")),
         ]
@@ -263,6 +271,14 @@ class ItemStep:
         app_id = application_id(ctx)
         if event.option_id == f"{PREFIX}back":
             ctx.goto(REVIEW, {"app": app_id})
+            return
+        if event.option_id.startswith(f"{PREFIX}doc:"):
+            if not await allowed(ctx, "open_document", f"application:{app_id}"):
+                return
+            application = await ctx.uow.applications.get(app_id)
+            if application is not None:
+                await send_document(ctx, application, event.option_id)
+            await ctx.show_current()
             return
         mark = event.option_id.removeprefix(f"{PREFIX}mark:")
         item = str(ctx.data.get("item"))

@@ -3,9 +3,11 @@ application a step is about, its state, its transition and the candidate's notic
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from handlers.conversation import MENU, Context
-from handlers.messages import Text
-from handlers.ports import ApplicationRecord
+from handlers.messages import Option, SendFile, Text
+from handlers.ports import ApplicationRecord, DocumentRecord
 from handlers.schedule import Planned
 from scheme.lifecycle import APPLICATION, Actor, ApplicationState, TransitionError
 
@@ -75,3 +77,26 @@ async def notify(ctx: Context, application: ApplicationRecord, planned: Planned)
         application.person_id, notice.kind, notice.params, planned.due_at, planned.dedupe_key,
         subject=planned.subject, urgent=notice.urgent,
     )  # fmt: skip
+
+
+def document_options(documents: Sequence[DocumentRecord]) -> list[Option]:
+    """A button per document: it is sent as a file, to the people allowed to see it only."""
+    return [Option(f"{PREFIX}doc:{d.id}", f"📄 {d.file_name}") for d in documents]
+
+
+async def send_document(ctx: Context, application: ApplicationRecord, option_id: str) -> None:
+    """The document of ``option_id`` as a file, when it belongs to ``application`` (whose access
+    the caller checked); any other id is refused and logged."""
+    document_id = option_id.removeprefix(f"{PREFIX}doc:")
+    documents = await ctx.uow.applications.documents(application.id)
+    document = next((d for d in documents if d.id == document_id), None)
+    target = f"document:{document_id}"
+    await ctx.uow.audit.record(
+        ctx.person.id, ctx.channel, "open_document", target, allowed=document is not None
+    )
+    if document is None:
+        ctx.say(Text(ctx.t("staff.not_available")))
+        return
+    ctx.say(
+        SendFile(document.object_key, document.file_name, document.mime_type, document.file_name)
+    )

@@ -12,7 +12,7 @@ import asyncio
 import functools
 import hmac
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -33,6 +33,7 @@ from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
@@ -59,7 +60,7 @@ from handlers.messages import (
     TextIn,
     Update,
 )
-from handlers.ports import Translator, UnitOfWorkFactory
+from handlers.ports import ObjectStore, Translator, UnitOfWorkFactory
 
 CHANNEL = "telegram"
 WEBHOOK_PATH = "/webhook/telegram"
@@ -115,6 +116,7 @@ def response_types() -> tuple[type, ...]:
         Response[method.__returning__]  # type: ignore[name-defined]
         for method in (
             methods.SendMessage,
+            methods.SendDocument,
             methods.AnswerCallbackQuery,
             methods.EditMessageReplyMarkup,
             methods.GetFile,
@@ -131,6 +133,19 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+class StoredFile(InputFile):
+    """A document of the object store as an aiogram upload, read chunk by chunk."""
+
+    def __init__(self, objects: ObjectStore, key: str, file_name: str) -> None:
+        super().__init__(filename=file_name)
+        self._objects = objects
+        self._key = key
+
+    async def read(self, bot: Bot) -> AsyncGenerator[bytes, None]:
+        async for chunk in self._objects.get(self._key):
+            yield chunk
+
+
 class TelegramChannel:
     """One bot: the aiogram Dispatcher with its Router, the renderer, and the webhook handler."""
 
@@ -142,6 +157,7 @@ class TelegramChannel:
         settings: Settings,
         *,
         retry_delays: Sequence[float] = (0.5, 1.0, 2.0),
+        objects: ObjectStore | None = None,
     ) -> None:
         token = settings.telegram.bot_token
         assert token is not None, "TelegramChannel needs BOT_TOKEN"
@@ -159,6 +175,7 @@ class TelegramChannel:
         self.uow_factory = uow_factory
         self.settings = settings
         self.retry_delays = tuple(retry_delays)
+        self.objects = objects
         self.dispatcher = Dispatcher(disable_fsm=True)  # the conversation state is ours
         self._response_types = response_types()
         self.dispatcher.include_router(self._router())
@@ -315,6 +332,9 @@ class TelegramChannel:
         message that follows them (fewer notifications, and fewer calls against the rate limit)."""
         shape = functools.partial(self._shape, locale=reply.locale)
         for body, markup in coalesce(reply, shape, MESSAGE_LIMIT):
+            if isinstance(markup, SendFile):
+                await self._send_document(chat_id, markup)
+                continue
             parts = split_text(body, MESSAGE_LIMIT)
             for n, part in enumerate(parts, 1):
                 last = n == len(parts)
@@ -339,8 +359,21 @@ class TelegramChannel:
             )
             return message.body, markup
         if isinstance(message, SendFile):
-            return message.caption or message.file_name, None
+            return message.caption or message.file_name, message
         return message.body, None
+
+    async def _send_document(self, chat_id: int, document: SendFile) -> None:
+        """A stored document, streamed from the object store to the Bot API (never whole in
+        memory); only steps that checked who may see it ever produce one."""
+        if self.objects is None:
+            log.error("a document to send but no object store")
+            return
+        upload = StoredFile(self.objects, document.object_key, document.file_name)
+        await self._call(
+            lambda: self.bot.send_document(
+                chat_id=chat_id, document=upload, caption=document.caption
+            )
+        )
 
     async def _send_text(self, chat_id: int, user: User, key: str) -> None:
         text = self.translator.translate(locale_from_hint(user.language_code, "id"), key)

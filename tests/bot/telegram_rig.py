@@ -63,7 +63,7 @@ async def bot_api() -> AsyncIterator[FakeBotApi]:
     await api.start()
     yield api
     await api.close()
-    assert api.violations == [], "requests that break the Bot API spec"
+    assert api.violations == [], f"requests that break the Bot API spec: {api.violations}"
 
 
 @pytest.fixture
@@ -82,7 +82,12 @@ async def rig(
     if isinstance(app.objects, S3ObjectStore):
         await app.objects.ensure_bucket()
     channel = TelegramChannel(
-        app.conversation, app.translator, app.uow_factory, settings, retry_delays=(0.01,)
+        app.conversation,
+        app.translator,
+        app.uow_factory,
+        settings,
+        retry_delays=(0.01,),
+        objects=app.objects,
     )
     runner = web.AppRunner(build_web_app(app, channel), access_log=None)
     await runner.setup()

@@ -223,14 +223,16 @@ async def assign(rig: Rig, budi: TelegramUser) -> None:
     assert "Asesor ditugaskan" in budi.screen
 
 
-async def assess(ani: TelegramUser, verdict: str = "K") -> None:
+async def assess(ani: TelegramUser, verdict: str = "K", units: int = 3) -> None:
     await ani.text("/tugas")
     await ani.press(next(b for b in ani.buttons if b.startswith("s:app:")))
     assert "TUK LSP Teknologi Digital" in ani.screen
     assert "02-12-2026 09:00 WIB" in ani.screen
     await ani.press("s:no_conflict")
     assert "Penugasan diterima" in ani.screen
-    for unit in [b for b in ani.buttons if b.startswith("s:unit:")]:
+    codes = [b for b in ani.buttons if b.startswith("s:unit:")]
+    assert len(codes) == units
+    for unit in codes:
         await ani.press(unit)
         await ani.press(f"s:{verdict}")
         await ani.text("Portofolio dan observasi lengkap")
@@ -426,3 +428,47 @@ async def test_stats_for_staff_only(rig: Rig) -> None:
     await siti.text("/stats")
     assert "tidak tersedia" in siti.screen
     assert "Permohonan menurut status" not in siti.screen
+
+
+async def test_documents_reach_staff_and_the_assigned_assessor_only(rig: Rig) -> None:
+    siti = await submitted_application(rig)
+    budi = await staff_member(rig)
+    await open_application(budi)
+    await budi.press("s:item:ktp")
+    [document] = [b for b in budi.buttons if b.startswith("s:doc:")]
+    await budi.press(document)
+    [(name, data)] = rig.api.uploads
+    assert name == "ktp-0.pdf"
+    assert data == files.pdf("ktp-0")  # the very bytes the candidate uploaded
+    [sent] = rig.api.sent("sendDocument")
+    assert str(sent["chat_id"]) == str(STAFF_ID)
+
+    other = rig.user(user_id=777999, first_name="Lain")
+    await other.text("/start")
+    await other.press(document)  # another candidate, with the id: refused and logged
+    assert "tidak tersedia" in other.screen
+    await siti.press(document)  # even the owner cannot open it through a staff button
+    assert "tidak tersedia" in siti.screen
+    ani = await assessor(rig)
+    await ani.text("/tugas")
+    await ani.press(document)  # not (yet) assigned to this candidate
+    assert "tidak tersedia" in ani.screen
+    assert len(rig.api.uploads) == 1
+    refused = await rows(
+        rig, "SELECT target FROM audit_log WHERE NOT allowed AND action = 'forged_option'"
+    )
+    assert [t for (t,) in refused] == [document] * 3
+
+    await accept_all(budi)
+    await assign(rig, budi)
+    await ani.text("/tugas")
+    await ani.press(next(b for b in ani.buttons if b.startswith("s:app:")))
+    await ani.press("s:no_conflict")
+    await ani.press(document)  # now assigned: the file comes
+    assert len(rig.api.uploads) == 2
+    opened = await rows(
+        rig,
+        "SELECT count(*) FROM audit_log WHERE action = 'open_document' AND allowed"
+        " AND target LIKE 'document:%'",
+    )
+    assert opened[0][0] == 2

@@ -53,6 +53,8 @@ class FakeBotApi:
     delay: float = 0.0
     """Seconds each ``sendMessage`` takes (a slow platform, to catch a worker mid-batch)."""
     blocked: set[str] = field(default_factory=set)
+    uploads: list[tuple[str, bytes]] = field(default_factory=list)
+    """Files the bot uploaded (``sendDocument``), by name."""
     """Chat ids whose user blocked the bot: 403."""
     _recent: collections.deque[float] = field(default_factory=collections.deque)
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
@@ -111,7 +113,14 @@ class FakeBotApi:
         form = await request.post()
         params: dict[str, Any] = {}
         for key, value in form.items():
-            params[key] = value if isinstance(value, str) else "<file>"
+            if isinstance(value, str):
+                params[key] = value
+            else:  # an uploaded file: kept for the test to compare
+                self.uploads.append((value.filename, value.file.read()))
+                params[key] = "<file>"
+        # A part that a field refers to as "attach://<name>" is the field's file, not a field.
+        attached = {v.removeprefix("attach://") for v in params.values() if isinstance(v, str)}
+        params = {k: v for k, v in params.items() if not (v == "<file>" and k in attached)}
         params.update(request.query)
         return params
 
