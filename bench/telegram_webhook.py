@@ -18,6 +18,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -132,6 +133,13 @@ async def steady(url: str, rate: float, seconds: float, ids: Callable[[], int]) 
     return latencies
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``): unlike wall time, it does
+    not move with what else the machine is doing."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def report(name: str, wall: float, latencies: list[float]) -> float:
     ordered = sorted(latencies)
     rate = len(ordered) / wall
@@ -215,6 +223,7 @@ async def main(users: int, per_user: int) -> None:
         f"{ROUNDS} rounds, the bots taking turns (this machine's other work varies by round)"
     )
     rates: dict[str, list[float]] = {"echo": [], "ours": []}
+    costs: dict[str, list[float]] = {"echo": [], "ours": []}
     try:
         for round_number in range(1, ROUNDS + 1):
             for kind, name in (
@@ -224,8 +233,12 @@ async def main(users: int, per_user: int) -> None:
                 child, bot_url = await start_bot(kind, api.base_url, schema)
                 try:
                     await load(bot_url, users, 2, ids)  # warm-up: connections, caches
+                    before = cpu_seconds(child.pid)
                     wall, latencies = await load(bot_url, users, per_user, ids)
+                    cpu = (cpu_seconds(child.pid) - before) / len(latencies) * 1000
+                    costs[kind].append(cpu)
                     rates[kind].append(report(f"{round_number}: {name}", wall, latencies))
+                    print(f"   the bot process used {cpu:.2f} ms of CPU per update")
                     latencies = await steady(bot_url, 100, 5, ids)
                     report(f"{round_number}: {name} @ 100/s", 5, latencies)
                 finally:
@@ -235,6 +248,13 @@ async def main(users: int, per_user: int) -> None:
             "asesorbot / echo throughput per round: "
             + ", ".join(f"{r:.2f}" for r in ratios)
             + f"; median {statistics.median(ratios):.2f} (target >= 0.5)"
+        )
+        per_cpu = statistics.median(costs["echo"]) / statistics.median(costs["ours"])
+        print(
+            f"CPU per update, median: echo {statistics.median(costs['echo']):.2f} ms, "
+            f"asesorbot {statistics.median(costs['ours']):.2f} ms: on equal CPU asesorbot "
+            f"would handle {per_cpu:.2f} of the echo bot's updates (the load generator, the fake "
+            "Bot API and PostgreSQL share this machine's cores with the bot)"
         )
         if api.violations:
             print(f"Bot API spec violations: {api.violations[:5]}")
