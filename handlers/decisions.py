@@ -115,6 +115,20 @@ async def start(ctx: Context, application: ApplicationRecord, choice_id: str) ->
         ctx.goto(INPUT, {"app": application.id, "action": choice_id.removeprefix("do:")})
 
 
+async def _picked_person(ctx: Context, event: StepInput, kind: str, action: str) -> int | None:
+    """The person chosen on a "pick someone" step, once the role is checked; None after "back"
+    or a refusal (both already answered)."""
+    assert isinstance(event, OptionIn)
+    app_id = application_id(ctx)
+    if event.option_id == f"{PREFIX}back":
+        ctx.goto(REVIEW, {"app": app_id})
+        return None
+    person = int(event.option_id.removeprefix(f"{PREFIX}{kind}:"))
+    if not await allowed(ctx, action, f"application:{app_id}"):
+        return None
+    return person
+
+
 class AssignStep:
     """Choose the assessor (9.2.2); the schedule and the TUK are asked next."""
 
@@ -132,14 +146,10 @@ class AssignStep:
         return [choice(ctx.t("staff.choose_assessor"), await self.options(ctx))]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+        assessor = await _picked_person(ctx, event, "assessor", "choose_assessor")
+        if assessor is None:
+            return
         app_id = application_id(ctx)
-        if event.option_id == f"{PREFIX}back":
-            ctx.goto(REVIEW, {"app": app_id})
-            return
-        assessor = int(event.option_id.removeprefix(f"{PREFIX}assessor:"))
-        if not await allowed(ctx, "choose_assessor", f"application:{app_id}"):
-            return
         if "assessor" not in await ctx.uow.roles.of(assessor):
             ctx.say(Text(ctx.t("staff.not_an_assessor")))
             await ctx.show_current()
@@ -173,14 +183,10 @@ class PanelStep:
         return [choice(ctx.t("staff.choose_panel"), await self.options(ctx))]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+        member = await _picked_person(ctx, event, "member", "assign_panel")
+        if member is None:
+            return
         app_id = application_id(ctx)
-        if event.option_id == f"{PREFIX}back":
-            ctx.goto(REVIEW, {"app": app_id})
-            return
-        member = int(event.option_id.removeprefix(f"{PREFIX}member:"))
-        if not await allowed(ctx, "assign_panel", f"application:{app_id}"):
-            return
         application = await in_state(ctx, A.UNDER_APPEAL)
         if application is None:
             return
