@@ -13,7 +13,7 @@ from sqlalchemy import text
 from bot.dispatcher import build_dispatcher
 from storage import admin
 from tests import documents as files
-from tests.bot.telegram_rig import NOW, Rig
+from tests.bot.telegram_rig import NOW, Rig, upload_answer_and_submit
 from tests.bot.telegram_user import TelegramUser
 from tests.journey import APL01, ELIGIBILITY, EVIDENCE_NEEDS
 
@@ -39,24 +39,7 @@ async def submitted_application(rig: Rig) -> TelegramUser:
         else:
             await siti.text(value)
     await siti.press("confirm")
-    await siti.press("evidence")
-    for item, count in EVIDENCE_NEEDS.items():
-        await siti.press(item)
-        for n in range(count):
-            if item == "photo":
-                await siti.photo(files.photo(background=(190 + n, 20, 30)))
-            else:
-                await siti.document(files.pdf(f"{item}-{n}"), f"{item}-{n}.pdf")
-        await siti.press("back")
-    await siti.press("back")
-    await siti.press("apl02")
-    for _ in range(27):
-        await siti.press("K")
-        await siti.press(next(b for b in siti.buttons if b.startswith("doc:")))
-        await siti.press("done")
-    await siti.press("submit")
-    await siti.press("agree")
-    assert "Permohonan terkirim!" in siti.screen
+    await upload_answer_and_submit(siti)
     return siti
 
 

@@ -13,9 +13,9 @@ from sqlalchemy import text
 from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH
 from handlers.apl01 import FIELDS
 from tests import documents as files
-from tests.bot.telegram_rig import SECRET, Rig
+from tests.bot.telegram_rig import SECRET, Rig, upload_answer_and_submit
 from tests.bot.telegram_user import TelegramUser
-from tests.journey import APL01, EVIDENCE_NEEDS
+from tests.journey import APL01
 
 
 async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
@@ -56,26 +56,7 @@ async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
     await siti.press("confirm")  # an option of page 1 still answers: the step is the same
     assert "APL-01 tersimpan" in siti.screen
 
-    await siti.press("evidence")
-    for item, count in EVIDENCE_NEEDS.items():
-        await siti.press(item)
-        for n in range(count):
-            if item == "photo":
-                await siti.photo(files.photo(background=(190 + n, 20, 30)))
-                assert "dikompres" in siti.screen  # told that a document keeps full quality
-            else:
-                await siti.document(files.pdf(f"{item}-{n}"), f"{item}-{n}.pdf")
-            assert "Diterima" in siti.screen, siti.screen
-        await siti.press("back")
-    await siti.press("back")
-    await siti.press("apl02")
-    for _ in range(27):
-        await siti.press("K")
-        await siti.press(next(b for b in siti.buttons if b.startswith("doc:")))
-        await siti.press("done")
-    await siti.press("submit")
-    await siti.press("agree")
-    assert "Permohonan terkirim!" in siti.screen
+    await upload_answer_and_submit(siti)
     assert "Nomor: AK-2026-" in siti.screen
     assert await rig.count("applications", "WHERE state = 'submitted'") == 1
     assert await rig.count("documents") == 9
