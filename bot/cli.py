@@ -124,7 +124,9 @@ async def _run_channels(app: App, settings: Settings) -> None:
         else None
     )
     whatsapp = (
-        WhatsAppChannel(app.conversation, app.translator, app.uow_factory, settings)
+        WhatsAppChannel(
+            app.conversation, app.translator, app.uow_factory, settings, objects=app.objects
+        )
         if settings.whatsapp.enabled
         else None
     )

@@ -18,7 +18,7 @@ import collections
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -30,6 +30,7 @@ from bot.channels.common import split_text
 from bot.channels.whatsapp import RATE_LIMIT_CODES, UNDELIVERABLE_CODES, GraphError, WhatsAppChannel
 from bot.config import OutboxSettings, Settings
 from bot.factory import App
+from handlers.lapses import close_lapsed
 from handlers.notices import Notice
 from handlers.ports import Translator
 from handlers.schedule import DRAFT_IDLE, after_quiet_hours, draft_idle
@@ -199,8 +200,10 @@ class Dispatcher:
         settings: OutboxSettings,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        housekeeping: Callable[[datetime], Awaitable[object]] | None = None,
     ) -> None:
         self._queue = queue
+        self._housekeeping = housekeeping
         self._senders = dict(senders)
         self._limiter = RateLimiter({c: limits[c] for c in senders})
         self._translator = translator
@@ -225,12 +228,15 @@ class Dispatcher:
                     await asyncio.wait_for(stop.wait(), self._settings.poll_seconds)
 
     async def sweep(self) -> None:
-        """Expired leases back to pending; reminders for drafts left idle."""
+        """Expired leases back to pending; reminders for drafts left idle; what time alone
+        decides (lapsed appeal windows, expired certificates)."""
         now = self._clock()
         requeued = await self._queue.requeue_expired(now)
         if requeued:
             log.warning("outbox rows of a dead worker requeued", extra={"count": requeued})
         await self.schedule_idle_drafts(now)
+        if self._housekeeping is not None:
+            await self._housekeeping(now)
 
     async def schedule_idle_drafts(self, now: datetime) -> None:
         drafts = await self._queue.idle_drafts(now, DRAFT_IDLE)
@@ -403,4 +409,19 @@ def build_dispatcher(
         "telegram": ChannelLimit(outbox.telegram_rate, outbox.telegram_per_chat_seconds),
         "whatsapp": ChannelLimit(outbox.whatsapp_rate, outbox.whatsapp_per_chat_seconds),
     }
-    return Dispatcher(OutboxQueue(app.engine), senders, limits, app.translator, outbox, clock=clock)
+
+    async def housekeeping(now: datetime) -> None:
+        lapsed = await close_lapsed(app.uow_factory, now, app.scheme.rules)
+        if lapsed.appeal_windows_closed or lapsed.certificates_expired:
+            log.info(
+                "lapsed",
+                extra={
+                    "appeal_windows_closed": lapsed.appeal_windows_closed,
+                    "certificates_expired": lapsed.certificates_expired,
+                },
+            )
+
+    return Dispatcher(
+        OutboxQueue(app.engine), senders, limits, app.translator, outbox, clock=clock,
+        housekeeping=housekeeping,
+    )  # fmt: skip

@@ -23,7 +23,9 @@ APPEAL = "appeal"
 
 async def _open_window(ctx: Context) -> ApplicationRecord | None:
     """The application whose appeal window is open now, or None (and why)."""
-    application = await current_application(ctx)
+    current = await current_application(ctx)
+    # locked: the worker closing a lapsed window (handlers/lapses.py) waits, or is waited for
+    application = await ctx.uow.applications.get(current.id, lock=True) if current else None
     if application is None or application.state != ApplicationState.DECIDED_NOT_YET:
         ctx.say(Text(ctx.t("appeal.nothing")))
         return None

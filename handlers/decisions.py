@@ -28,7 +28,15 @@ from handlers.staff_common import (
     transition,
 )
 from scheme.deadlines import certificate_expiry, local_date
-from scheme.lifecycle import APPEAL, Actor, AppealState, ApplicationState, TransitionError
+from scheme.lifecycle import (
+    APPEAL,
+    CERTIFICATE,
+    Actor,
+    AppealState,
+    ApplicationState,
+    CertificateState,
+    TransitionError,
+)
 
 A = ApplicationState
 ASSIGN = "staff_assign"
@@ -320,9 +328,25 @@ async def _certify(ctx: Context, application: ApplicationRecord, number: str) ->
     if state is None:
         return
     await ctx.uow.applications.update(application.id, state=state)
+    if application.renews:
+        await _replace(ctx, application.renews)
     for item in schedule.certificate(number, issued_on, rules.timezone, rules, ctx.now()):
         await notify(ctx, application, item)
     await _done(ctx, application, "issue_certificate", "staff.certified")
+
+
+async def _replace(ctx: Context, number: str) -> None:
+    """9.7.4: the renewed certificate gives way to the new one; its reminders stop."""
+    renewed = await ctx.uow.certificates.get(number, lock=True)
+    if renewed is None:
+        return
+    try:
+        state = CERTIFICATE.apply(CertificateState(renewed.state), "renew", Actor.STAFF)
+    except TransitionError:
+        return  # frozen, revoked or expired meanwhile: it stays as it is
+    await ctx.uow.certificates.update(number, state=str(state))
+    await ctx.uow.outbox.cancel(f"certificate:{number}")
+    await ctx.uow.outbox.cancel(f"renewal:{number}")
 
 
 async def _appeal_decision(

@@ -166,80 +166,83 @@ class EvidenceItemStep:
             await ctx.show_current()
             return
         assert isinstance(event, FileIn)
-        await self._receive(ctx, application.id, item, every, event)
+        await receive_document(ctx, application.id, item, every, event)
         await ctx.show_current()
 
-    async def _receive(
-        self,
-        ctx: Context,
-        application_id: int,
-        item: Evidence,
-        every: Sequence[DocumentRecord],
-        event: FileIn,
-    ) -> None:
-        max_bytes = ctx.services.max_upload_bytes
-        max_mb = max_bytes // (1024 * 1024)
-        if sum(1 for d in every if d.evidence_id == item.id) >= item.max:
-            ctx.say(Text(ctx.t("evidence.full", max=item.max)))
-            return
-        if event.size is not None and event.size > max_bytes:
-            ctx.say(Text(ctx.t("file.too_large", max_mb=max_mb)))
-            return
-        try:
-            received = await ctx.services.inspector.receive(
-                event.open(),
-                max_bytes=max_bytes,
-                allowed=frozenset(item.kinds),
-                photo=item.photo_3x4_red,
-            )
-        except DocumentRejected as rejected:
-            kinds = "/".join(KIND_NAMES[k] for k in item.kinds)
-            ctx.say(Text(ctx.t(rejected.reason, max_mb=max_mb, kinds=kinds)))
-            return
-        try:
-            inspection = received.inspection
-            same = next((d for d in every if d.sha256 == inspection.sha256), None)
-            if same is not None:
-                ctx.say(Text(ctx.t("evidence.duplicate", name=same.file_name)))
-                return
-            objects = ctx.services.objects
-            try:
-                stored = await objects.put(
-                    "documents",
-                    received.chunks(),
-                    content_type=inspection.mime_type,
-                    max_bytes=max_bytes,
-                )
-            except ObjectTooLarge:
-                ctx.say(Text(ctx.t("file.too_large", max_mb=max_mb)))
-                return
-            except ObjectStoreError:
-                ctx.say(Text(ctx.t("store.unavailable")))
-                return
 
-            async def forget_bytes() -> None:
-                await objects.delete(stored.key)
-
-            ctx.on_rollback.append(forget_bytes)
-            document = DocumentRecord(
-                id=uuid.uuid4().hex,
-                application_id=application_id,
-                evidence_id=item.id,
-                object_key=stored.key,
-                sha256=stored.sha256,
-                size=stored.size,
-                mime_type=inspection.mime_type,
-                file_name=safe_name(event.file_name, item, inspection.kind),
-                created_at=ctx.now(),
-                warnings=inspection.warnings,
-            )
-            await ctx.uow.applications.add_document(document)
-        finally:
-            await received.close()
-        ctx.say(
-            Text(ctx.t("evidence.received", name=document.file_name, size=size_text(document.size)))
+async def receive_document(
+    ctx: Context,
+    application_id: int,
+    item: Evidence,
+    every: Sequence[DocumentRecord],
+    event: FileIn,
+) -> DocumentRecord | None:
+    """Check a sent file against ``item`` and store it as a document of the application; say
+    what became of it (None: refused, and why has been said)."""
+    max_bytes = ctx.services.max_upload_bytes
+    max_mb = max_bytes // (1024 * 1024)
+    if sum(1 for d in every if d.evidence_id == item.id) >= item.max:
+        ctx.say(Text(ctx.t("evidence.full", max=item.max)))
+        return None
+    if event.size is not None and event.size > max_bytes:
+        ctx.say(Text(ctx.t("file.too_large", max_mb=max_mb)))
+        return None
+    try:
+        received = await ctx.services.inspector.receive(
+            event.open(),
+            max_bytes=max_bytes,
+            allowed=frozenset(item.kinds),
+            photo=item.photo_3x4_red,
         )
-        for warning in inspection.warnings:
-            ctx.say(Text(ctx.t(warning)))
-        if event.is_photo:
-            ctx.say(Text(ctx.t("evidence.compressed_photo")))
+    except DocumentRejected as rejected:
+        kinds = "/".join(KIND_NAMES[k] for k in item.kinds)
+        ctx.say(Text(ctx.t(rejected.reason, max_mb=max_mb, kinds=kinds)))
+        return None
+    try:
+        inspection = received.inspection
+        same = next((d for d in every if d.sha256 == inspection.sha256), None)
+        if same is not None:
+            ctx.say(Text(ctx.t("evidence.duplicate", name=same.file_name)))
+            return None
+        objects = ctx.services.objects
+        try:
+            stored = await objects.put(
+                "documents",
+                received.chunks(),
+                content_type=inspection.mime_type,
+                max_bytes=max_bytes,
+            )
+        except ObjectTooLarge:
+            ctx.say(Text(ctx.t("file.too_large", max_mb=max_mb)))
+            return None
+        except ObjectStoreError:
+            ctx.say(Text(ctx.t("store.unavailable")))
+            return None
+
+        async def forget_bytes() -> None:
+            await objects.delete(stored.key)
+
+        ctx.on_rollback.append(forget_bytes)
+        document = DocumentRecord(
+            id=uuid.uuid4().hex,
+            application_id=application_id,
+            evidence_id=item.id,
+            object_key=stored.key,
+            sha256=stored.sha256,
+            size=stored.size,
+            mime_type=inspection.mime_type,
+            file_name=safe_name(event.file_name, item, inspection.kind),
+            created_at=ctx.now(),
+            warnings=inspection.warnings,
+        )
+        await ctx.uow.applications.add_document(document)
+    finally:
+        await received.close()
+    ctx.say(
+        Text(ctx.t("evidence.received", name=document.file_name, size=size_text(document.size)))
+    )
+    for warning in inspection.warnings:
+        ctx.say(Text(ctx.t(warning)))
+    if event.is_photo:
+        ctx.say(Text(ctx.t("evidence.compressed_photo")))
+    return document

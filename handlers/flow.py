@@ -10,6 +10,14 @@ from handlers.appeal import AppealStep, start_appeal
 from handlers.application import HubStep
 from handlers.assessor import AssignmentsStep, AssignmentStep, NoteStep, UnitStep, open_assignments
 from handlers.broadcast import ConfirmStep, SegmentStep, StateStep, WriteStep, open_broadcast
+from handlers.certificates import (
+    LookupStep,
+    ManageStep,
+    MyCertificateStep,
+    SurveillanceUploadStep,
+    open_certificates,
+)
+from handlers.certificates import ReasonStep as CertificateReasonStep
 from handlers.conversation import Flow, Step
 from handlers.decisions import AssignStep, PanelStep, StaffInputStep
 from handlers.eligibility import EligibilityStep
@@ -17,6 +25,7 @@ from handlers.evidence import ChecklistStep, EvidenceItemStep
 from handlers.guide import GuideStep
 from handlers.linking import LinkStep, offer_link
 from handlers.mydata import DeleteConfirmStep, MyDataStep, show_data
+from handlers.roles import PickRoleStep, RolesStep, WhoStep, open_roles
 from handlers.staff import ItemStep, QueueStep, ReasonStep, ReviewStep, open_queue
 from handlers.staff_common import refuse_forged
 from handlers.start import (
@@ -66,6 +75,14 @@ STEPS: tuple[Step, ...] = (
     StateStep(),
     WriteStep(),
     ConfirmStep(),
+    MyCertificateStep(),
+    SurveillanceUploadStep(),
+    LookupStep(),
+    ManageStep(),
+    CertificateReasonStep(),
+    RolesStep(),
+    PickRoleStep(),
+    WhoStep(),
 )
 
 COMMANDS = {
@@ -92,6 +109,10 @@ COMMANDS = {
     "broadcast": open_broadcast,
     "stats": show_stats,
     "statistik": show_stats,
+    "sertifikat": open_certificates,
+    "certificate": open_certificates,
+    "peran": open_roles,
+    "roles": open_roles,
 }
 
 

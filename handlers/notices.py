@@ -7,8 +7,9 @@ its 24-hour window), as the template of that kind with the worded values in the 
 
 How a value is worded follows its name: ``…_at`` an instant (date, time and WIB/WITA/WIT),
 ``…_on`` a date, ``state`` and ``next`` an application state's label and what to do next,
-``result`` a certification decision, ``text`` an announcement in the recipient's language
-(from ``text_id`` / ``text_en``); anything else as it is.
+``result`` a certification decision, ``outcome`` a surveillance result, ``role`` a role,
+``text`` an announcement in the recipient's language (from ``text_id`` / ``text_en``);
+anything else as it is.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ NOTICE_PARAMS: Mapping[str, tuple[str, ...]] = {
     "certificate_expired": ("certificate", "expired_on"),
     "certificate_frozen": ("certificate", "reason"),
     "certificate_revoked": ("certificate", "reason"),
+    "certificate_unfrozen": ("certificate",),
+    "surveillance_received": ("certificate",),
+    "surveillance_recorded": ("certificate", "outcome", "note"),
+    "role_granted": ("role",),
+    "role_revoked": ("role",),
     "assessor_assignment": ("reference", "starts_at", "place"),
     "announcement": ("text",),
     "broadcast_progress": ("done", "total"),
@@ -48,7 +54,9 @@ NOTICE_PARAMS: Mapping[str, tuple[str, ...]] = {
 URGENT = frozenset({"decision", "appeal_closing"})
 """Kinds about the appeal deadline (9.9.2): sent in quiet hours too."""
 
-TRANSLATED_VALUES = {"state": "state", "next": "next", "result": "state"}
+TRANSLATED_VALUES = {
+    "state": "state", "next": "next", "result": "state", "outcome": "cert.outcome", "role": "role",
+}  # fmt: skip
 """Value name → the message-key prefix its code is worded with."""
 
 MONTHS = {

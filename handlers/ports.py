@@ -105,6 +105,10 @@ class People(Protocol):
         and remove the emptied person; False, changing nothing, when both have applications."""
         ...
 
+    async def by_identity(self, channel: str, external_id: str) -> int | None:
+        """The person behind a messenger account that has written to the bot."""
+        ...
+
     async def identities(self, person_id: int) -> Sequence[tuple[str, str]]:
         """The (channel, external id) pairs through which the person reaches the bot."""
         ...
@@ -136,6 +140,23 @@ class ApplicationRecord:
     assessment: Mapping[str, JSONValue] = field(default_factory=dict)
     decision: Mapping[str, JSONValue] = field(default_factory=dict)
     appeal: Mapping[str, JSONValue] = field(default_factory=dict)
+    renews: str | None = None
+    """A re-certification's certificate number (9.7)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateRecord:
+    """A certificate of competence (9.4.6) and what happened to it since (9.5, 9.6)."""
+
+    id: int
+    number: str
+    application_id: int
+    person_id: int
+    issued_on: date
+    expires_on: date
+    state: str
+    reason: str | None = None
+    surveillance: tuple[Mapping[str, JSONValue], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +189,7 @@ APPLICATION_FIELDS = frozenset(
         "assessment",
         "decision",
         "appeal",
+        "renews",
     }
 )
 
@@ -257,6 +279,14 @@ class Roles(Protocol):
         """(person id, name) of everyone holding ``role``."""
         ...
 
+    async def grant(self, person_id: int, role: str, *, by: str) -> bool:
+        """False when the person holds the role already."""
+        ...
+
+    async def revoke(self, person_id: int, role: str) -> bool:
+        """False when the person did not hold the role."""
+        ...
+
 
 class Certificates(Protocol):
     async def issue(
@@ -267,6 +297,20 @@ class Certificates(Protocol):
 
     async def expiring(self, start: date, end: date) -> int:
         """Active certificates expiring between ``start`` and ``end`` (inclusive)."""
+        ...
+
+    async def get(self, number: str, *, lock: bool = False) -> CertificateRecord | None: ...
+
+    async def of_person(self, person_id: int) -> Sequence[CertificateRecord]:
+        """The person's certificates, the newest first."""
+        ...
+
+    async def update(self, number: str, **changes: JSONValue) -> CertificateRecord:
+        """Change ``state``, ``reason`` or ``surveillance``."""
+        ...
+
+    async def lapsed(self, today: date) -> Sequence[CertificateRecord]:
+        """Active or frozen certificates whose validity ended before ``today``."""
         ...
 
 

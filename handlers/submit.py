@@ -120,6 +120,8 @@ class DeclarationStep:
             submitted_at=now,
         )
         await ctx.uow.outbox.cancel(draft_subject(application.id))  # no "finish your draft"
+        if submitted.renews:  # the renewal request of 9.7.1 is made: no more reminders
+            await ctx.uow.outbox.cancel(f"renewal:{submitted.renews}")
         documents = await ctx.uow.applications.documents(application.id)
         ctx.say(Text(receipt(ctx, submitted, documents)))
         ctx.goto(MENU)

@@ -135,6 +135,8 @@ class Route(_Strict):
     requirements: tuple[Requirement, ...] = Field(min_length=1)
     evidence: tuple[Evidence, ...] = Field(min_length=1)
     partial_fallback: PartialFallback | None = None
+    renewal: bool = False
+    """The route a certificate holder's renewal takes (9.7); its ``applies_when`` is pre-filled."""
 
     def requirement(self, clause: str) -> Requirement:
         return next(r for r in self.requirements if r.clause == clause)
@@ -162,6 +164,8 @@ class Scheme(_Strict):
     units: tuple[Unit, ...] = Field(min_length=1)
     facts: tuple[Fact, ...]
     routes: tuple[Route, ...] = Field(min_length=1)
+    surveillance_evidence: Evidence | None = None
+    """What a certificate holder uploads when surveillance is due (9.6.3)."""
 
     def route(self, route_id: str) -> Route:
         return next(r for r in self.routes if r.id == route_id)

@@ -133,6 +133,8 @@ class ApplicationRow(Base):
     """The technical team's decision (9.4): result, meeting record, when, appeal deadline."""
     appeal: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     """The candidate's appeal (9.9): reasons, when, panel, decision."""
+    renews: Mapped[str | None] = mapped_column(String(64))
+    """The number of the certificate a re-certification application renews (9.7)."""
 
 
 class DocumentRow(Base):
@@ -276,6 +278,10 @@ class CertificateRow(Base):
     expires_on: Mapped[date] = mapped_column(Date, index=True)
     state: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)
+    """Why it was frozen or revoked (9.5)."""
+    surveillance: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """Each surveillance result (9.6.4): when, outcome, note, by whom."""
 
 
 class BroadcastRow(Base):

@@ -16,6 +16,7 @@ from handlers.conversation import MENU
 from handlers.ports import (
     APPLICATION_FIELDS,
     ApplicationRecord,
+    CertificateRecord,
     ConversationState,
     DocumentRecord,
     JSONValue,
@@ -57,6 +58,7 @@ _LOCKED_CONVERSATION = (
         _PERSONS.c.locale,
         _PERSONS.c.locale_chosen,
         _PERSONS.c.timezone,
+        _PERSONS.c.display_name,
     )
     .join(_PERSONS, _PERSONS.c.id == _IDENTITIES.c.person_id)
     .where(
@@ -125,6 +127,13 @@ class SqlConversations:
             await self._create(channel, external_id, new_person)
             row = await self._locked(keys)
             assert row is not None
+        elif row.display_name is None and new_person.display_name:
+            # set up by `asesorbot roles grant` before writing: staff see a name, not "#12"
+            await self._session.execute(
+                update(PersonRow)
+                .where(PersonRow.id == row.person_id)
+                .values(display_name=new_person.display_name)
+            )
         return ConversationState(
             identity_id=row.id,
             person=Person(
@@ -270,6 +279,14 @@ class SqlPeople:
         await self._session.execute(delete(PersonRow).where(PersonRow.id == person_id))
         return True
 
+    async def by_identity(self, channel: str, external_id: str) -> int | None:
+        found = await self._session.execute(
+            select(ChannelIdentityRow.person_id).where(
+                ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id
+            )
+        )
+        return found.scalar_one_or_none()
+
     async def identities(self, person_id: int) -> Sequence[tuple[str, str]]:
         rows = await self._session.execute(
             select(ChannelIdentityRow.channel, ChannelIdentityRow.external_id)
@@ -315,6 +332,21 @@ def _application(row: Any) -> ApplicationRecord:
         assessment=dict(row.assessment or {}),
         decision=dict(row.decision or {}),
         appeal=dict(row.appeal or {}),
+        renews=row.renews,
+    )
+
+
+def _certificate(row: CertificateRow) -> CertificateRecord:
+    return CertificateRecord(
+        id=row.id,
+        number=row.number,
+        application_id=row.application_id,
+        person_id=row.person_id,
+        issued_on=row.issued_on,
+        expires_on=row.expires_on,
+        state=row.state,
+        reason=row.reason,
+        surveillance=tuple(dict(r) for r in row.surveillance or ()),
     )
 
 
@@ -511,6 +543,21 @@ class SqlRoles:
         )
         return [(pid, name or f"#{pid}") for pid, name in rows]
 
+    async def grant(self, person_id: int, role: str, *, by: str) -> bool:
+        if role in await self.of(person_id):
+            return False
+        self._session.add(
+            RoleRow(person_id=person_id, role=role, granted_by=by, granted_at=utcnow())
+        )
+        await self._session.flush()
+        return True
+
+    async def revoke(self, person_id: int, role: str) -> bool:
+        removed = await self._session.execute(
+            delete(RoleRow).where(RoleRow.person_id == person_id, RoleRow.role == role)
+        )
+        return bool(cast(Any, removed).rowcount)
+
 
 class SqlCertificates:
     def __init__(self, session: AsyncSession) -> None:
@@ -528,6 +575,7 @@ class SqlCertificates:
             CertificateRow(
                 number=number, application_id=application_id, person_id=person_id,
                 issued_on=issued_on, expires_on=expires_on, state="active", created_at=utcnow(),
+                surveillance=[],
             )
         )  # fmt: skip
         await self._session.flush()
@@ -542,6 +590,44 @@ class SqlCertificates:
             )
         )
         return int(found.scalar_one())
+
+    async def get(self, number: str, *, lock: bool = False) -> CertificateRecord | None:
+        query = select(CertificateRow).where(CertificateRow.number == number)
+        if lock:
+            query = query.with_for_update()
+        row = await self._session.execute(query.execution_options(populate_existing=True))
+        found = row.scalar_one_or_none()
+        return _certificate(found) if found is not None else None
+
+    async def of_person(self, person_id: int) -> Sequence[CertificateRecord]:
+        rows = await self._session.scalars(
+            select(CertificateRow)
+            .where(CertificateRow.person_id == person_id)
+            .order_by(CertificateRow.id.desc())
+        )
+        return [_certificate(row) for row in rows]
+
+    async def update(self, number: str, **changes: JSONValue) -> CertificateRecord:
+        unknown = set(changes) - {"state", "reason", "surveillance"}
+        if unknown:
+            raise ValueError(f"not certificate fields: {sorted(unknown)}")
+        row = (
+            await self._session.scalars(
+                select(CertificateRow).where(CertificateRow.number == number)
+            )
+        ).one()
+        for name, value in changes.items():
+            setattr(row, name, list(value) if isinstance(value, (list, tuple)) else value)
+        await self._session.flush()
+        return _certificate(row)
+
+    async def lapsed(self, today: date) -> Sequence[CertificateRecord]:
+        rows = await self._session.scalars(
+            select(CertificateRow).where(
+                CertificateRow.state.in_(("active", "frozen")), CertificateRow.expires_on < today
+            )
+        )
+        return [_certificate(row) for row in rows]
 
 
 class SqlAudit:

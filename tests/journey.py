@@ -24,6 +24,18 @@ EVIDENCE_NEEDS = {
 }
 """How many files each evidence item of the new-candidate route takes (9.1.2.1)."""
 
+RENEWAL_NEEDS = {
+    "ktp": 1,
+    "photo": 2,
+    "assessor_certificate": 1,
+    "planning_spt": 2,
+    "validation_spt": 2,
+    "conducting_spt": 6,
+    "refreshment_certificate": 1,
+    "technical_competence": 1,
+}
+"""The same for the re-certification route (9.1.2.2)."""
+
 
 async def to_mobile_step(candidate: Candidate) -> None:
     """Greeted, Indonesian chosen, eligible, APL-01 answered up to the mobile number."""

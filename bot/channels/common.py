@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from handlers.messages import CommandIn, Outbound, Reply
+from handlers.messages import CommandIn, Outbound, Reply, SendFile
 
 Markup = TypeVar("Markup")
 
@@ -53,3 +53,9 @@ def coalesce(
     if pending:
         messages.append((pending, None))
     return messages
+
+
+def text_before(body: str, document: SendFile) -> str:
+    """The texts :func:`coalesce` joined in front of a document's caption: sent on their own
+    first, since a document message carries only its caption."""
+    return body.removesuffix(document.caption or document.file_name).rstrip()

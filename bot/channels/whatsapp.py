@@ -30,7 +30,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from bot.channels.common import coalesce, command_of, split_text
+from bot.channels.common import coalesce, command_of, split_text, text_before
 from bot.config import Settings
 from handlers.conversation import Conversation, locale_from_hint
 from handlers.messages import (
@@ -49,7 +49,7 @@ from handlers.messages import (
     Update,
 )
 from handlers.notices import Notice
-from handlers.ports import Translator, UnitOfWorkFactory
+from handlers.ports import ObjectStore, ObjectStoreError, Translator, UnitOfWorkFactory
 
 CHANNEL = "whatsapp"
 WEBHOOK_PATH = "/webhook/whatsapp"
@@ -194,6 +194,34 @@ class GraphClient:
         """``GET /{media-id}``: the download URL, type and size of an inbound file."""
         return await self._call("GET", f"{self._base}/{media_id}", None)
 
+    async def upload(
+        self, chunks: Callable[[], AsyncIterator[bytes]], file_name: str, mime_type: str
+    ) -> str:
+        """``POST /{phone-number-id}/media`` as multipart form data, the file streamed from
+        ``chunks`` (opened afresh for each try); the media id to send it by."""
+        url = f"{self._base}/{self._phone_id}/media"
+        for attempt in range(RETRIES):
+            form = aiohttp.FormData()
+            form.add_field("messaging_product", "whatsapp")
+            form.add_field("type", mime_type)
+            form.add_field("file", chunks(), filename=file_name, content_type=mime_type)
+            try:
+                async with self._session().post(url, data=form) as response:
+                    answer = await response.json(loads=orjson.loads, content_type=None)
+                    if response.status == 200:
+                        return str(answer["id"])
+                    error = answer.get("error", {}) if isinstance(answer, dict) else {}
+                    failure = GraphError(
+                        response.status, error.get("code"), error.get("message", "")
+                    )
+            except (aiohttp.ClientError, TimeoutError) as network:
+                failure = GraphError(0, None, str(network))
+            if failure.status and failure.status < 500:
+                raise failure
+            log.warning("whatsapp media upload failed; retrying", extra={"attempt": attempt})
+            await asyncio.sleep(self._retry_delays[min(attempt, len(self._retry_delays) - 1)])
+        raise GraphError(0, None, "media upload: gave up after retries")
+
     async def download(self, url: str) -> AsyncIterator[bytes]:
         async with self._session().get(url) as response:
             if response.status != 200:
@@ -241,8 +269,10 @@ class WhatsAppChannel:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         retry_delays: Sequence[float] = (0.5, 1.0, 2.0),
+        objects: ObjectStore | None = None,
     ) -> None:
         wa = settings.whatsapp
+        self.objects = objects
         assert wa.app_secret is not None, "WhatsApp needs WHATSAPP_APP_SECRET"
         assert wa.verify_token is not None, "WhatsApp needs WHATSAPP_VERIFY_TOKEN"
         self.conversation = conversation
@@ -400,7 +430,11 @@ class WhatsAppChannel:
     async def render(self, wa_id: str, reply: Reply) -> None:
         shape = functools.partial(self._shape, locale=reply.locale)
         for body, markup in coalesce(reply, shape, TEXT_LIMIT):
-            if isinstance(markup, Choice):
+            if isinstance(markup, SendFile):
+                before = text_before(body, markup)
+                sent = not before or await self._send_text(wa_id, before)
+                sent = sent and await self._send_document(wa_id, markup, reply.locale)
+            elif isinstance(markup, Choice):
                 sent = await self._send_choice(wa_id, markup, reply.locale, 0, body=body)
             elif isinstance(markup, Interactive):
                 sent = await self._send_interactive(wa_id, body, markup.content)
@@ -409,7 +443,9 @@ class WhatsAppChannel:
             if not sent:
                 return
 
-    def _shape(self, message: Outbound, locale: str) -> tuple[str, Choice | Interactive | None]:
+    def _shape(
+        self, message: Outbound, locale: str
+    ) -> tuple[str, Choice | Interactive | SendFile | None]:
         if isinstance(message, Choice):
             return message.body, message
         if isinstance(message, RequestContact):
@@ -417,8 +453,30 @@ class WhatsAppChannel:
             button = {"type": "reply", "reply": {"id": CONTACT_SELF, "title": label}}
             return message.body, Interactive({"type": "button", "action": {"buttons": [button]}})
         if isinstance(message, SendFile):
-            return message.caption or message.file_name, None
+            return message.caption or message.file_name, message
         return message.body, None
+
+    async def _send_document(self, wa_id: str, document: SendFile, locale: str) -> bool:
+        """A stored document: uploaded to WhatsApp's media store, streamed from ours (never
+        whole in memory), then sent by its media id. Only steps that checked who may see it
+        ever produce one."""
+        objects = self.objects
+        if objects is None:
+            log.error("a document to send but no object store", extra={"channel": CHANNEL})
+            return False
+        try:
+            media_id = await self.graph.upload(
+                lambda: objects.get(document.object_key), document.file_name, document.mime_type
+            )
+        except (GraphError, ObjectStoreError) as error:
+            log.error("whatsapp document upload failed", extra={"error": str(error)})
+            return await self._send_text(
+                wa_id, self.translator.translate(locale, "store.unavailable")
+            )
+        content = {"id": media_id, "filename": document.file_name}
+        if document.caption:
+            content["caption"] = document.caption
+        return await self._send(wa_id, "document", content)
 
     async def _send_choice(
         self, wa_id: str, message: Choice, locale: str, page: int, body: str | None = None

@@ -5,6 +5,7 @@ every action checked on the server and in the audit log, refused attempts includ
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -188,9 +189,9 @@ async def open_application(budi: TelegramUser) -> None:
     await budi.press(next(b for b in budi.buttons if b.startswith("s:app:")))
 
 
-async def accept_all(budi: TelegramUser) -> None:
+async def accept_all(budi: TelegramUser, needs: Mapping[str, int] = EVIDENCE_NEEDS) -> None:
     await open_application(budi)
-    for item in EVIDENCE_NEEDS:
+    for item in needs:
         await budi.press(f"s:item:{item}")
         await budi.press("s:mark:ok")
     await budi.press("s:accept")
@@ -221,6 +222,19 @@ async def assess(ani: TelegramUser, verdict: str = "K", units: int = 3) -> None:
         await ani.text("Portofolio dan observasi lengkap")
     await ani.press("s:recommend")
     assert "Rekomendasi terkirim" in ani.screen
+
+
+async def certify(rig: Rig, budi: TelegramUser, ani: TelegramUser, number: str) -> None:
+    """From accepted to certified: assigned, assessed K, decided competent, certificate issued."""
+    await assign(rig, budi)
+    await assess(ani)
+    await open_application(budi)
+    await budi.press("s:do:decide_competent")
+    await budi.text("BA-02/LSP/XII/2026")
+    await open_application(budi)
+    await budi.press("s:do:issue_certificate")
+    await budi.text(number)
+    assert "Sertifikat untuk" in budi.screen
 
 
 def sent_to(rig: Rig, user: TelegramUser) -> list[str]:
@@ -272,15 +286,7 @@ async def test_assessment_decision_appeal_and_certificate(rig: Rig) -> None:
     [(state,)] = await rows(rig, "SELECT state FROM applications")
     assert state == "accepted"  # granted: a new assessment (9.9.7)
 
-    await assign(rig, budi)
-    await assess(ani)
-    await open_application(budi)
-    await budi.press("s:do:decide_competent")
-    await budi.text("BA-02/LSP/XII/2026")
-    await open_application(budi)
-    await budi.press("s:do:issue_certificate")
-    await budi.text("BNSP-AK-2026-0001")
-    assert "Sertifikat untuk" in budi.screen
+    await certify(rig, budi, ani, "BNSP-AK-2026-0001")
     [(number, issued, expires)] = await rows(
         rig, "SELECT number, issued_on, expires_on FROM certificates"
     )

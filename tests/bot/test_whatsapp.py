@@ -20,7 +20,7 @@ from bot.server import build_web_app
 from handlers.apl01 import FIELDS
 from handlers.messages import Option
 from handlers.notices import Notice
-from storage import migrate
+from storage import admin, migrate
 from storage.objects import S3ObjectStore
 from tests import documents as files
 from tests.bot.whatsapp_user import WhatsAppUser
@@ -94,6 +94,7 @@ async def rig(
         settings,
         clock=lambda: datetime.now(UTC) + later[0],
         retry_delays=(0.01,),
+        objects=app.objects,
     )
     runner = web.AppRunner(build_web_app(app, whatsapp_channel=channel), access_log=None)
     await runner.setup()
@@ -170,6 +171,23 @@ async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
     [(phone, verified)] = await rig.rows("SELECT phone, phone_verified FROM persons")
     assert phone == "+6281234567890"
     assert verified
+
+    # Staff on WhatsApp open the KTP: uploaded to WhatsApp's media store, sent by its id
+    await admin.grant(
+        rig.app.engine, "whatsapp", "6281111111111", "staff", by="test", timezone="Asia/Jakarta"
+    )
+    budi = rig.user(wa_id="6281111111111", name="Budi")
+    await budi.text("/antrian")
+    await budi.press(next(b for b in budi.buttons if b.startswith("s:app:")))
+    await budi.press("s:item:ktp")
+    await budi.press(next(b for b in budi.buttons if b.startswith("s:doc:")))
+    assert rig.api.uploads == [("ktp-0.pdf", "application/pdf", files.pdf("ktp-0"))]
+    [document] = [m["document"] for m in rig.api.to("6281111111111") if m["type"] == "document"]
+    assert document["filename"] == "ktp-0.pdf"
+    assert rig.api.media[document["id"]].data == files.pdf("ktp-0")
+    await siti.press(next(b for b in budi.buttons if b.startswith("s:doc:")))  # forged
+    assert "tidak tersedia" in siti.screen
+    assert len(rig.api.uploads) == 1
 
 
 async def test_meta_verification_handshake(rig: Rig) -> None:

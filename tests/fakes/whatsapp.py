@@ -3,8 +3,9 @@
 ``POST /{version}/{phone-id}/messages`` bodies are validated against the message schema of
 ``shared/specs/whatsapp-cloud-api`` that their ``type`` names, plus the limits the spec leaves
 out (a list has at most 10 rows in all its sections; reply-button titles are unique, at most 20
-characters). Media: ``GET /{version}/{media-id}`` answers the media URL, which serves the bytes to a
-request with the token. Every call is recorded; a test asserts that ``violations`` is empty.
+characters). Media: ``GET /{version}/{media-id}`` answers the media URL, which serves the bytes
+to a request with the token; ``POST /{version}/{phone-id}/media`` takes an upload (multipart
+form data). Every call is recorded; a test asserts that ``violations`` is empty.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from tests.fakes.openapi import problems
 
@@ -49,6 +50,8 @@ class FakeGraphApi:
     violations: list[str] = field(default_factory=list)
     media: dict[str, Media] = field(default_factory=dict)
     downloads: int = 0
+    uploads: list[tuple[str, str, bytes]] = field(default_factory=list)
+    """(file name, type, bytes) of every file uploaded to ``/{phone-id}/media``."""
     fail_next: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     """(HTTP status, Graph error object): how the next ``/messages`` calls fail."""
     base_url: str = ""
@@ -58,6 +61,7 @@ class FakeGraphApi:
     async def start(self) -> str:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/{version}/{phone_id}/messages", self._messages)
+        app.router.add_post("/{version}/{phone_id}/media", self._upload)
         app.router.add_get("/{version}/{media_id}", self._media_info)
         app.router.add_get("/files/{media_id}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
@@ -119,6 +123,37 @@ class FakeGraphApi:
         self.violations += [f"messages ({kind}): {p}" for p in problems(schema, body)]
         if kind == "interactive":
             self.violations += [f"messages (interactive): {p}" for p in _limits(body)]
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Multipart form data as the spec's ``uploadImage`` takes it: ``messaging_product``,
+        ``type`` and the ``file`` part with its name and content type."""
+        self.calls.append("upload")
+        if not self._authorised(request):
+            return _error(401, 190, "Invalid OAuth access token.")
+        if not request.content_type.startswith("multipart/form-data"):
+            self.violations.append(f"media: content type {request.content_type}")
+            return _error(400, 100, "Invalid parameter")
+        fields: dict[str, str] = {}
+        upload: tuple[str, str, bytes] | None = None
+        async for part in await request.multipart():
+            if not isinstance(part, BodyPartReader):
+                continue
+            if part.name == "file":
+                mime = part.headers.get("Content-Type", "")
+                upload = (part.filename or "", mime, bytes(await part.read()))
+            else:
+                fields[str(part.name)] = await part.text()
+        if fields.get("messaging_product") != "whatsapp":
+            self.violations.append(f"media: messaging_product {fields.get('messaging_product')!r}")
+        if upload is None or not upload[0] or not upload[1]:
+            self.violations.append("media: no file part with a name and a content type")
+            return _error(400, 100, "Invalid parameter")
+        if fields.get("type") != upload[1]:
+            self.violations.append(f"media: type {fields.get('type')!r} is not the file's")
+        self.uploads.append(upload)
+        media_id = f"{next(self._ids) + 9_000_000}"
+        self.media[media_id] = Media(upload[2], upload[1])
+        return web.json_response({"id": media_id})
 
     async def _media_info(self, request: web.Request) -> web.Response:
         self.calls.append("media")

@@ -15,7 +15,7 @@ from storage import migrate
 from storage.objects import S3ObjectStore
 from tests.documents import pdf, photo
 from tests.handlers.candidate import Candidate
-from tests.journey import EVIDENCE_NEEDS
+from tests.journey import EVIDENCE_NEEDS, RENEWAL_NEEDS
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10:00 WIB
 
@@ -200,19 +200,7 @@ async def test_recertification_partly_meeting_6_2_2_to_6_2_4(candidate_app: App)
         assert f"Step {n} of 18" in budi.screen
         await answer(budi, value)
     await budi.option("confirm")
-    await upload_evidence(
-        budi,
-        {
-            "ktp": 1,
-            "photo": 2,
-            "assessor_certificate": 1,
-            "planning_spt": 2,
-            "validation_spt": 2,
-            "conducting_spt": 6,
-            "refreshment_certificate": 1,
-            "technical_competence": 1,
-        },
-    )
+    await upload_evidence(budi, RENEWAL_NEEDS)
     await fill_apl02(budi, 27)
     await budi.option("submit")
     await budi.option("agree")

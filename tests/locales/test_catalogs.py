@@ -14,13 +14,15 @@ from bot.channels.telegram import COMMANDS as TELEGRAM_COMMANDS
 from handlers.apl01 import CHOICE_FIELDS
 from handlers.application import HubStep
 from handlers.broadcast import SEGMENTS
+from handlers.certificates import STAFF_ACTIONS
 from handlers.guide import TOPICS
 from handlers.notices import NOTICE_PARAMS
+from handlers.roles import GRANTABLE
 from handlers.staff import MARKS
 from handlers.start import MENU_ITEMS
 from locales import LOCALES, GettextTranslator
 from scheme import apl01
-from scheme.lifecycle import ApplicationState
+from scheme.lifecycle import ApplicationState, CertificateState
 from scheme.model import Method
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,8 +34,9 @@ def translator() -> GettextTranslator:
     return GettextTranslator()
 
 
-NOT_KEYS = {"hub.mode", "hub.verify_token", "hub.challenge", "v23.0"}
-"""Strings of the key's shape that are not keys: Meta's webhook query names, a Graph API version."""
+NOT_KEYS = {"hub.mode", "hub.verify_token", "hub.challenge", "v23.0", "cert.outcome"}
+"""Strings of the key's shape that are not keys: Meta's webhook query names, a Graph API version,
+the prefix a notice's surveillance outcome is worded with."""
 
 
 def literal_keys() -> set[str]:
@@ -73,6 +76,16 @@ def dynamic_keys() -> set[str]:
     keys |= {f"notice.{kind}" for kind in NOTICE_PARAMS}
     keys |= {f"staff.mark.{mark}" for mark in MARKS}
     keys |= {f"broadcast.segment.{s.replace(':', '_')}" for s in SEGMENTS}
+    keys |= {f"cert.state.{state}" for state in CertificateState}
+    keys |= {f"cert.{kind}.{choice}" for choice in STAFF_ACTIONS for kind in ("do", "ask")}
+    keys |= {
+        f"cert.outcome.{o}" for o in STAFF_ACTIONS if STAFF_ACTIONS[o] == "record_surveillance"
+    }
+    keys |= {f"role.{role}" for role in GRANTABLE}
+    keys |= {
+        f"roles.{part}.{verb}" for verb in ("grant", "revoke")
+        for part in ("pick", "who", "done", "nothing")
+    }  # fmt: skip
     return keys
 
 

@@ -1,0 +1,148 @@
+"""``/peran``: an admin grants and revokes the assessor, staff and admin roles in the chat, as
+``asesorbot roles`` does on the server. Each press re-checks that the person is an admin now,
+each change is in the audit log, and the person concerned is told.
+
+The person must have written to the bot once (so that their account is known); an admin cannot
+take away their own admin role (another admin or the server's command can), so that an LSP is
+never left without one by a slip of the thumb.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
+from handlers.staff_common import PREFIX, allowed
+
+ROLES = "admin_roles"
+PICK = "admin_role_pick"
+WHO = "admin_role_who"
+GRANTABLE = ("assessor", "staff", "admin")
+ADMIN = frozenset({"admin"})
+
+
+async def open_roles(ctx: Context, command: CommandIn) -> None:
+    if await allowed(ctx, "view_roles", roles=ADMIN):
+        ctx.goto(ROLES)
+
+
+class RolesStep:
+    """Who holds which role; grant or revoke."""
+
+    name = ROLES
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [
+            Option(f"{PREFIX}roles:grant", ctx.t("roles.grant")),
+            Option(f"{PREFIX}roles:revoke", ctx.t("roles.revoke")),
+            Option(f"{PREFIX}menu", ctx.t("common.menu")),
+        ]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        lines = [ctx.t("roles.title")]
+        for role in GRANTABLE:
+            people = await ctx.uow.roles.people_with(role)
+            names = ", ".join(name for _, name in people) or "—"
+            lines.append(f"• {ctx.t(f'role.{role}')}: {names}")
+        return [choice("\n".join(lines), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        if event.option_id == f"{PREFIX}menu":
+            ctx.goto(MENU)
+        elif await allowed(ctx, "view_roles", roles=ADMIN):
+            ctx.goto(PICK, {"verb": event.option_id.removeprefix(f"{PREFIX}roles:")})
+
+
+class PickRoleStep:
+    name = PICK
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [
+            *(Option(f"{PREFIX}role:{role}", ctx.t(f"role.{role}")) for role in GRANTABLE),
+            Option(f"{PREFIX}back", ctx.t("common.back")),
+        ]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        return [choice(ctx.t(f"roles.pick.{ctx.data.get('verb')}"), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        if event.option_id == f"{PREFIX}back":
+            ctx.goto(ROLES)
+        else:
+            role = event.option_id.removeprefix(f"{PREFIX}role:")
+            ctx.goto(WHO, {**ctx.data, "role": role})
+
+
+class WhoStep:
+    """Granting: the Telegram user id or WhatsApp number typed; revoking: one of the holders."""
+
+    name = WHO
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn, TextIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        holders: Sequence[tuple[int, str]] = []
+        if ctx.data.get("verb") == "revoke":
+            holders = await ctx.uow.roles.people_with(str(ctx.data.get("role")))
+        return [
+            *(Option(f"{PREFIX}person:{pid}", name) for pid, name in holders),
+            Option(f"{PREFIX}back", ctx.t("common.back")),
+        ]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        role = ctx.t(f"role.{ctx.data.get('role')}")
+        return [
+            choice(ctx.t(f"roles.who.{ctx.data.get('verb')}", role=role), await self.options(ctx))
+        ]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        verb, role = str(ctx.data.get("verb")), str(ctx.data.get("role"))
+        if isinstance(event, OptionIn) and event.option_id == f"{PREFIX}back":
+            ctx.goto(PICK, {"verb": verb})
+            return
+        typed = event.text.strip() if isinstance(event, TextIn) else None
+        target = typed or (event.option_id if isinstance(event, OptionIn) else "")
+        if not await allowed(ctx, f"{verb}_role_{role}", target[:100], roles=ADMIN):
+            return
+        if isinstance(event, OptionIn):
+            person: int | None = int(event.option_id.removeprefix(f"{PREFIX}person:"))
+        else:
+            person = await _person_of(ctx, typed or "")
+        if person is None:
+            ctx.say(Text(ctx.t("roles.unknown_account")))
+            await ctx.show_current()
+            return
+        if verb == "revoke" and role == "admin" and person == ctx.person.id:
+            ctx.say(Text(ctx.t("roles.not_yourself")))
+            await ctx.show_current()
+            return
+        if verb == "grant":
+            changed = await ctx.uow.roles.grant(person, role, by=f"person:{ctx.person.id}")
+        else:
+            changed = await ctx.uow.roles.revoke(person, role)
+        if changed:
+            now = ctx.now()
+            kind = "role_granted" if verb == "grant" else "role_revoked"
+            await ctx.uow.outbox.schedule(
+                person, kind, {"role": role}, now, f"{kind}:{person}:{role}:{now.isoformat()}"
+            )
+        key = f"roles.done.{verb}" if changed else f"roles.nothing.{verb}"
+        ctx.say(Text(ctx.t(key, role=ctx.t(f"role.{role}"))))
+        ctx.goto(ROLES)
+
+
+async def _person_of(ctx: Context, typed: str) -> int | None:
+    """A Telegram user id, or a WhatsApp number in any usual writing (+62…, 62…, 08…)."""
+    digits = "".join(c for c in typed if c.isdigit())
+    if not digits or len(digits) > 20:
+        return None
+    whatsapp = "62" + digits[1:] if digits.startswith("0") else digits
+    if not typed.lstrip().startswith(("+", "0")):
+        found = await ctx.uow.people.by_identity("telegram", digits)
+        if found is not None:
+            return found
+    return await ctx.uow.people.by_identity("whatsapp", whatsapp)

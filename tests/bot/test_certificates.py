@@ -1,0 +1,227 @@
+"""Certificates after issue, over the Telegram adapter: the holder's view, surveillance evidence
+(9.6.3) and its recorded result (9.6.4), freezing and revoking (9.5), a renewal pre-filled from
+the certificate (9.7) that replaces it, and what the worker closes when time runs out (9.9.2,
+9.4.6)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from bot.dispatcher import build_dispatcher
+from tests import documents as files
+from tests.bot.telegram_rig import NOW, Rig, upload_answer_and_submit
+from tests.bot.telegram_user import TelegramUser
+from tests.bot.test_staff import (
+    ASSESSOR_ID,
+    accept_all,
+    assessor,
+    certify,
+    deliver_notices,
+    person_of,
+    rows,
+    sent_to,
+    staff_member,
+    submitted_application,
+)
+from tests.journey import RENEWAL_NEEDS
+
+NUMBER = "BNSP-AK-2026-0001"
+PENDING_OF_CERTIFICATE = (
+    f"SELECT count(*) FROM outbox WHERE subject = 'certificate:{NUMBER}' AND status = 'pending'"
+)
+
+
+async def certified(rig: Rig) -> tuple[TelegramUser, TelegramUser]:
+    siti = await submitted_application(rig)
+    budi = await staff_member(rig)
+    await accept_all(budi)
+    await certify(rig, budi, await assessor(rig), NUMBER)
+    return siti, budi
+
+
+async def open_certificate(budi: TelegramUser, number: str = NUMBER) -> None:
+    await budi.text("/sertifikat")
+    assert "Ketik nomor sertifikat" in budi.screen
+    await budi.text(number)
+    assert f"Sertifikat {number}" in budi.screen
+
+
+async def run_worker(rig: Rig, at: datetime) -> None:
+    dispatcher = build_dispatcher(rig.app, clock=lambda: at)
+    assert dispatcher is not None
+    try:
+        await dispatcher.run(asyncio.Event(), until_idle=True)
+    finally:
+        await dispatcher.close()
+
+
+async def test_surveillance_evidence_reaches_staff_and_the_result_reaches_the_holder(
+    rig: Rig,
+) -> None:
+    siti, budi = await certified(rig)
+    await siti.text("/sertifikat")
+    assert f"Sertifikat {NUMBER} — berlaku" in siti.screen
+    assert "berlaku sampai 25 November 2029 (9.4.6)" in siti.screen
+    assert "Surveilan ke-1 jatuh tempo 25 November 2027" in siti.screen
+    assert "paling lambat 25 Agustus 2029 (9.7.1)" in siti.screen
+    await siti.press("surveillance")
+    assert "Logbook asesmen" in siti.screen
+    await siti.document(files.windows_executable(), "logbook.pdf")
+    assert "bukan dokumen" in siti.screen  # an .exe named .pdf
+    await siti.document(files.pdf("logbook 2027"), "logbook-2027.pdf")
+    assert "Diterima" in siti.screen
+    await siti.press("done")
+    await deliver_notices(rig)
+    assert any(f"Bukti surveilan sertifikat {NUMBER}" in t for t in sent_to(rig, budi))
+
+    await open_certificate(budi)
+    assert "Pemegang: Siti" in budi.screen
+    [document] = [b for b in budi.buttons if b.startswith("s:doc:")]
+    await budi.press(document)
+    assert rig.api.uploads[-1] == ("logbook-2027.pdf", files.pdf("logbook 2027"))
+    await budi.press("s:cert:maintained")
+    await budi.text("Logbook 2027 lengkap, 14 asesmen")
+    assert f"Tercatat untuk sertifikat {NUMBER}" in budi.screen
+    [(surveillance,)] = await rows(rig, "SELECT surveillance FROM certificates")
+    assert "maintained" in str(surveillance)
+    assert "14 asesmen" in str(surveillance)
+    await deliver_notices(rig)
+    assert any("kompetensi terpelihara" in t and "14 asesmen" in t for t in sent_to(rig, siti))
+    await siti.text("/sertifikat")
+    assert "Surveilan ke-1 (25 November 2026): kompetensi terpelihara" in siti.screen
+    assert "Surveilan ke-2 jatuh tempo 25 November 2028" in siti.screen
+    actions = [a for (a,) in await rows(rig, "SELECT action FROM audit_log WHERE allowed")]
+    assert {"view_certificate", "certificate_open_document", "open_document"} <= set(actions)
+    assert "certificate_maintained" in actions
+
+
+async def test_freeze_unfreeze_and_revoke_with_reasons(rig: Rig) -> None:
+    siti, budi = await certified(rig)
+    await open_certificate(budi)
+    assert "s:cert:unfreeze" not in budi.buttons
+    await budi.press("s:cert:freeze")
+    await budi.text("Laporan pelanggaran kode etik sedang diperiksa")
+    [(state, reason)] = await rows(rig, "SELECT state, reason FROM certificates")
+    assert (state, reason) == ("frozen", "Laporan pelanggaran kode etik sedang diperiksa")
+    assert "dibekukan (9.5)" in budi.screen
+    assert "s:cert:freeze" not in budi.buttons
+    assert "s:cert:maintained" not in budi.buttons
+    await siti.text("/sertifikat")
+    assert "dibekukan (9.5)" in siti.screen
+    assert "renew" not in siti.buttons
+    assert "surveillance" not in siti.buttons
+
+    await budi.press("s:cert:unfreeze")
+    await budi.text("Pemeriksaan selesai, tidak terbukti")
+    [(state,)] = await rows(rig, "SELECT state FROM certificates")
+    assert state == "active"
+
+    await budi.press("s:cert:revoke")
+    await budi.text("Pelanggaran kode etik terbukti (9.10)")
+    [(state,)] = await rows(rig, "SELECT state FROM certificates")
+    assert state == "revoked"
+    open_reminders = await rows(
+        rig,
+        "SELECT count(*) FROM outbox WHERE status = 'pending' AND "
+        f"(subject = 'certificate:{NUMBER}' OR subject = 'renewal:{NUMBER}')",
+    )
+    assert open_reminders[0][0] == 0  # no surveillance, renewal or expiry reminders any more
+    await deliver_notices(rig)
+    to_siti = sent_to(rig, siti)
+    assert any("dibekukan (9.5): Laporan pelanggaran" in t for t in to_siti)
+    assert any("Pembekuan sertifikat" in t for t in to_siti)
+    assert any("dicabut (9.5): Pelanggaran kode etik terbukti" in t for t in to_siti)
+
+    await siti.press("s:cert:revoke")  # a forged staff button: refused, logged, nothing changes
+    assert "tidak tersedia" in siti.screen
+    audit = await rows(rig, "SELECT action, allowed FROM audit_log ORDER BY id")
+    changes = [a for a, ok in audit if ok and a in {f"certificate_{v}" for v in VERBS}]
+    assert changes == [f"certificate_{v}" for v in VERBS]
+    assert (audit[-1][0], bool(audit[-1][1])) == ("forged_option", False)
+
+
+VERBS = ("freeze", "unfreeze", "revoke")
+
+
+async def test_renewal_is_prefilled_and_its_certificate_replaces_the_old_one(rig: Rig) -> None:
+    siti, budi = await certified(rig)
+    await siti.text("/sertifikat")
+    await siti.press("renew")
+    assert "Permohonan sertifikasi ulang untuk sertifikat" in siti.screen
+    assert "(6.2.1)" not in siti.screen  # the certificate question is answered already
+    assert "SPT" in siti.screen
+    [(old_apl01,), (new_apl01,)] = await rows(rig, "SELECT apl01 FROM applications ORDER BY id")
+    assert new_apl01 == old_apl01
+    [(renews,)] = await rows(rig, "SELECT renews FROM applications WHERE state = 'draft'")
+    assert renews == NUMBER
+    for _ in range(12):  # the remaining eligibility questions of 6.2: all met
+        if "apl01" in siti.buttons:
+            break
+        if "1" in siti.buttons:
+            await siti.press("1")
+        else:
+            await siti.text("6")
+    assert "Sertifikasi Ulang" in siti.screen
+    assert "APL-01" in siti.screen
+    await upload_answer_and_submit(siti, RENEWAL_NEEDS)
+    pending = await rows(
+        rig, f"SELECT kind FROM outbox WHERE subject = 'renewal:{NUMBER}' AND status = 'pending'"
+    )
+    assert pending == []  # 9.7.1: the request is made, no more renewal reminders
+    surveillance = await rows(rig, PENDING_OF_CERTIFICATE)
+    assert surveillance[0][0] == 3  # two surveillances and the expiry are still ahead
+
+    await accept_all(budi, RENEWAL_NEEDS)
+    await certify(rig, budi, rig.user(user_id=ASSESSOR_ID, first_name="Ani"), "BNSP-AK-2026-0002")
+    states = dict(await rows(rig, "SELECT number, state FROM certificates"))
+    assert states == {NUMBER: "renewed", "BNSP-AK-2026-0002": "active"}
+    surveillance = await rows(rig, PENDING_OF_CERTIFICATE)
+    assert surveillance[0][0] == 0
+    await siti.text("/sertifikat")
+    assert "Sertifikat BNSP-AK-2026-0002 — berlaku" in siti.screen
+
+
+async def test_the_worker_closes_a_lapsed_appeal_window_and_expires_certificates(
+    rig: Rig,
+) -> None:
+    siti, _ = await certified(rig)
+    await run_worker(rig, NOW + timedelta(days=3 * 366))
+    [(state,)] = await rows(rig, "SELECT state FROM certificates")
+    assert state == "expired"
+    await siti.text("/sertifikat")
+    assert "masa berlaku habis" in siti.screen
+    assert "renew" not in siti.buttons
+
+    rina = rig.user(user_id=555001, first_name="Rina")
+    await rina.text("/start")
+    await rina.press("id")
+    application = await person_of(rig, 555001)
+    assert application  # Rina is a person now; her application is set straight to the decision
+    async with rig.app.engine.begin() as connection:
+        from sqlalchemy import text
+
+        await connection.execute(
+            text(
+                "INSERT INTO applications (person_id, scheme_code, state, reference, eligibility,"
+                " apl01, apl02, review, assessment, decision, appeal, created_at, updated_at)"
+                " VALUES (:p, 'SKM-01/BNSP/VII/2020', 'decided_not_yet', 'AK-2026-LAPSE', '{}',"
+                " '{}', '{}', '{}', '{}', :d, '{}', :now, :now)"
+            ),
+            {
+                "p": application,
+                "d": '{"result": "decided_not_yet", "appeal_until": "2026-11-26T16:59:59+00:00"}',
+                "now": NOW,
+            },
+        )
+    await run_worker(rig, NOW + timedelta(hours=12))  # window still open
+    [(state,)] = await rows(rig, "SELECT state FROM applications WHERE reference = 'AK-2026-LAPSE'")
+    assert state == "decided_not_yet"
+    await run_worker(rig, NOW + timedelta(days=2))
+    [(state,)] = await rows(rig, "SELECT state FROM applications WHERE reference = 'AK-2026-LAPSE'")
+    assert state == "not_yet_competent"
+    assert any("AK-2026-LAPSE" in t for t in sent_to(rig, rina))
+    await rina.text("/banding")
+    assert "banding" in rina.screen.lower()
+    [(state,)] = await rows(rig, "SELECT state FROM applications WHERE reference = 'AK-2026-LAPSE'")
+    assert state == "not_yet_competent"
