@@ -23,6 +23,8 @@ SEGMENTS = (
 """Who a broadcast can go to: everyone, by application state, by channel, by language,
 certificate holders whose certificate expires within 3 or 6 months, or whose yearly
 surveillance (9.6.2) falls within the next month."""
+TEMPLATES = ("surveillance", "renewal", "unfinished", "schedule")
+"""Ready texts (``broadcast.template.<name>``, in both catalogues) staff can send as they are."""
 
 
 async def open_broadcast(ctx: Context, command: CommandIn) -> None:
@@ -95,13 +97,23 @@ class WriteStep:
     accepts: frozenset[type[StepInput]] = frozenset({TextIn, OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        return [Option(f"{PREFIX}cancel", ctx.t("common.cancel"))]
+        templates = (
+            [Option(f"{PREFIX}tpl:{t}", ctx.t(f"broadcast.template_label.{t}")) for t in TEMPLATES]
+            if ctx.data["lang"] == "id"
+            else []
+        )
+        return [*templates, Option(f"{PREFIX}cancel", ctx.t("common.cancel"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         key = "broadcast.write_id" if ctx.data["lang"] == "id" else "broadcast.write_en"
         return [choice(ctx.t(key), await self.options(ctx))]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
+        if isinstance(event, OptionIn) and event.option_id.startswith(f"{PREFIX}tpl:"):
+            key = f"broadcast.template.{event.option_id.removeprefix(f'{PREFIX}tpl:')}"
+            texts = {f"text_{lang}": ctx.translator.translate(lang, key) for lang in ("id", "en")}
+            ctx.goto(CONFIRM, {**ctx.data, **texts})
+            return
         if isinstance(event, OptionIn):
             ctx.goto(MENU)
             return

@@ -286,7 +286,13 @@ async def _assign(ctx: Context, application: ApplicationRecord, place: str) -> N
     assessment = {"assessor": assessor, "starts_at": starts_at, "place": place, "units": {}}
     await ctx.uow.applications.update(application.id, state=state, assessment=assessment)
     reference = application.reference or ""
-    params = {"reference": reference, "starts_at": starts_at, "place": place}
+    params = {
+        "reference": reference,
+        "candidate": await ctx.uow.applications.applicant_name(application.id) or "—",
+        "units": ", ".join(unit.code for unit in ctx.services.scheme.units),
+        "starts_at": starts_at,
+        "place": place,
+    }
     await ctx.uow.outbox.schedule(
         assessor, "assessor_assignment", params, ctx.now(),
         f"assessor_assignment:{reference}:{assessor}:{starts_at}",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from handlers.apl01 import Apl01ReviewStep, Apl01Step
 from handlers.apl02 import Apl02EvidenceStep, Apl02Step
-from handlers.appeal import AppealStep, start_appeal
+from handlers.appeal import AppealFilesStep, AppealStep, start_appeal
 from handlers.application import HubStep
 from handlers.assessor import AssignmentsStep, AssignmentStep, NoteStep, UnitStep, open_assignments
 from handlers.broadcast import ConfirmStep, SegmentStep, StateStep, WriteStep, open_broadcast
@@ -71,6 +71,7 @@ STEPS: tuple[Step, ...] = (
     UnitStep(),
     NoteStep(),
     AppealStep(),
+    AppealFilesStep(),
     SegmentStep(),
     StateStep(),
     WriteStep(),

@@ -44,7 +44,7 @@ NOTICE_PARAMS: Mapping[str, tuple[str, ...]] = {
     "surveillance_recorded": ("certificate", "outcome", "note"),
     "role_granted": ("role",),
     "role_revoked": ("role",),
-    "assessor_assignment": ("reference", "starts_at", "place"),
+    "assessor_assignment": ("reference", "candidate", "units", "starts_at", "place"),
     "announcement": ("text",),
     "broadcast_progress": ("done", "total"),
     "broadcast_report": ("total", "sent", "blocked", "failed"),

@@ -10,11 +10,14 @@ with "not available" and logged (see :func:`refuse_forged`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from handlers import decisions
 from handlers.application import apl02_answers, evidence_counts, local_time, route_of
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
+from handlers.notices import format_day
 from handlers.ports import ApplicationRecord, JSONValue
 from handlers.schedule import fix_requested, status_changed
 from handlers.staff_common import (
@@ -30,6 +33,7 @@ from handlers.staff_common import (
     transition,
 )
 from scheme.apl02 import questionnaire
+from scheme.deadlines import local_date, working_days_between
 from scheme.lifecycle import ApplicationState
 
 A = ApplicationState
@@ -38,6 +42,16 @@ WAITING_FOR_STAFF = (
     A.UNDER_APPEAL,
 )  # fmt: skip
 """States in which an application waits for staff, in the order of the lifecycle."""
+
+FILTERS: dict[str, tuple[str, ...]] = {
+    "all": WAITING_FOR_STAFF,
+    "new": (A.SUBMITTED,),
+    "accepted": (A.ACCEPTED,),
+    "recommended": (A.RECOMMENDED_K, A.RECOMMENDED_BK),
+    "decided": (A.DECIDED_COMPETENT,),
+    "appeals": (A.UNDER_APPEAL,),
+}
+"""The queue's filters: what waits for staff at each stage (9.1.5, 9.2.2, 9.4, 9.4.6, 9.9)."""
 
 ITEM = "staff_item"
 REASON = "staff_reason"
@@ -54,34 +68,74 @@ async def open_queue(ctx: Context, command: CommandIn) -> None:
 
 
 class QueueStep:
-    """Submitted applications, the longest waiting first."""
+    """Applications waiting for staff, the longest waiting first, filtered by stage; appeals
+    show their decision due date and the working days left (9.9.6)."""
 
     name = QUEUE
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
+    def _filter(self, ctx: Context) -> str:
+        chosen = str(ctx.data.get("filter", "all"))
+        return chosen if chosen in FILTERS else "all"
+
     async def options(self, ctx: Context) -> Sequence[Option]:
-        waiting = await ctx.uow.applications.in_states(WAITING_FOR_STAFF, QUEUE_SIZE)
+        chosen = self._filter(ctx)
+        waiting = await ctx.uow.applications.in_states(FILTERS[chosen], QUEUE_SIZE)
         options = []
         for application in waiting:
             name = await ctx.uow.applications.applicant_name(application.id) or "—"
-            when = local_time(ctx, application.submitted_at) if application.submitted_at else ""
+            due_on = application.appeal.get("due_on")
+            if application.state == A.UNDER_APPEAL and isinstance(due_on, str):
+                when = "⏳ " + date.fromisoformat(due_on).strftime("%d-%m-%Y")
+            else:
+                when = local_time(ctx, application.submitted_at) if application.submitted_at else ""
             label = f"{application.reference} · {name} · {when}"
             options.append(Option(f"{PREFIX}app:{application.id}", label))
-        return [*options, Option(f"{PREFIX}menu", ctx.t("common.menu"))]
+        counts = await ctx.uow.applications.count_by_state()
+        filters = [
+            Option(
+                f"{PREFIX}filter:{key}",
+                ctx.t(f"staff.filter.{key}", count=sum(counts.get(s, 0) for s in states)),
+            )
+            for key, states in FILTERS.items()
+            if key != chosen
+        ]
+        return [*options, *filters, Option(f"{PREFIX}menu", ctx.t("common.menu"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         options = await self.options(ctx)
-        key = "staff.queue" if len(options) > 1 else "staff.queue_empty"
-        return [choice(ctx.t(key, count=len(options) - 1), options)]
+        count = sum(1 for o in options if o.id.startswith(f"{PREFIX}app:"))
+        title = ctx.t(f"staff.filter.{self._filter(ctx)}", count=count)
+        lines = [ctx.t("staff.queue" if count else "staff.queue_empty", filter=title)]
+        if self._filter(ctx) in {"all", "appeals"}:
+            appeals = await ctx.uow.applications.in_states((A.UNDER_APPEAL,), QUEUE_SIZE)
+            lines += [f"• {a.reference}: {_appeal_due(ctx, a)}" for a in appeals]
+        return [choice("\n".join(lines), options)]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
         assert isinstance(event, OptionIn)
         if event.option_id == f"{PREFIX}menu":
             ctx.goto(MENU)
             return
+        if event.option_id.startswith(f"{PREFIX}filter:"):
+            ctx.goto(QUEUE, {"filter": event.option_id.removeprefix(f"{PREFIX}filter:")})
+            return
         target = event.option_id.removeprefix(f"{PREFIX}app:")
         if await allowed(ctx, "view_application", f"application:{target}"):
             ctx.goto(REVIEW, {"app": int(target)})
+
+
+def _appeal_due(ctx: Context, application: ApplicationRecord) -> str:
+    """The appeal's decision due date (9.9.6) and how many working days are left."""
+    due_on = application.appeal.get("due_on")
+    if not isinstance(due_on, str):
+        return ""
+    rules = ctx.services.scheme.rules
+    due = date.fromisoformat(due_on)
+    today = local_date(ctx.now(), ZoneInfo(rules.timezone))
+    left = working_days_between(today, due, rules.holiday_country)
+    key = "staff.appeal_due" if left >= 0 else "staff.appeal_overdue"
+    return ctx.t(key, due=format_day(due, ctx.locale), days=abs(left))
 
 
 class ReviewStep:
@@ -96,7 +150,15 @@ class ReviewStep:
         if application is None:
             return [back]
         if application.state != A.SUBMITTED:
-            return [*decisions.later_options(ctx, application), back]
+            appeal_documents = [
+                d for d in await ctx.uow.applications.documents(application.id)
+                if d.evidence_id == "appeal" and application.state == A.UNDER_APPEAL
+            ]  # fmt: skip
+            return [
+                *document_options(appeal_documents),
+                *decisions.later_options(ctx, application),
+                back,
+            ]
         route = route_of(ctx.services.scheme, application)
         counts = evidence_counts(route, await ctx.uow.applications.documents(application.id))
         items = [
@@ -128,6 +190,12 @@ class ReviewStep:
             return
         target = f"application:{application_id(ctx)}"
         if not await allowed(ctx, f"review_{choice_id.split(':')[0]}", target):
+            return
+        if choice_id.startswith("doc:"):  # a document of the appeal (9.9.3)
+            application = await ctx.uow.applications.get(application_id(ctx))
+            if application is not None:
+                await send_document(ctx, application, event.option_id)
+            await ctx.show_current()
             return
         later = decisions.STATE_OF_ACTION.get(choice_id.removeprefix("do:"))
         application = await in_state(ctx, *(later or (A.SUBMITTED,)))

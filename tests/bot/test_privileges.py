@@ -35,7 +35,7 @@ def staff_presses(app_id: int, person: int, document: str) -> list[str]:
         "s:no_conflict", "s:conflict", "s:unit:P.85ASM00.001.2", "s:K", "s:BK", "s:recommend",
         f"s:{document}", "s:seg:all", "s:send", "s:cert:freeze", "s:cert:revoke",
         "s:cert:unfreeze", "s:cert:maintained", "s:roles:grant", "s:role:admin",
-        f"s:person:{person}", "s:queue", "s:back", "s:menu",
+        f"s:person:{person}", "s:queue", "s:back", "s:menu", "s:filter:appeals", "s:tpl:renewal",
     ]  # fmt: skip
 
 

@@ -69,7 +69,7 @@ async def test_send_back_fix_resubmit_accept(rig: Rig) -> None:
     siti = await submitted_application(rig)
     budi = await staff_member(rig)
     await budi.text("/antrian")
-    assert "Antrian permohonan masuk (1)" in budi.screen
+    assert "Antrian — Semua (1)" in budi.screen
     [application] = [b for b in budi.buttons if b.startswith("s:app:")]
     await budi.press(application)
     assert "Permohonan AK-2026-" in budi.screen
@@ -248,7 +248,10 @@ async def test_assessment_decision_appeal_and_certificate(rig: Rig) -> None:
     await accept_all(budi)
     await assign(rig, budi)
     await deliver_notices(rig)
-    assert any("Penugasan asesmen" in t for t in sent_to(rig, ani))
+    [assignment] = [t for t in sent_to(rig, ani) if "Penugasan asesmen" in t]
+    assert "Siti" in assignment
+    assert "P.85ASM00.001.2" in assignment
+    assert "2 Desember 2026 09.00 WIB" in assignment
 
     await assess(ani)
     await deliver_notices(rig)
@@ -262,8 +265,20 @@ async def test_assessment_decision_appeal_and_certificate(rig: Rig) -> None:
     await deliver_notices(rig)
     assert any("26 November 2026 23.59 WIB" in t for t in sent_to(rig, siti))
 
+    documents = len(await rows(rig, "SELECT id FROM documents"))
+    await siti.text("/banding")
+    await siti.text("Alasan yang belum jadi")
+    await siti.document(files.pdf("draf"), "draf.pdf")
+    await siti.press("cancel")  # not filed: its document does not stay behind
+    assert len(await rows(rig, "SELECT id FROM documents")) == documents
     await siti.text("/banding")
     await siti.text("Unit 2 sudah saya tunjukkan dengan bukti rekaman asesmen.")
+    assert "Kirim dokumen pendukung" in siti.screen
+    await siti.document(files.pdf("rekaman asesmen"), "rekaman-asesmen.pdf")
+    assert "Diterima" in siti.screen
+    [(state,)] = await rows(rig, "SELECT state FROM applications")
+    assert state == "decided_not_yet"  # filed only when sent
+    await siti.press("send")
     assert "Banding diterima" in siti.screen
     assert "23 Desember 2026" in siti.screen  # 20 working days after 25 November (9.9.6)
     [(state,)] = await rows(rig, "SELECT state FROM applications")
@@ -271,7 +286,19 @@ async def test_assessment_decision_appeal_and_certificate(rig: Rig) -> None:
     appeal_rows = await rows(rig, "SELECT kind FROM outbox WHERE kind LIKE 'appeal%' ORDER BY id")
     assert [k for (k,) in appeal_rows].count("appeal_due_staff") == 2  # warning and overdue
 
+    await budi.text("/antrian")
+    assert budi.labels["s:filter:appeals"] == "Banding (1)"
+    await budi.press("s:filter:appeals")
+    assert "Antrian — Banding (1)" in budi.screen
+    [row] = [label for data, label in budi.labels.items() if data.startswith("s:app:")]
+    assert row.endswith("· Siti Nurhaliza · ⏳ 23-12-2026")
+    assert "putusan paling lambat 23 Desember 2026 (20 hari kerja lagi)" in budi.screen  # 9.9.6
+    await budi.press("s:filter:new")
+    assert "Antrian — Baru, perlu ditelaah (0): tidak ada" in budi.screen
     await open_application(budi)
+    assert "Unit 2 sudah saya tunjukkan" in budi.screen
+    await budi.press(next(b for b in budi.buttons if b.startswith("s:doc:")))
+    assert rig.api.uploads[-1] == ("rekaman-asesmen.pdf", files.pdf("rekaman asesmen"))
     await budi.press("s:panel")
     involved = f"s:member:{await person_of(rig, ASSESSOR_ID)}"
     assert involved not in budi.buttons  # 9.9.4: not the assessor of the case
@@ -404,6 +431,21 @@ async def test_a_broadcast_to_500_people_goes_through_the_outbox_with_a_true_rep
     assert any("dari 500 sudah diproses" in t for t in to_budi)  # the progress message
     [(details,)] = await rows(rig, "SELECT details FROM audit_log WHERE action = 'broadcast'")
     assert "500" in str(details)
+
+
+async def test_a_broadcast_from_a_template_goes_in_both_languages(rig: Rig) -> None:
+    siti = await submitted_application(rig)
+    budi = await staff_member(rig)
+    await budi.text("/siaran")
+    await budi.press("s:seg:all")
+    await budi.press("s:tpl:renewal")
+    assert "Pengingat sertifikasi ulang (9.7.1)" in budi.screen  # the preview, both texts
+    assert "Re-certification reminder (9.7.1)" in budi.screen
+    await budi.press("s:send")
+    [(params,)] = await rows(rig, "SELECT params FROM outbox WHERE kind = 'announcement'")
+    assert "Re-certification reminder" in str(params)
+    await deliver_notices(rig)
+    assert any("Pengingat sertifikasi ulang" in t for t in sent_to(rig, siti))
 
 
 async def test_stats_for_staff_only(rig: Rig) -> None:

@@ -13,12 +13,12 @@ import pytest
 from bot.channels.telegram import COMMANDS as TELEGRAM_COMMANDS
 from handlers.apl01 import CHOICE_FIELDS
 from handlers.application import HubStep
-from handlers.broadcast import SEGMENTS
+from handlers.broadcast import SEGMENTS, TEMPLATES
 from handlers.certificates import STAFF_ACTIONS
 from handlers.guide import TOPICS
 from handlers.notices import NOTICE_PARAMS
 from handlers.roles import GRANTABLE
-from handlers.staff import MARKS
+from handlers.staff import FILTERS, MARKS
 from handlers.start import MENU_ITEMS
 from locales import LOCALES, GettextTranslator
 from scheme import apl01
@@ -77,6 +77,8 @@ def dynamic_keys() -> set[str]:
     keys |= {f"staff.mark.{mark}" for mark in MARKS}
     keys |= {f"broadcast.segment.{s.replace(':', '_')}" for s in SEGMENTS}
     keys |= {f"cert.state.{state}" for state in CertificateState}
+    keys |= {f"staff.filter.{key}" for key in FILTERS}
+    keys |= {f"broadcast.{kind}.{t}" for t in TEMPLATES for kind in ("template", "template_label")}
     keys |= {f"cert.{kind}.{choice}" for choice in STAFF_ACTIONS for kind in ("do", "ask")}
     keys |= {
         f"cert.outcome.{o}" for o in STAFF_ACTIONS if STAFF_ACTIONS[o] == "record_surveillance"
