@@ -17,12 +17,14 @@ STATE = "broadcast_state"
 WRITE = "broadcast_write"
 CONFIRM = "broadcast_confirm"
 SEGMENTS = (
-    "all", "state", "channel:telegram", "channel:whatsapp", "lang:id", "lang:en",
-    "expiring:3", "expiring:6", "surveillance",
+    "all", "state", "channel:telegram", "channel:whatsapp", "lang:id", "lang:en", "expiring",
+    "surveillance",
 )  # fmt: skip
 """Who a broadcast can go to: everyone, by application state, by channel, by language,
-certificate holders whose certificate expires within 3 or 6 months, or whose yearly
-surveillance (9.6.2) falls within the next month."""
+certificate holders whose certificate expires within N months, or whose yearly surveillance
+(9.6.2) falls within the next month. ``state`` and ``expiring`` ask for their value next."""
+MONTHS = "broadcast_months"
+MAX_MONTHS = 36
 TEMPLATES = ("surveillance", "renewal", "unfinished", "schedule")
 """Ready texts (``broadcast.template.<name>``, in both catalogues) staff can send as they are."""
 
@@ -35,8 +37,10 @@ async def open_broadcast(ctx: Context, command: CommandIn) -> None:
 
 def segment_label(ctx: Context, segment: str) -> str:
     kind, _, value = segment.partition(":")
-    if kind == "state":
+    if kind == "state" and value:
         return ctx.t("broadcast.segment.state_of", state=ctx.t(f"state.{value}"))
+    if kind == "expiring" and value:
+        return ctx.t("broadcast.segment.expiring_of", months=value)
     return ctx.t(f"broadcast.segment.{segment.replace(':', '_')}")
 
 
@@ -46,8 +50,7 @@ class SegmentStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
-            *(Option(f"{PREFIX}seg:{s}", segment_label(ctx, s)) for s in SEGMENTS if s != "state"),
-            Option(f"{PREFIX}seg:state", ctx.t("broadcast.segment.state")),
+            *(Option(f"{PREFIX}seg:{s}", segment_label(ctx, s)) for s in SEGMENTS),
             Option(f"{PREFIX}menu", ctx.t("common.menu")),
         ]
 
@@ -63,6 +66,8 @@ class SegmentStep:
             return
         elif segment == "state":
             ctx.goto(STATE)
+        elif segment == "expiring":
+            ctx.goto(MONTHS)
         else:
             ctx.goto(WRITE, {"segment": segment, "lang": "id"})
 
@@ -88,6 +93,33 @@ class StateStep:
         state = event.option_id.removeprefix(f"{PREFIX}state:")
         if await allowed(ctx, "choose_segment", f"state:{state}"):
             ctx.goto(WRITE, {"segment": f"state:{state}", "lang": "id"})
+
+
+class MonthsStep:
+    """Certificates expiring within how many months (9.7.1 asks for renewal 3 months ahead)."""
+
+    name = MONTHS
+    accepts: frozenset[type[StepInput]] = frozenset({TextIn, OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [Option(f"{PREFIX}back", ctx.t("common.back"))]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        return [choice(ctx.t("broadcast.ask_months", max=MAX_MONTHS), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        if isinstance(event, OptionIn):
+            ctx.goto(SEGMENT)
+            return
+        assert isinstance(event, TextIn)
+        typed = event.text.strip()
+        if not (typed.isascii() and typed.isdigit() and 1 <= int(typed) <= MAX_MONTHS):
+            ctx.say(Text(ctx.t("broadcast.bad_months", max=MAX_MONTHS)))
+            await ctx.show_current()
+            return
+        segment = f"expiring:{int(typed)}"
+        if await allowed(ctx, "choose_segment", segment):
+            ctx.goto(WRITE, {"segment": segment, "lang": "id"})
 
 
 class WriteStep:

@@ -9,7 +9,14 @@ from handlers.apl02 import Apl02EvidenceStep, Apl02Step
 from handlers.appeal import AppealFilesStep, AppealStep, start_appeal
 from handlers.application import HubStep
 from handlers.assessor import AssignmentsStep, AssignmentStep, NoteStep, UnitStep, open_assignments
-from handlers.broadcast import ConfirmStep, SegmentStep, StateStep, WriteStep, open_broadcast
+from handlers.broadcast import (
+    ConfirmStep,
+    MonthsStep,
+    SegmentStep,
+    StateStep,
+    WriteStep,
+    open_broadcast,
+)
 from handlers.certificates import (
     LookupStep,
     ManageStep,
@@ -74,6 +81,7 @@ STEPS: tuple[Step, ...] = (
     AppealFilesStep(),
     SegmentStep(),
     StateStep(),
+    MonthsStep(),
     WriteStep(),
     ConfirmStep(),
     MyCertificateStep(),

@@ -225,3 +225,20 @@ async def test_the_worker_closes_a_lapsed_appeal_window_and_expires_certificates
     assert "banding" in rina.screen.lower()
     [(state,)] = await rows(rig, "SELECT state FROM applications WHERE reference = 'AK-2026-LAPSE'")
     assert state == "not_yet_competent"
+
+
+async def test_a_broadcast_reaches_certificates_expiring_within_the_months_typed(
+    rig: Rig,
+) -> None:
+    siti, budi = await certified(rig)  # expires 25 November 2029
+    for months, reached in (("35", 0), ("36", 1)):
+        await budi.text("/siaran")
+        await budi.press("s:seg:expiring")
+        await budi.text("40")
+        assert "dari 1 sampai 36" in budi.screen
+        await budi.text(months)
+        await budi.press("s:tpl:renewal")
+        assert f"Sertifikat berakhir dalam {months} bulan — {reached} orang" in budi.screen
+    await budi.press("s:send")
+    await deliver_notices(rig)
+    assert any("Pengingat sertifikasi ulang" in t for t in sent_to(rig, siti))
