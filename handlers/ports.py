@@ -330,12 +330,13 @@ class Audit(Protocol):
 
 
 class Broadcasts(Protocol):
-    async def audience(self, segment: str, now: datetime) -> Sequence[int]:
-        """The people a segment reaches (candidates with a channel)."""
+    async def audience(self, segment: str, now: datetime, zone: str) -> Sequence[int]:
+        """The people a segment reaches (candidates with a channel); dates ("expiring within",
+        "surveillance due") are days in ``zone``, the scheme's."""
         ...
 
     async def create(
-        self, created_by: int, segment: str, texts: Mapping[str, str], now: datetime
+        self, created_by: int, segment: str, texts: Mapping[str, str], now: datetime, zone: str
     ) -> tuple[int, int]:
         """The broadcast and its outbox rows: (broadcast id, people reached)."""
         ...

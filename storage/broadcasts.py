@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheme.deadlines import add_months
+from scheme.deadlines import add_months, local_date
 from storage.models import (
     ApplicationRow,
     BroadcastRow,
@@ -28,9 +29,10 @@ class SqlBroadcasts:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def audience(self, segment: str, now: datetime) -> Sequence[int]:
+    async def audience(self, segment: str, now: datetime, zone: str) -> Sequence[int]:
         """Everyone the segment reaches: people with a channel, never staff or assessors."""
         kind, _, value = segment.partition(":")
+        today = local_date(now, ZoneInfo(zone))
         has_channel = exists().where(ChannelIdentityRow.person_id == PersonRow.id)
         has_role = exists().where(RoleRow.person_id == PersonRow.id)
         query = select(PersonRow.id).where(has_channel, ~has_role).order_by(PersonRow.id)
@@ -51,7 +53,6 @@ class SqlBroadcasts:
         elif kind == "lang":
             query = query.where(PersonRow.locale == value)
         elif kind == "expiring":
-            today = now.date()
             query = query.where(
                 exists().where(
                     CertificateRow.person_id == PersonRow.id,
@@ -61,7 +62,7 @@ class SqlBroadcasts:
                 )
             )
         elif kind == "surveillance":
-            holders = await self._surveillance_due(now.date())
+            holders = await self._surveillance_due(today)
             query = query.where(PersonRow.id.in_(holders))
         return list((await self._session.execute(query)).scalars())
 
@@ -82,10 +83,10 @@ class SqlBroadcasts:
         return due
 
     async def create(
-        self, created_by: int, segment: str, texts: Mapping[str, str], now: datetime
+        self, created_by: int, segment: str, texts: Mapping[str, str], now: datetime, zone: str
     ) -> tuple[int, int]:
         """The broadcast and one outbox row per person reached, in the caller's transaction."""
-        people = await self.audience(segment, now)
+        people = await self.audience(segment, now, zone)
         row = BroadcastRow(
             created_by=created_by, segment=segment, text_id=texts["text_id"],
             text_en=texts["text_en"], total=len(people), created_at=now, progress_sent=False,
