@@ -118,8 +118,8 @@ class AppealFilesStep:
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
         application = await _open_window(ctx)
-        if application is None:
-            await _forget_documents(ctx, application)
+        if application is None:  # the window closed meanwhile: nothing of it stays
+            await _forget_documents(ctx, await current_application(ctx))
             ctx.goto(MENU)
             return
         if isinstance(event, FileIn):

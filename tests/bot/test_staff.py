@@ -360,6 +360,11 @@ async def test_a_late_appeal_is_refused_with_the_reason(rig: Rig) -> None:
     await open_application(budi)
     await budi.press("s:do:decide_not_yet")
     await budi.text("BA-03/LSP/XI/2026")
+    documents = len(await rows(rig, "SELECT id FROM documents"))
+    await siti.text("/banding")
+    await siti.text("Alasan banding")
+    await siti.document(files.pdf("bukti banding"), "bukti.pdf")
+    assert len(await rows(rig, "SELECT id FROM documents")) == documents + 1
     async with rig.app.engine.begin() as connection:
         await connection.execute(
             text(
@@ -367,6 +372,9 @@ async def test_a_late_appeal_is_refused_with_the_reason(rig: Rig) -> None:
             ),
             {"d": '{"result": "decided_not_yet", "appeal_until": "2026-11-24T16:59:59+00:00"}'},
         )
+    await siti.press("send")  # the window closed while the documents were being sent
+    assert "Masa banding sudah berakhir pada 24-11-2026 23:59 WIB" in siti.screen
+    assert len(await rows(rig, "SELECT id FROM documents")) == documents
     await siti.text("/banding")
     assert "Masa banding sudah berakhir pada 24-11-2026 23:59 WIB" in siti.screen
     assert "9.9.2" in siti.screen
