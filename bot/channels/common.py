@@ -36,12 +36,14 @@ def coalesce(
     reply: Reply, shape: Callable[[Outbound], tuple[str, Markup | None]], limit: int
 ) -> list[tuple[str, Markup | None]]:
     """A reply as few messages as it reads well in: a plain text joins the message after it
-    (fewer notifications, and fewer calls against the platform's rate limit)."""
+    (fewer notifications, and fewer calls against the platform's rate limit) — unless that is a
+    document, whose message carries only its own caption."""
     messages: list[tuple[str, Markup | None]] = []
     pending = ""
     for message in reply.messages:
         body, markup = shape(message)
-        if pending and len(pending) + len(body) + 2 <= limit:
+        joins = pending and not isinstance(message, SendFile)
+        if joins and len(pending) + len(body) + 2 <= limit:
             body = f"{pending}\n\n{body}"
         elif pending:
             messages.append((pending, None))
@@ -53,9 +55,3 @@ def coalesce(
     if pending:
         messages.append((pending, None))
     return messages
-
-
-def text_before(body: str, document: SendFile) -> str:
-    """The texts :func:`coalesce` joined in front of a document's caption: sent on their own
-    first, since a document message carries only its caption."""
-    return body.removesuffix(document.caption or document.file_name).rstrip()

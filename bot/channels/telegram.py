@@ -42,7 +42,7 @@ from aiogram.types import (
 from aiogram.types import Update as TelegramUpdate
 from aiohttp import web
 
-from bot.channels.common import coalesce, command_of, split_text, text_before
+from bot.channels.common import coalesce, command_of, split_text
 from bot.config import Settings
 from handlers.conversation import Conversation, locale_from_hint
 from handlers.messages import (
@@ -344,9 +344,6 @@ class TelegramChannel:
         shape = functools.partial(self._shape, locale=reply.locale)
         for body, markup in coalesce(reply, shape, MESSAGE_LIMIT):
             if isinstance(markup, SendFile):
-                before = text_before(body, markup)
-                if before:
-                    await self._say(chat_id, before)
                 await self._send_document(chat_id, markup)
                 continue
             parts = split_text(body, MESSAGE_LIMIT)
@@ -390,11 +387,7 @@ class TelegramChannel:
         )
 
     async def _send_text(self, chat_id: int, user: User, key: str) -> None:
-        await self._say(
-            chat_id, self.translator.translate(locale_from_hint(user.language_code, "id"), key)
-        )
-
-    async def _say(self, chat_id: int, text: str) -> None:
+        text = self.translator.translate(locale_from_hint(user.language_code, "id"), key)
         await self._call(lambda: self.bot.send_message(chat_id=chat_id, text=text))
 
     async def _call(

@@ -30,7 +30,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from bot.channels.common import coalesce, command_of, split_text, text_before
+from bot.channels.common import coalesce, command_of, split_text
 from bot.config import Settings
 from handlers.conversation import Conversation, locale_from_hint
 from handlers.messages import (
@@ -431,9 +431,7 @@ class WhatsAppChannel:
         shape = functools.partial(self._shape, locale=reply.locale)
         for body, markup in coalesce(reply, shape, TEXT_LIMIT):
             if isinstance(markup, SendFile):
-                before = text_before(body, markup)
-                sent = not before or await self._send_text(wa_id, before)
-                sent = sent and await self._send_document(wa_id, markup, reply.locale)
+                sent = await self._send_document(wa_id, markup, reply.locale)
             elif isinstance(markup, Choice):
                 sent = await self._send_choice(wa_id, markup, reply.locale, 0, body=body)
             elif isinstance(markup, Interactive):
