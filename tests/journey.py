@@ -3,6 +3,10 @@ journeys over every channel."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Protocol
+
+from tests import documents as files
 from tests.handlers.candidate import Candidate
 
 ELIGIBILITY = ["apply", "0", "s1", "2", "1", "1"]
@@ -53,3 +57,46 @@ async def to_mobile_step(candidate: Candidate) -> None:
         else:
             await candidate.type(value)
     assert "Langkah 9 dari 18" in candidate.screen
+
+
+class Messenger(Protocol):
+    """A test user on a messenger (Telegram's or WhatsApp's), as the journeys drive it."""
+
+    @property
+    def screen(self) -> str: ...
+
+    @property
+    def buttons(self) -> list[str]: ...
+
+    async def press(self, data: str) -> None: ...
+
+    async def document(self, data: bytes, name: str) -> object: ...
+
+    async def photo(self, data: bytes) -> None: ...
+
+
+async def upload_answer_and_submit(
+    siti: Messenger, needs: Mapping[str, int] = EVIDENCE_NEEDS
+) -> None:
+    """From the hub with APL-01 done: every piece of evidence uploaded (photos compressed,
+    the rest as PDF documents), APL-02 answered K with a document each, submitted."""
+    await siti.press("evidence")
+    for item, count in needs.items():
+        await siti.press(item)
+        for n in range(count):
+            if item == "photo":
+                await siti.photo(files.photo(background=(190 + n, 20, 30)))
+                assert "dikompres" in siti.screen  # told that a document keeps full quality
+            else:
+                await siti.document(files.pdf(f"{item}-{n}"), f"{item}-{n}.pdf")
+            assert "Diterima" in siti.screen, siti.screen
+        await siti.press("back")
+    await siti.press("back")
+    await siti.press("apl02")
+    for _ in range(27):
+        await siti.press("K")
+        await siti.press(next(b for b in siti.buttons if b.startswith("doc:")))
+        await siti.press("done")
+    await siti.press("submit")
+    await siti.press("agree")
+    assert "Permohonan terkirim!" in siti.screen

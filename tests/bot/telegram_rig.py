@@ -3,7 +3,7 @@ fake Bot API server that checks every request against the spec."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,10 +19,8 @@ from bot.factory import App, build_app
 from bot.server import build_web_app
 from storage import migrate
 from storage.objects import S3ObjectStore
-from tests import documents as files
 from tests.bot.telegram_user import TelegramUser
 from tests.fakes.telegram import FakeBotApi
-from tests.journey import EVIDENCE_NEEDS
 
 TOKEN = "123456:TEST-TOKEN"
 SECRET = "webhook-secret-for-tests"
@@ -100,30 +98,3 @@ async def rig(
         yield Rig(app, channel, bot_api, f"http://127.0.0.1:{port}", http)
     await runner.cleanup()
     await channel.close()
-
-
-async def upload_answer_and_submit(
-    siti: TelegramUser, needs: Mapping[str, int] = EVIDENCE_NEEDS
-) -> None:
-    """From the hub with APL-01 done: every piece of evidence uploaded (photos compressed,
-    the rest as PDF documents), APL-02 answered K with a document each, submitted."""
-    await siti.press("evidence")
-    for item, count in needs.items():
-        await siti.press(item)
-        for n in range(count):
-            if item == "photo":
-                await siti.photo(files.photo(background=(190 + n, 20, 30)))
-                assert "dikompres" in siti.screen  # told that a document keeps full quality
-            else:
-                await siti.document(files.pdf(f"{item}-{n}"), f"{item}-{n}.pdf")
-            assert "Diterima" in siti.screen, siti.screen
-        await siti.press("back")
-    await siti.press("back")
-    await siti.press("apl02")
-    for _ in range(27):
-        await siti.press("K")
-        await siti.press(next(b for b in siti.buttons if b.startswith("doc:")))
-        await siti.press("done")
-    await siti.press("submit")
-    await siti.press("agree")
-    assert "Permohonan terkirim!" in siti.screen

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from bot.dispatcher import build_dispatcher
 from tests import documents as files
-from tests.bot.telegram_rig import NOW, Rig, upload_answer_and_submit
+from tests.bot.telegram_rig import NOW, Rig
 from tests.bot.telegram_user import TelegramUser
 from tests.bot.test_staff import (
     ASSESSOR_ID,
@@ -24,7 +24,7 @@ from tests.bot.test_staff import (
     staff_member,
     submitted_application,
 )
-from tests.journey import RENEWAL_NEEDS
+from tests.journey import RENEWAL_NEEDS, upload_answer_and_submit
 
 NUMBER = "BNSP-AK-2026-0001"
 PENDING_OF_CERTIFICATE = (

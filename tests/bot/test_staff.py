@@ -14,9 +14,9 @@ from sqlalchemy import text
 from bot.dispatcher import build_dispatcher
 from storage import admin
 from tests import documents as files
-from tests.bot.telegram_rig import NOW, Rig, upload_answer_and_submit
+from tests.bot.telegram_rig import NOW, Rig
 from tests.bot.telegram_user import TelegramUser
-from tests.journey import APL01, ELIGIBILITY, EVIDENCE_NEEDS
+from tests.journey import APL01, ELIGIBILITY, EVIDENCE_NEEDS, upload_answer_and_submit
 
 STAFF_ID = 888001
 

@@ -13,9 +13,9 @@ from sqlalchemy import text
 from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH
 from handlers.apl01 import FIELDS
 from tests import documents as files
-from tests.bot.telegram_rig import SECRET, Rig, upload_answer_and_submit
+from tests.bot.telegram_rig import SECRET, Rig
 from tests.bot.telegram_user import TelegramUser
-from tests.journey import APL01
+from tests.journey import APL01, upload_answer_and_submit
 
 
 async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:

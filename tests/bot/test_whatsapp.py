@@ -13,12 +13,13 @@ import pytest
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.channels.common import coalesce
 from bot.channels.whatsapp import WEBHOOK_PATH, WhatsAppChannel, interactive
 from bot.config import load_settings
 from bot.factory import App, build_app
 from bot.server import build_web_app
 from handlers.apl01 import FIELDS
-from handlers.messages import Option
+from handlers.messages import Option, Reply, SendFile, Text
 from handlers.notices import Notice
 from storage import admin, migrate
 from storage.objects import S3ObjectStore
@@ -26,7 +27,12 @@ from tests import documents as files
 from tests.bot.whatsapp_user import WhatsAppUser
 from tests.fakes.whatsapp import FakeGraphApi
 from tests.handlers.candidate import Candidate
-from tests.journey import APL01, ELIGIBILITY, EVIDENCE_NEEDS, to_mobile_step
+from tests.journey import (
+    APL01,
+    ELIGIBILITY,
+    to_mobile_step,
+    upload_answer_and_submit,
+)
 
 TOKEN = "EAAG-test-token"
 PHONE_ID = "106540352242922"
@@ -145,25 +151,7 @@ async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
     await siti.text("1")  # typing an option's number works as well: 1 is "confirm"
     assert "APL-01 tersimpan" in siti.screen
 
-    await siti.press("evidence")
-    for item, count in EVIDENCE_NEEDS.items():
-        await siti.press(item)
-        for n in range(count):
-            if item == "photo":
-                await siti.image(files.photo(background=(190 + n, 20, 30)))
-            else:
-                await siti.document(files.pdf(f"{item}-{n}"), f"{item}-{n}.pdf")
-            assert "Diterima" in siti.screen, siti.screen
-        await siti.press("back")
-    await siti.press("back")
-    await siti.press("apl02")
-    for _ in range(27):
-        await siti.press("K")
-        await siti.press(next(b for b in siti.buttons if b.startswith("doc:")))
-        await siti.press("done")
-    await siti.press("submit")
-    await siti.press("agree")
-    assert "Permohonan terkirim!" in siti.screen
+    await upload_answer_and_submit(siti)
     assert "Nomor: AK-2026-" in siti.screen
     assert len(await rig.rows("SELECT id FROM applications WHERE state = 'submitted'")) == 1
     assert len(await rig.rows("SELECT id FROM documents")) == 9
@@ -389,3 +377,11 @@ def test_rendering_stays_within_whatsapp_limits() -> None:
     assert [r["id"] for r in last] == ["o24", "pg:2"]
     huge_id = [Option("x" * 300, "Panjang"), *many[:4]]
     assert interactive(huge_id, 0, words)["action"]["sections"][0]["rows"][0]["id"] == "n:1"
+
+
+def test_a_text_before_a_document_is_sent_on_its_own() -> None:
+    """A document message carries only its caption: the text before it is not joined to it."""
+    document = SendFile("documents/x", "ktp.pdf", "application/pdf")
+    reply = Reply("id", (Text("Dokumen ini dibuka:"), document, Text("Lanjut?")))
+    shaped = coalesce(reply, lambda m: ("ktp.pdf", m) if m is document else (m.body, None), 4096)
+    assert shaped == [("Dokumen ini dibuka:", None), ("ktp.pdf", document), ("Lanjut?", None)]

@@ -162,7 +162,8 @@ class WhatsAppUser:
         content = {"id": media_id, "mime_type": mime, "sha256": "x", "filename": name}
         await self.deliver(self.message("document", document=content))
 
-    async def image(self, data: bytes) -> None:
+    async def photo(self, data: bytes) -> None:
+        """An image message (WhatsApp compresses it, like a Telegram photo)."""
         media_id = f"media{next(self._ids)}"
         self.api.add_media(media_id, data, "image/jpeg")
         await self.deliver(
