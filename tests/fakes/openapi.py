@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-SPECS = Path(__file__).resolve().parents[3] / "shared" / "specs"
+SPECS = Path(__file__).resolve().parent / "specs"
 WHATSAPP_SPEC = SPECS / "whatsapp-cloud-api" / "business-messaging-api_v23.0.yaml"
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "telegram-bot-api" / "api.json"
+SPEC = Path(__file__).resolve().parent / "specs" / "telegram-bot-api" / "api.json"
 SCALARS = {"Integer", "String", "Boolean", "Float", "InputFile"}
 
 

@@ -1,7 +1,7 @@
 """A fake WhatsApp Cloud API (Graph API) server that checks every request against the real spec.
 
 ``POST /{version}/{phone-id}/messages`` bodies are validated against the message schema of
-``shared/specs/whatsapp-cloud-api`` that their ``type`` names, plus the limits the spec leaves
+``tests/fakes/specs/whatsapp-cloud-api`` that their ``type`` names, plus the limits the spec leaves
 out (a list has at most 10 rows in all its sections; reply-button titles are unique, at most 20
 characters). Media: ``GET /{version}/{media-id}`` answers the media URL, which serves the bytes
 to a request with the token; ``POST /{version}/{phone-id}/media`` takes an upload (multipart
