@@ -11,6 +11,7 @@ from datetime import datetime
 
 from handlers import schedule
 from handlers.application import current_application, local_time
+from handlers.calendar import work_calendar
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.evidence import receive_document
 from handlers.messages import (
@@ -176,7 +177,8 @@ async def _file(ctx: Context, application: ApplicationRecord) -> None:
         return
     now = ctx.now()
     rules = ctx.services.scheme.rules
-    due = appeal_decision_due(now, rules)
+    calendar = await work_calendar(ctx)
+    due = appeal_decision_due(now, rules, calendar)
     reference = application.reference or ""
     appeal = {
         "state": "filed", "reasons": str(ctx.data.get("reasons", "")), "filed_at": now.isoformat(),
@@ -184,8 +186,8 @@ async def _file(ctx: Context, application: ApplicationRecord) -> None:
     }  # fmt: skip
     await ctx.uow.applications.update(application.id, state=state, appeal=appeal)
     await ctx.uow.outbox.cancel(f"appeal_window:{reference}")  # no "appeal closes soon"
-    await notify(ctx, application, schedule.appeal_received(reference, now, rules))
-    for warning in schedule.appeal_staff_warnings(reference, now, rules):
+    await notify(ctx, application, schedule.appeal_received(reference, now, rules, calendar))
+    for warning in schedule.appeal_staff_warnings(reference, now, rules, calendar):
         for staff, _ in await ctx.uow.roles.people_with("staff"):
             notice = warning.notice
             await ctx.uow.outbox.schedule(

@@ -18,6 +18,7 @@ from scheme import apl01 as apl01_rules
 from scheme.apl02 import Answer, check, questionnaire
 from scheme.deadlines import zone_label
 from scheme.eligibility import assess
+from scheme.evidence import Need, counts, evidence_plan
 from scheme.model import Route, Scheme
 
 HUB = "application"
@@ -57,12 +58,14 @@ def apl02_answers(application: ApplicationRecord) -> dict[str, Answer]:
     return answers
 
 
-def evidence_counts(route: Route, documents: Sequence[DocumentRecord]) -> dict[str, int]:
-    counts = dict.fromkeys((e.id for e in route.evidence), 0)
-    for document in documents:
-        if document.evidence_id in counts:
-            counts[document.evidence_id] += 1
-    return counts
+def plan_of(scheme: Scheme, application: ApplicationRecord) -> tuple[Need, ...]:
+    """The evidence this application must carry, from its eligibility answers (9.1.2)."""
+    answers = application.eligibility
+    return evidence_plan(scheme, route_of(scheme, application), answers, assess(scheme, answers))
+
+
+def evidence_counts(plan: tuple[Need, ...], documents: Sequence[DocumentRecord]) -> dict[str, int]:
+    return counts(plan, [d.evidence_id for d in documents])
 
 
 def local_time(ctx: Context, instant: datetime) -> str:
@@ -75,13 +78,13 @@ def local_time(ctx: Context, instant: datetime) -> str:
 async def progress_lines(ctx: Context, application: ApplicationRecord) -> list[str]:
     """One line per part of the application, ✅ when done."""
     scheme = ctx.services.scheme
-    route = route_of(scheme, application)
     documents = await ctx.uow.applications.documents(application.id)
     eligibility = assess(scheme, application.eligibility)
     eligibility_done = application.route is not None and not eligibility.unanswered
     apl01_done = sum(1 for f in apl01_rules.FIELDS if f in application.apl01)
-    counts = evidence_counts(route, documents)
-    items_done = sum(1 for e in route.evidence if counts[e.id] >= e.min)
+    plan = plan_of(scheme, application)
+    have = evidence_counts(plan, documents)
+    items_done = sum(1 for need in plan if need.done(have[need.id]))
     questions = questionnaire(scheme)
     answered = len([q for q in questions if q.ref in application.apl02])
     apl02_ok = check(questions, apl02_answers(application), {d.id for d in documents}).complete
@@ -93,8 +96,8 @@ async def progress_lines(ctx: Context, application: ApplicationRecord) -> list[s
     return [
         f"{mark(eligibility_done)} {ctx.t('hub.eligibility')}",
         f"{mark(apl01_done == total)} {ctx.t('hub.apl01', done=apl01_done, total=total)}",
-        f"{mark(items_done == len(route.evidence))} "
-        + ctx.t("hub.evidence", done=items_done, total=len(route.evidence)),
+        f"{mark(items_done == len(plan))} "
+        + ctx.t("hub.evidence", done=items_done, total=len(plan)),
         f"{mark(apl02_ok)} {ctx.t('hub.apl02', done=answered, total=len(questions))}",
     ]
 

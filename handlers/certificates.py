@@ -1,4 +1,5 @@
-"""Certificates after issue (9.4.6): the holder's view with its surveillance and renewal dates,
+"""Certificates after issue (9.4.6): the holder's 9.8 agreement, without which the certificate is
+not handed over (9.4.7); the holder's view with its surveillance and renewal dates,
 the surveillance evidence upload (9.6.3), a renewal application pre-filled from the certificate
 (9.7), and staff's care of a certificate — freeze, unfreeze and revoke with a reason (9.5), the
 surveillance result (9.6.4).
@@ -10,8 +11,9 @@ queues the holder's notice in the same transaction.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from handlers.application import current_application
@@ -27,7 +29,7 @@ from handlers.messages import (
     Text,
     TextIn,
 )
-from handlers.notices import format_day
+from handlers.notices import format_day, format_instant
 from handlers.ports import CertificateRecord, JSONValue
 from handlers.staff_common import PREFIX, STAFF_ROLES, allowed, document_options, send_document
 from scheme.deadlines import local_date, renewal_request_deadline, surveillance_due_dates
@@ -50,6 +52,33 @@ STAFF_ACTIONS = {
 }
 """A staff option → the certificate machine's action."""
 ENDED = frozenset({CS.REVOKED, CS.RENEWED, CS.EXPIRED})
+
+
+def agreement_version(ctx: Context) -> str:
+    """Which wording of 9.8 the holder agreed to: a digest of the clauses as they read them."""
+    wording = "\n".join(
+        f"{item.clause} {item.text.get(ctx.locale)}" for item in ctx.services.scheme.certificate_use
+    )
+    return hashlib.sha256(wording.encode()).hexdigest()[:12]
+
+
+def awaits_agreement(ctx: Context, certificate: CertificateRecord) -> bool:
+    """9.8 / 9.4.7: the scheme asks for the holder's agreement and it is not given yet."""
+    return (
+        bool(ctx.services.scheme.certificate_use)
+        and certificate.agreement is None
+        and certificate.state == CS.ACTIVE
+    )
+
+
+def agreement_text(ctx: Context, certificate: CertificateRecord) -> str:
+    lines = [ctx.t("cert.agreement", number=certificate.number)]
+    lines += [
+        f"• {item.clause} {item.text.get(ctx.locale)}"
+        for item in ctx.services.scheme.certificate_use
+    ]
+    lines.append(ctx.t("cert.agreement_press"))
+    return "\n".join(lines)
 
 
 def next_surveillance(ctx: Context, certificate: CertificateRecord) -> tuple[int, str] | None:
@@ -82,6 +111,20 @@ def describe(ctx: Context, certificate: CertificateRecord) -> list[str]:
     ]
     if certificate.reason and certificate.state in {CS.FROZEN, CS.REVOKED}:
         lines.append(ctx.t("cert.reason", reason=certificate.reason))
+    if ctx.services.scheme.certificate_use:
+        agreement = certificate.agreement
+        if agreement is None:
+            lines.append(ctx.t("cert.agreement_missing"))
+        else:
+            at = datetime.fromisoformat(str(agreement.get("at")))
+            lines.append(
+                ctx.t(
+                    "cert.agreement_given",
+                    at=format_instant(at, ctx.locale, ctx.person.timezone),
+                    version=agreement.get("version", ""),
+                    locale=agreement.get("locale", ""),
+                )
+            )
     for n, record in enumerate(certificate.surveillance, 1):
         lines.append(
             ctx.t(
@@ -131,7 +174,9 @@ class MyCertificateStep:
     async def options(self, ctx: Context) -> Sequence[Option]:
         certificate = await self._certificate(ctx)
         options = []
-        if certificate is not None and certificate.state == CS.ACTIVE:
+        if certificate is not None and awaits_agreement(ctx, certificate):
+            options.append(Option("agree", ctx.t("cert.agree")))
+        elif certificate is not None and certificate.state == CS.ACTIVE:
             if next_surveillance(ctx, certificate) and ctx.services.scheme.surveillance_evidence:
                 options.append(Option("surveillance", ctx.t("cert.upload_surveillance")))
             if any(r.renewal for r in ctx.services.scheme.routes):
@@ -140,7 +185,12 @@ class MyCertificateStep:
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         certificate = await self._certificate(ctx)
-        body = "\n".join(describe(ctx, certificate)) if certificate else ctx.t("cert.none")
+        if certificate is None:
+            body = ctx.t("cert.none")
+        elif awaits_agreement(ctx, certificate):
+            body = agreement_text(ctx, certificate)
+        else:
+            body = "\n".join(describe(ctx, certificate))
         return [choice(body, await self.options(ctx))]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
@@ -148,10 +198,33 @@ class MyCertificateStep:
         certificate = await self._certificate(ctx)
         if event.option_id == "menu" or certificate is None:
             ctx.goto(MENU)
+        elif awaits_agreement(ctx, certificate):
+            if event.option_id == "agree":
+                await _agree(ctx, certificate)
+            await ctx.show_current()  # nothing else is open before the agreement (9.4.7)
         elif event.option_id == "surveillance":
             ctx.goto(SURVEILLANCE)
         else:
             await _renew(ctx, certificate)
+
+
+async def _agree(ctx: Context, certificate: CertificateRecord) -> None:
+    """9.8: the holder's agreement, with the time and the wording they agreed to."""
+    locked = await ctx.uow.certificates.get(certificate.number, lock=True)
+    if locked is None or locked.agreement is not None:
+        return
+    agreement: dict[str, JSONValue] = {
+        "at": ctx.now().isoformat(),
+        "locale": ctx.locale,
+        "version": agreement_version(ctx),
+        "channel": ctx.channel,
+    }
+    await ctx.uow.certificates.update(certificate.number, agreement=agreement)
+    await ctx.uow.audit.record(
+        ctx.person.id, ctx.channel, "certificate_agreement", f"certificate:{certificate.number}",
+        allowed=True, details=agreement,
+    )  # fmt: skip
+    ctx.say(Text(ctx.t("cert.agreed", number=certificate.number)))
 
 
 async def _renew(ctx: Context, certificate: CertificateRecord) -> None:

@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Sequence
 
-from handlers.application import HUB, editable_application, evidence_counts, route_of
+from handlers.application import HUB, editable_application, evidence_counts, plan_of
 from handlers.conversation import Context, StepInput, choice
 from handlers.messages import FileIn, Option, OptionIn, Outbound, RequestFile, Text
 from handlers.ports import (
@@ -21,6 +21,7 @@ from handlers.ports import (
     ObjectStoreError,
     ObjectTooLarge,
 )
+from scheme.evidence import Basis, Need
 from scheme.model import Evidence
 
 CHECKLIST = "evidence"
@@ -40,44 +41,72 @@ def safe_name(name: str | None, evidence: Evidence, kind: str) -> str:
     return base[:100] if base else f"{evidence.id}.{kind}"
 
 
+def count_text(ctx: Context, need: Need, have: int) -> str:
+    if need.min == 0:
+        return ctx.t("evidence.count_optional", have=have)
+    return ctx.t("evidence.count", have=have, need=need.min)
+
+
+def basis_lines(ctx: Context, need: Need) -> list[str]:
+    """Why the item takes the count it does, in the candidate's words, with its clause."""
+    item = need.evidence
+    lines: list[str] = []
+    if need.basis == Basis.PARTIAL:
+        key = "evidence.partial" if need.min else "evidence.partial_none"
+        lines.append(ctx.t(key, clause=need.clause, need=need.min, full=item.min))
+    if need.alternative is not None and need.alternatives > 1:
+        lines.append(
+            ctx.t(
+                "evidence.alternative",
+                n=need.alternative,
+                total=need.alternatives,
+                clause=", ".join(item.proves),
+            )
+        )
+    if item.note is not None:
+        lines.append(item.note.get(ctx.locale))
+    return lines
+
+
 class ChecklistStep:
-    """✅ done / ⏳ missing for every piece of evidence of the candidate's route."""
+    """✅ done / ⏳ missing for every piece of evidence the candidate's answers ask for."""
 
     name = CHECKLIST
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
-    async def _state(self, ctx: Context) -> tuple[list[Evidence], dict[str, int]]:
+    async def _state(self, ctx: Context) -> tuple[tuple[Need, ...], dict[str, int]]:
         application = await ctx.uow.applications.current(ctx.person.id)
         if application is None:
-            return [], {}
-        route = route_of(ctx.services.scheme, application)
+            return (), {}
+        plan = plan_of(ctx.services.scheme, application)
         documents = await ctx.uow.applications.documents(application.id)
-        return list(route.evidence), evidence_counts(route, documents)
+        return plan, evidence_counts(plan, documents)
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        items, counts = await self._state(ctx)
+        plan, have = await self._state(ctx)
         return [
             *(
                 Option(
-                    e.id,
-                    f"{'✅' if counts[e.id] >= e.min else '⏳'} {e.label.get(ctx.locale)}",
-                    ctx.t("evidence.count", have=counts[e.id], need=e.min),
+                    need.id,
+                    f"{'✅' if need.done(have[need.id]) else '⏳'} "
+                    + need.evidence.label.get(ctx.locale),
+                    count_text(ctx, need, have[need.id]),
                 )
-                for e in items
+                for need in plan
             ),
             Option("back", ctx.t("common.back")),
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        items, counts = await self._state(ctx)
+        plan, have = await self._state(ctx)
         max_mb = ctx.services.max_upload_bytes // (1024 * 1024)
-        lines = [ctx.t("evidence.title", max_mb=max_mb)]
-        for e in items:
-            mark = "✅" if counts[e.id] >= e.min else "⏳"
+        lines = [ctx.t("evidence.title", max_mb=max_mb), ctx.t("evidence.vatm")]
+        for need in plan:
+            mark = "✅" if need.done(have[need.id]) else "⏳"
             lines.append(
-                f"{mark} {e.label.get(ctx.locale)}: "
-                + ctx.t("evidence.count", have=counts[e.id], need=e.min)
-                + f" ({e.clause})"
+                f"{mark} {need.evidence.label.get(ctx.locale)}: "
+                + count_text(ctx, need, have[need.id])
+                + f" ({need.clause})"
             )
         return [choice("\n".join(lines), await self.options(ctx))]
 
@@ -97,16 +126,16 @@ class EvidenceItemStep:
 
     async def _context(
         self, ctx: Context
-    ) -> tuple[Evidence | None, list[DocumentRecord], Sequence[DocumentRecord]]:
-        """The evidence item, its documents, and every document of the application."""
+    ) -> tuple[Need | None, list[DocumentRecord], Sequence[DocumentRecord]]:
+        """The planned item, its documents, and every document of the application."""
         application = await ctx.uow.applications.current(ctx.person.id)
         if application is None:
             return None, [], []
-        route = route_of(ctx.services.scheme, application)
-        item = next((e for e in route.evidence if e.id == ctx.data.get("item")), None)
+        plan = plan_of(ctx.services.scheme, application)
+        need = next((n for n in plan if n.id == ctx.data.get("item")), None)
         every = await ctx.uow.applications.documents(application.id)
-        mine = [d for d in every if item is not None and d.evidence_id == item.id]
-        return item, mine, every
+        mine = [d for d in every if need is not None and d.evidence_id == need.id]
+        return need, mine, every
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         _, documents, _ = await self._context(ctx)
@@ -119,15 +148,17 @@ class EvidenceItemStep:
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        item, documents, _ = await self._context(ctx)
-        if item is None:
+        need, documents, _ = await self._context(ctx)
+        if need is None:
             return [Text(ctx.t("evidence.unknown_item"))]
+        item = need.evidence
         kinds = "/".join(KIND_NAMES[k] for k in item.kinds)
         max_bytes = ctx.services.max_upload_bytes
         lines = [
             f"{item.label.get(ctx.locale)} ({item.clause})",
-            ctx.t("evidence.count", have=len(documents), need=item.min)
-            + (ctx.t("evidence.max", max=item.max) if item.max > item.min else ""),
+            *basis_lines(ctx, need),
+            count_text(ctx, need, len(documents))
+            + (ctx.t("evidence.max", max=item.max) if item.max > need.min else ""),
             *(f"{n}. {d.file_name} ({size_text(d.size)})" for n, d in enumerate(documents, 1)),
         ]
         messages: list[Outbound] = [choice("\n".join(lines), await self.options(ctx))]
@@ -142,10 +173,10 @@ class EvidenceItemStep:
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
         application = await editable_application(ctx)
-        item, _, every = await self._context(ctx)
+        need, _, every = await self._context(ctx)
         if application is None:
             return
-        if item is None:
+        if need is None:
             ctx.goto(CHECKLIST)
             return
         if isinstance(event, OptionIn):
@@ -166,7 +197,7 @@ class EvidenceItemStep:
             await ctx.show_current()
             return
         assert isinstance(event, FileIn)
-        await receive_document(ctx, application.id, item, every, event)
+        await receive_document(ctx, application.id, need.evidence, every, event)
         await ctx.show_current()
 
 

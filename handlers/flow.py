@@ -17,6 +17,13 @@ from handlers.broadcast import (
     WriteStep,
     open_broadcast,
 )
+from handlers.calendar import (
+    LeaveConfirmStep,
+    LeaveDaysStep,
+    LeaveSourceStep,
+    LeaveStep,
+    open_leave,
+)
 from handlers.certificates import (
     LookupStep,
     ManageStep,
@@ -92,6 +99,10 @@ STEPS: tuple[Step, ...] = (
     RolesStep(),
     PickRoleStep(),
     WhoStep(),
+    LeaveStep(),
+    LeaveDaysStep(),
+    LeaveSourceStep(),
+    LeaveConfirmStep(),
 )
 
 COMMANDS = {
@@ -122,6 +133,8 @@ COMMANDS = {
     "certificate": open_certificates,
     "peran": open_roles,
     "roles": open_roles,
+    "cutibersama": open_leave,
+    "leave": open_leave,
 }
 
 

@@ -157,6 +157,8 @@ class CertificateRecord:
     state: str
     reason: str | None = None
     surveillance: tuple[Mapping[str, JSONValue], ...] = ()
+    agreement: Mapping[str, JSONValue] | None = None
+    """9.8, once the holder accepted it: ``at``, ``locale``, ``version``, ``channel``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,11 +308,34 @@ class Certificates(Protocol):
         ...
 
     async def update(self, number: str, **changes: JSONValue) -> CertificateRecord:
-        """Change ``state``, ``reason`` or ``surveillance``."""
+        """Change ``state``, ``reason``, ``surveillance`` or ``agreement``."""
         ...
 
     async def lapsed(self, today: date) -> Sequence[CertificateRecord]:
         """Active or frozen certificates whose validity ended before ``today``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CollectiveLeaveRecord:
+    """A year's cuti bersama set by staff (9.9.6), with the decree it comes from."""
+
+    year: int
+    days: tuple[date, ...]
+    source: str
+    set_by: int | None
+    set_at: datetime
+
+
+class CollectiveLeave(Protocol):
+    """The years of cuti bersama staff set in the chat; they override the scheme file's."""
+
+    async def years(self) -> Sequence[CollectiveLeaveRecord]: ...
+
+    async def set_year(
+        self, year: int, days: Sequence[date], source: str, *, by: int, now: datetime
+    ) -> None:
+        """Replace the year's list (an empty list says: this year has none)."""
         ...
 
 
@@ -371,6 +396,9 @@ class UnitOfWork(Protocol):
 
     @property
     def broadcasts(self) -> Broadcasts: ...
+
+    @property
+    def collective_leave(self) -> CollectiveLeave: ...
 
     async def commit(self) -> None: ...
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.notices import Notice
 from scheme.deadlines import (
-    add_working_days,
+    WorkCalendar,
     appeal_deadline,
     appeal_decision_due,
     appeal_reminder_at,
@@ -135,8 +135,10 @@ def decision(reference: str, result: str, decided_at: datetime, rules: Rules) ->
     ]
 
 
-def appeal_received(reference: str, received_at: datetime, rules: Rules) -> Planned:
-    due = appeal_decision_due(received_at, rules)
+def appeal_received(
+    reference: str, received_at: datetime, rules: Rules, calendar: WorkCalendar
+) -> Planned:
+    due = appeal_decision_due(received_at, rules, calendar)
     return Planned(
         Notice("appeal_received", {"reference": reference, "decision_due_on": due.isoformat()}),
         received_at,
@@ -144,13 +146,15 @@ def appeal_received(reference: str, received_at: datetime, rules: Rules) -> Plan
     )
 
 
-def appeal_staff_warnings(reference: str, received_at: datetime, rules: Rules) -> list[Planned]:
+def appeal_staff_warnings(
+    reference: str, received_at: datetime, rules: Rules, calendar: WorkCalendar
+) -> list[Planned]:
     """To staff: 3 working days before the appeal decision is due, and the day after it when
     still open (overdue); the decision cancels both (subject ``appeal:<reference>``)."""
-    due = appeal_decision_due(received_at, rules)
+    due = appeal_decision_due(received_at, rules, calendar)
     received = received_at.astimezone(ZoneInfo(rules.timezone)).date()
-    warn_on = max(_working_days_before(due, STAFF_APPEAL_WARNING_WORKING_DAYS, rules), received)
-    overdue_on = add_working_days(due, 1, rules.holiday_country)
+    warn_on = max(_working_days_before(due, STAFF_APPEAL_WARNING_WORKING_DAYS, calendar), received)
+    overdue_on = calendar.add_working_days(due, 1)
     params = {"reference": reference, "decision_due_on": due.isoformat()}
     return [
         Planned(
@@ -163,9 +167,9 @@ def appeal_staff_warnings(reference: str, received_at: datetime, rules: Rules) -
     ]
 
 
-def _working_days_before(day: date, count: int, rules: Rules) -> date:
+def _working_days_before(day: date, count: int, calendar: WorkCalendar) -> date:
     candidate = day
-    while add_working_days(candidate, count, rules.holiday_country) > day:
+    while calendar.add_working_days(candidate, count) > day:
         candidate -= timedelta(days=1)
     return candidate
 

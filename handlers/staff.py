@@ -10,11 +10,12 @@ with "not available" and logged (see :func:`refuse_forged`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from handlers import decisions
-from handlers.application import apl02_answers, evidence_counts, local_time, route_of
+from handlers.application import apl02_answers, evidence_counts, local_time, plan_of, route_of
+from handlers.calendar import unlisted_note, work_calendar
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
 from handlers.notices import format_day
@@ -33,7 +34,8 @@ from handlers.staff_common import (
     transition,
 )
 from scheme.apl02 import questionnaire
-from scheme.deadlines import local_date, working_days_between
+from scheme.deadlines import local_date
+from scheme.evidence import Need
 from scheme.lifecycle import ApplicationState
 
 A = ApplicationState
@@ -109,7 +111,7 @@ class QueueStep:
         lines = [ctx.t("staff.queue" if count else "staff.queue_empty", filter=title)]
         if self._filter(ctx) in {"all", "appeals"}:
             appeals = await ctx.uow.applications.in_states((A.UNDER_APPEAL,), QUEUE_SIZE)
-            lines += [f"• {a.reference}: {_appeal_due(ctx, a)}" for a in appeals]
+            lines += [f"• {a.reference}: {await _appeal_due(ctx, a)}" for a in appeals]
         return [choice("\n".join(lines), options)]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
@@ -125,17 +127,23 @@ class QueueStep:
             ctx.goto(REVIEW, {"app": int(target)})
 
 
-def _appeal_due(ctx: Context, application: ApplicationRecord) -> str:
-    """The appeal's decision due date (9.9.6) and how many working days are left."""
+async def _appeal_due(ctx: Context, application: ApplicationRecord) -> str:
+    """The appeal's decision due date (9.9.6) and how many working days are left, with a
+    warning when a year of the count has no cuti bersama list yet."""
     due_on = application.appeal.get("due_on")
     if not isinstance(due_on, str):
         return ""
     rules = ctx.services.scheme.rules
     due = date.fromisoformat(due_on)
     today = local_date(ctx.now(), ZoneInfo(rules.timezone))
-    left = working_days_between(today, due, rules.holiday_country)
+    calendar = await work_calendar(ctx)
+    left = calendar.working_days_between(today, due)
     key = "staff.appeal_due" if left >= 0 else "staff.appeal_overdue"
-    return ctx.t(key, due=format_day(due, ctx.locale), days=abs(left))
+    line = ctx.t(key, due=format_day(due, ctx.locale), days=abs(left))
+    filed = str(application.appeal.get("filed_at", ""))
+    start = local_date(datetime.fromisoformat(filed), ZoneInfo(rules.timezone)) if filed else today
+    note = unlisted_note(ctx, calendar, start, due)
+    return f"{line}\n{note}" if note else line
 
 
 class ReviewStep:
@@ -159,14 +167,15 @@ class ReviewStep:
                 *decisions.later_options(ctx, application),
                 back,
             ]
-        route = route_of(ctx.services.scheme, application)
-        counts = evidence_counts(route, await ctx.uow.applications.documents(application.id))
+        plan = plan_of(ctx.services.scheme, application)
+        counts = evidence_counts(plan, await ctx.uow.applications.documents(application.id))
         items = [
             Option(
-                f"{PREFIX}item:{e.id}",
-                f"{ICONS[_mark(application, e.id)]} {e.label.get(ctx.locale)} ({counts[e.id]})",
+                f"{PREFIX}item:{n.id}",
+                f"{ICONS[_mark(application, n.id)]} {n.evidence.label.get(ctx.locale)}"
+                f" ({counts[n.id]})",
             )
-            for e in route.evidence
+            for n in plan
         ]
         return [
             *items,
@@ -244,9 +253,16 @@ def summary(ctx: Context, application: ApplicationRecord) -> str:
     return "\n".join(lines)
 
 
+async def _to_review(ctx: Context, application: ApplicationRecord) -> list[Need]:
+    """The planned items staff must judge: every item the plan needs, and any other that the
+    candidate sent files for (9.1.5); an item that needs none and has none is not judged."""
+    plan = plan_of(ctx.services.scheme, application)
+    counts = evidence_counts(plan, await ctx.uow.applications.documents(application.id))
+    return [n for n in plan if n.min > 0 or counts[n.id] > 0]
+
+
 async def _accept(ctx: Context, application: ApplicationRecord) -> None:
-    route = route_of(ctx.services.scheme, application)
-    if any(_mark(application, e.id) != "ok" for e in route.evidence):
+    if any(_mark(application, n.id) != "ok" for n in await _to_review(ctx, application)):
         ctx.say(Text(ctx.t("staff.accept_needs_all_ok")))
         await ctx.show_current()
         return
@@ -263,11 +279,10 @@ async def _accept(ctx: Context, application: ApplicationRecord) -> None:
 
 
 async def _send_back(ctx: Context, application: ApplicationRecord) -> None:
-    route = route_of(ctx.services.scheme, application)
     problems = [
-        (e, application.review.get(e.id))
-        for e in route.evidence
-        if _mark(application, e.id) in {"not_ok", "missing"}
+        (n.evidence, application.review.get(n.id))
+        for n in await _to_review(ctx, application)
+        if _mark(application, n.id) in {"not_ok", "missing"}
     ]
     if not problems:
         ctx.say(Text(ctx.t("staff.send_back_needs_a_problem")))
@@ -320,13 +335,15 @@ class ItemStep:
         item_id = str(ctx.data.get("item"))
         if application is None:
             return [choice(ctx.t("staff.already_handled"), await self.options(ctx))]
-        route = route_of(ctx.services.scheme, application)
-        evidence = next(e for e in route.evidence if e.id == item_id)
+        need = next((n for n in plan_of(ctx.services.scheme, application) if n.id == item_id), None)
+        if need is None:
+            return [choice(ctx.t("staff.already_handled"), await self.options(ctx))]
+        evidence = need.evidence
         documents = [
             d for d in await ctx.uow.applications.documents(application.id)
             if d.evidence_id == item_id
         ]  # fmt: skip
-        lines = [ctx.t("staff.item_title", item=evidence.label.get(ctx.locale), need=evidence.min)]
+        lines = [ctx.t("staff.item_title", item=evidence.label.get(ctx.locale), need=need.min)]
         lines += [
             f"{n}. {d.file_name} ({d.mime_type}, {d.size // 1024} KB)"
             + (f" ⚠️ {', '.join(ctx.t(w) for w in d.warnings)}" if d.warnings else "")

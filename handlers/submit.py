@@ -10,16 +10,18 @@ from handlers.application import (
     HUB,
     apl02_answers,
     editable_application,
-    evidence_counts,
     local_time,
+    plan_of,
     route_of,
 )
 from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.guide import fees_text
 from handlers.messages import Option, OptionIn, Outbound, Text
 from handlers.ports import ApplicationRecord, DocumentRecord
 from handlers.schedule import draft_subject
 from scheme.apl02 import check, questionnaire
 from scheme.eligibility import assess
+from scheme.evidence import missing
 from scheme.lifecycle import APPLICATION, Actor, ApplicationState
 
 DECLARATION = "declaration"
@@ -39,15 +41,15 @@ async def problems(ctx: Context, application: ApplicationRecord) -> list[str]:
     missing_fields = [f for f in FIELDS if f not in application.apl01]
     if missing_fields:
         found.append(ctx.t("submit.missing.apl01", count=len(missing_fields)))
-    route = route_of(scheme, application)
     documents = await ctx.uow.applications.documents(application.id)
-    counts = evidence_counts(route, documents)
     found += [
         ctx.t(
-            "submit.missing.evidence", label=e.label.get(ctx.locale), have=counts[e.id], need=e.min
+            "submit.missing.evidence",
+            label=need.evidence.label.get(ctx.locale),
+            have=have,
+            need=need.min,
         )
-        for e in route.evidence
-        if counts[e.id] < e.min
+        for need, have in missing(plan_of(scheme, application), [d.evidence_id for d in documents])
     ]
     result = check(questionnaire(scheme), apl02_answers(application), {d.id for d in documents})
     if not result.complete:
@@ -77,9 +79,10 @@ def receipt(
         ),
         ctx.t("submit.receipt_documents"),
     ]
-    for evidence in route.evidence:
-        mine = [d.file_name for d in documents if d.evidence_id == evidence.id]
-        lines.append(f"• {evidence.label.get(ctx.locale)} ({len(mine)}): {', '.join(mine) or '—'}")
+    for need in plan_of(scheme, application):
+        mine = [d.file_name for d in documents if d.evidence_id == need.id]
+        label = need.evidence.label.get(ctx.locale)
+        lines.append(f"• {label} ({len(mine)}): {', '.join(mine) or '—'}")
     result = check(questionnaire(scheme), apl02_answers(application), {d.id for d in documents})
     lines.append(ctx.t("submit.receipt_apl02"))
     lines += [f"• {s.unit_code}: K {s.k}, BK {s.bk}" for s in result.summary]
@@ -95,7 +98,8 @@ class DeclarationStep:
         return [Option("agree", ctx.t("submit.agree")), Option("back", ctx.t("common.back"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        return [choice(ctx.t("submit.declaration"), await self.options(ctx))]
+        text = f"{ctx.t('submit.declaration')}\n\n{fees_text(ctx)}"
+        return [choice(text, await self.options(ctx))]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
         assert isinstance(event, OptionIn)

@@ -2,21 +2,22 @@
 
 Dates are calendar dates in the scheme's time zone; instants are aware datetimes in UTC (what
 the database stores) that the conversation shows in each person's own zone (WIB, WITA, WIT).
-Working days are Monday–Friday minus the national public holidays of the ``holidays`` package.
+Working days are Monday–Friday minus the national public holidays of the ``holidays`` package and
+the year's cuti bersama (:class:`WorkCalendar`).
 """
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
 
-from scheme.model import Rules
+from scheme.model import Rules, Scheme
 
 INDONESIAN_ZONES = {
     "Asia/Jakarta": "WIB",
@@ -55,29 +56,56 @@ def _holidays(country: str, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays(country, years=year).keys())
 
 
-def is_working_day(day: date, country: str) -> bool:
-    return day.weekday() < 5 and day not in _holidays(country, day.year)
+@dataclass(frozen=True, slots=True)
+class WorkCalendar:
+    """Working days (9.9.6 "hari kerja"): Monday–Friday, minus the national public holidays of
+    the ``holidays`` package and the year's *cuti bersama*, set each year by joint decree (SKB)
+    and not in that package. A year whose list is not known yet counts national holidays only."""
 
+    country: str
+    collective_leave: Mapping[int, frozenset[date]] = field(default_factory=dict)
+    """Year → its cuti bersama; a year that is a key is listed (perhaps with no days)."""
 
-def add_working_days(start: date, count: int, country: str) -> date:
-    """The ``count``-th working day after ``start`` (``start`` itself never counts)."""
-    day = start
-    remaining = count
-    while remaining > 0:
-        day += timedelta(days=1)
-        if is_working_day(day, country):
-            remaining -= 1
-    return day
+    @classmethod
+    def of(
+        cls, scheme: Scheme, overrides: Mapping[int, Iterable[date]] | None = None
+    ) -> WorkCalendar:
+        """The scheme file's lists, with the years staff set in the chat taking precedence."""
+        years = {entry.year: frozenset(entry.days) for entry in scheme.collective_leave}
+        years.update({year: frozenset(days) for year, days in (overrides or {}).items()})
+        return cls(scheme.rules.holiday_country, years)
 
+    def is_working_day(self, day: date) -> bool:
+        return (
+            day.weekday() < 5
+            and day not in _holidays(self.country, day.year)
+            and day not in self.collective_leave.get(day.year, frozenset())
+        )
 
-def working_days_between(start: date, end: date, country: str) -> int:
-    """Working days after ``start`` up to and including ``end`` (negative when ``end`` is
-    earlier)."""
-    if end < start:
-        return -working_days_between(end, start, country)
-    return sum(
-        is_working_day(start + timedelta(days=n), country) for n in range(1, (end - start).days + 1)
-    )
+    def add_working_days(self, start: date, count: int) -> date:
+        """The ``count``-th working day after ``start`` (``start`` itself never counts)."""
+        day = start
+        remaining = count
+        while remaining > 0:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                remaining -= 1
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (negative when ``end`` is
+        earlier)."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        return sum(
+            self.is_working_day(start + timedelta(days=n)) for n in range(1, (end - start).days + 1)
+        )
+
+    def unlisted_years(self, start: date, end: date) -> tuple[int, ...]:
+        """Years from ``start`` to ``end`` whose cuti bersama are not known: counted on national
+        holidays alone, which staff must be told."""
+        first, last = sorted((start.year, end.year))
+        return tuple(y for y in range(first, last + 1) if y not in self.collective_leave)
 
 
 def end_of_day(day: date, zone: ZoneInfo) -> datetime:
@@ -103,10 +131,10 @@ def appeal_reminder_at(deadline: datetime) -> datetime:
     return deadline - APPEAL_REMINDER_BEFORE
 
 
-def appeal_decision_due(received_at: datetime, rules: Rules) -> date:
+def appeal_decision_due(received_at: datetime, rules: Rules, calendar: WorkCalendar) -> date:
     """9.9.6: 20 working days after the appeal is received; the day of receipt does not count."""
     received = local_date(received_at, ZoneInfo(rules.timezone))
-    return add_working_days(received, rules.appeal_decision_working_days, rules.holiday_country)
+    return calendar.add_working_days(received, rules.appeal_decision_working_days)
 
 
 def certificate_expiry(issued: date, rules: Rules) -> date:

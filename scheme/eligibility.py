@@ -53,7 +53,8 @@ class Eligibility:
         return tuple(seen)
 
 
-def _holds(scheme: Scheme, condition: Condition, answers: Answers) -> bool:
+def holds(scheme: Scheme, condition: Condition, answers: Answers) -> bool:
+    """Every fact of ``condition`` answered with at least its least value."""
     for fact_id, least in condition.items():
         answer = answers.get(fact_id)
         if answer is None:
@@ -72,12 +73,12 @@ def _unanswered(scheme: Scheme, requirement: Requirement, answers: Answers) -> t
     """Facts still worth asking: none once an alternative holds; of the others, only those of
     alternatives that no answer has already ruled out."""
     alternatives = requirement.alternatives()
-    if any(_holds(scheme, alternative, answers) for alternative in alternatives):
+    if any(holds(scheme, alternative, answers) for alternative in alternatives):
         return ()
     pending: dict[str, None] = {}
     for alternative in alternatives:
         ruled_out = any(
-            fact in answers and not _holds(scheme, {fact: least}, answers)
+            fact in answers and not holds(scheme, {fact: least}, answers)
             for fact, least in alternative.items()
         )
         if not ruled_out:
@@ -97,7 +98,7 @@ def next_question(scheme: Scheme, answers: Answers) -> str | None:
 
 def choose_route(scheme: Scheme, answers: Answers) -> Route:
     """The first route whose ``applies_when`` holds (6.2 for certificate holders, else 6.1)."""
-    return next(r for r in scheme.routes if _holds(scheme, r.applies_when, answers))
+    return next(r for r in scheme.routes if holds(scheme, r.applies_when, answers))
 
 
 def assess(scheme: Scheme, answers: Answers) -> Eligibility:
@@ -106,7 +107,7 @@ def assess(scheme: Scheme, answers: Answers) -> Eligibility:
     results = tuple(
         RequirementResult(
             clause=requirement.clause,
-            met=any(_holds(scheme, alt, answers) for alt in requirement.alternatives()),
+            met=any(holds(scheme, alt, answers) for alt in requirement.alternatives()),
             unanswered=_unanswered(scheme, requirement, answers),
         )
         for requirement in route.requirements

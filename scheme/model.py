@@ -7,6 +7,7 @@ with :class:`SchemeFileError`, whose message names the source, the line and the 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Annotated, Literal, Self
 
 import yaml
@@ -110,11 +111,21 @@ class Evidence(_Strict):
     max: int = Field(ge=1)
     proves: tuple[Clause, ...] = ()
     photo_3x4_red: bool = False
+    alternative: int | None = Field(None, ge=1)
+    """The ``any_of`` alternative (1-based) of the requirement it proves that asks for it: the
+    item is asked only when the candidate's answers choose that alternative (6.2.2, 6.2.3)."""
+    fact: str | None = None
+    """The eligibility fact whose declared count this item backs: under 6.2.7 the candidate
+    uploads what they declared, not the full count."""
+    note: Text | None = None
+    """Why the count is what it is, shown to the candidate (e.g. one digital photo)."""
 
     @model_validator(mode="after")
     def _counts(self) -> Self:
         if self.max < self.min:
             raise ValueError(f"evidence {self.id}: max is below min")
+        if self.alternative is not None and len(self.proves) != 1:
+            raise ValueError(f"evidence {self.id}: an alternative proves exactly one requirement")
         return self
 
 
@@ -154,6 +165,39 @@ class Rules(_Strict):
     timezone: str = "Asia/Jakarta"
 
 
+class ClauseText(_Strict):
+    """A clause of the scheme quoted in full: a right, an obligation, a point of the code."""
+
+    clause: Clause
+    text: Text
+
+
+class Fees(_Strict):
+    """8 / 9.1.1 "biaya sertifikasi": the LSP's amount when it has one, else who sets it and
+    where the candidate asks."""
+
+    clause: Clause
+    amount_idr: int | None = Field(None, ge=0)
+    set_by: Text
+    """Who sets the amount (8: BNSP)."""
+    where_to_ask: Text
+
+
+class CollectiveLeaveYear(_Strict):
+    """One year's *cuti bersama*, as its joint decree (SKB) of the Ministers of Religion,
+    Manpower and PANRB sets them: working days that government bodies such as BNSP close."""
+
+    year: int = Field(ge=2000, le=2100)
+    source: str = Field(min_length=1)
+    days: tuple[date, ...]
+
+    @model_validator(mode="after")
+    def _in_year(self) -> Self:
+        if any(day.year != self.year for day in self.days):
+            raise ValueError(f"collective leave {self.year}: a day outside the year")
+        return self
+
+
 class Scheme(_Strict):
     code: str
     title: Text
@@ -166,6 +210,17 @@ class Scheme(_Strict):
     routes: tuple[Route, ...] = Field(min_length=1)
     surveillance_evidence: Evidence | None = None
     """What a certificate holder uploads when surveillance is due (9.6.3)."""
+    fees: Fees | None = None
+    applicant_rights: tuple[ClauseText, ...] = ()
+    """7.1, in full."""
+    holder_obligations: tuple[ClauseText, ...] = ()
+    """7.2, in full."""
+    certificate_use: tuple[ClauseText, ...] = ()
+    """9.8: what the holder signs to agree to when the certificate is issued."""
+    code_of_ethics: tuple[ClauseText, ...] = ()
+    """9.10, every point."""
+    collective_leave: tuple[CollectiveLeaveYear, ...] = ()
+    """Cuti bersama per year, not working days for 9.9.6; staff may add years in the chat."""
 
     def route(self, route_id: str) -> Route:
         return next(r for r in self.routes if r.id == route_id)
@@ -215,9 +270,26 @@ def _route_problems(
         for clause in evidence.proves:
             if clause not in clauses:
                 yield (*here, "evidence", e, "proves"), f"proves unknown requirement {clause}"
+        yield from (
+            ((*here, "evidence", e), problem) for problem in _evidence_problems(route, evidence)
+        )
     for clause in route.partial_fallback.requirements if route.partial_fallback else ():
         if clause not in clauses:
             yield (*here, "partial_fallback"), f"names unknown requirement {clause}"
+
+
+def _evidence_problems(route: Route, evidence: Evidence) -> Iterator[str]:
+    """An item's alternative must exist, and its fact must be one that alternative counts."""
+    proved = [q for q in route.requirements if q.clause in evidence.proves]
+    alternatives = [alt for q in proved for alt in q.alternatives()]
+    if evidence.alternative is not None:
+        options = proved[0].any_of if proved else None
+        if options is None or evidence.alternative > len(options):
+            yield f"alternative {evidence.alternative} is not an any_of of {evidence.proves}"
+            return
+        alternatives = [options[evidence.alternative - 1]]
+    if evidence.fact is not None and not any(evidence.fact in alt for alt in alternatives):
+        yield f"fact {evidence.fact!r} is not counted by the requirement it proves"
 
 
 def _condition_problems(

@@ -282,6 +282,9 @@ class CertificateRow(Base):
     """Why it was frozen or revoked (9.5)."""
     surveillance: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     """Each surveillance result (9.6.4): when, outcome, note, by whom."""
+    agreement: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The holder's 9.8 agreement: when, in which language, which wording; none yet: the
+    certificate is not handed over (9.4.7)."""
 
 
 class BroadcastRow(Base):
@@ -299,3 +302,18 @@ class BroadcastRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     progress_sent: Mapped[bool] = mapped_column(default=False)
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class CollectiveLeaveRow(Base):
+    """A year's cuti bersama as staff set it in the chat (it overrides the scheme file's list
+    for that year), so that a new SKB needs no release (9.9.6)."""
+
+    __tablename__ = "collective_leave"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    days: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """ISO dates."""
+    source: Mapped[str] = mapped_column(Text)
+    """The decree the list comes from."""
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

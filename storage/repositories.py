@@ -17,6 +17,7 @@ from handlers.ports import (
     APPLICATION_FIELDS,
     ApplicationRecord,
     CertificateRecord,
+    CollectiveLeaveRecord,
     ConversationState,
     DocumentRecord,
     JSONValue,
@@ -28,6 +29,7 @@ from storage.models import (
     AuditRow,
     CertificateRow,
     ChannelIdentityRow,
+    CollectiveLeaveRow,
     DocumentRow,
     InboundDeliveryRow,
     OutboundMessageRow,
@@ -347,6 +349,7 @@ def _certificate(row: CertificateRow) -> CertificateRecord:
         state=row.state,
         reason=row.reason,
         surveillance=tuple(dict(r) for r in row.surveillance or ()),
+        agreement=dict(row.agreement) if row.agreement is not None else None,
     )
 
 
@@ -608,7 +611,7 @@ class SqlCertificates:
         return [_certificate(row) for row in rows]
 
     async def update(self, number: str, **changes: JSONValue) -> CertificateRecord:
-        unknown = set(changes) - {"state", "reason", "surveillance"}
+        unknown = set(changes) - {"state", "reason", "surveillance", "agreement"}
         if unknown:
             raise ValueError(f"not certificate fields: {sorted(unknown)}")
         row = (
@@ -655,4 +658,37 @@ class SqlAudit:
                 at=utcnow(),
             )
         )
+        await self._session.flush()
+
+
+class SqlCollectiveLeave:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def years(self) -> Sequence[CollectiveLeaveRecord]:
+        rows = await self._session.execute(
+            select(CollectiveLeaveRow).order_by(CollectiveLeaveRow.year)
+        )
+        return [
+            CollectiveLeaveRecord(
+                year=row.year,
+                days=tuple(sorted(date.fromisoformat(day) for day in row.days)),
+                source=row.source,
+                set_by=row.set_by,
+                set_at=row.set_at,
+            )
+            for row in rows.scalars()
+        ]
+
+    async def set_year(
+        self, year: int, days: Sequence[date], source: str, *, by: int, now: datetime
+    ) -> None:
+        row = await self._session.get(CollectiveLeaveRow, year, with_for_update=True)
+        stored = sorted({day.isoformat() for day in days})
+        if row is None:
+            self._session.add(
+                CollectiveLeaveRow(year=year, days=stored, source=source, set_by=by, set_at=now)
+            )
+        else:
+            row.days, row.source, row.set_by, row.set_at = stored, source, by, now
         await self._session.flush()

@@ -15,6 +15,7 @@ from storage.repositories import (
     SqlApplications,
     SqlAudit,
     SqlCertificates,
+    SqlCollectiveLeave,
     SqlConversations,
     SqlOutboundMessages,
     SqlPeople,
@@ -38,6 +39,7 @@ class SqlUnitOfWork:
     audit: SqlAudit
     certificates: SqlCertificates
     broadcasts: SqlBroadcasts
+    collective_leave: SqlCollectiveLeave
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -56,6 +58,7 @@ class SqlUnitOfWork:
         self.audit = SqlAudit(session)
         self.certificates = SqlCertificates(session)
         self.broadcasts = SqlBroadcasts(session)
+        self.collective_leave = SqlCollectiveLeave(session)
         return self
 
     async def commit(self) -> None:

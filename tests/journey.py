@@ -20,17 +20,20 @@ APL01 = [
 """APL-01 in order: "@x" presses option x, "CONTACT" shares the number, anything else is typed."""
 EVIDENCE_NEEDS = {
     "ktp": 1,
-    "photo": 2,
+    "photo": 1,
     "diploma": 1,
-    "practice_records": 2,
+    "practice_planning": 2,
+    "practice_conducting": 2,
+    "practice_validating": 2,
     "training_certificate": 2,
     "technical_competence": 1,
 }
 """How many files each evidence item of the new-candidate route takes (9.1.2.1)."""
+EVIDENCE_FILES = sum(EVIDENCE_NEEDS.values())
 
 RENEWAL_NEEDS = {
     "ktp": 1,
-    "photo": 2,
+    "photo": 1,
     "assessor_certificate": 1,
     "planning_spt": 2,
     "validation_spt": 2,

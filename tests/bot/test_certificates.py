@@ -32,12 +32,54 @@ PENDING_OF_CERTIFICATE = (
 )
 
 
-async def certified(rig: Rig) -> tuple[TelegramUser, TelegramUser]:
+async def certified(rig: Rig, *, agreed: bool = True) -> tuple[TelegramUser, TelegramUser]:
+    """Siti holds certificate NUMBER and, unless ``agreed`` is false, has signed 9.8."""
     siti = await submitted_application(rig)
     budi = await staff_member(rig)
     await accept_all(budi)
     await certify(rig, budi, await assessor(rig), NUMBER)
+    if agreed:
+        await agree_to_use(siti)
     return siti, budi
+
+
+async def agree_to_use(holder: TelegramUser) -> None:
+    await holder.text("/sertifikat")
+    assert "harus menyetujui untuk (9.8)" in holder.screen, holder.screen
+    await holder.press("agree")
+    assert "Persetujuan penggunaan sertifikat (9.8) tercatat" in holder.screen
+
+
+async def test_the_certificate_is_handed_over_once_the_holder_signs_9_8(rig: Rig) -> None:
+    siti, budi = await certified(rig, agreed=False)
+    await deliver_notices(rig)
+    assert any("setujui ketentuan penggunaan sertifikat (9.8)" in t for t in sent_to(rig, siti))
+    await siti.text("/sertifikat")
+    screen = siti.screen
+    assert "Sebelum sertifikat diserahkan kepada Anda (9.4.7)" in screen
+    assert "• 9.8.2 Menggunakan sertifikat hanya untuk ruang lingkup" in screen
+    assert "• 9.8.4 Menghentikan penggunaan" in screen
+    assert "Surveilan ke-1" not in screen  # not handed over yet
+    assert siti.buttons == ["agree", "menu"]
+    await siti.press("surveillance")  # an option of the handed-over view: not open yet
+    assert "surveillance" not in siti.buttons
+    await open_certificate(budi)
+    assert "(9.8): belum diberikan — sertifikat belum diserahkan (9.4.7)" in budi.screen
+
+    await siti.text("/sertifikat")
+    await siti.press("agree")
+    assert "sertifikat BNSP-AK-2026-0001 kini diserahkan" in siti.screen
+    assert "Surveilan ke-1 jatuh tempo 25 November 2027" in siti.screen
+    assert "renew" in siti.buttons
+    [(agreement,)] = await rows(rig, "SELECT agreement FROM certificates")
+    assert '"locale": "id"' in str(agreement).replace("'", '"')
+    assert "version" in str(agreement)
+    await siti.text("/sertifikat")
+    await siti.press("agree")  # an old message's button: nothing is recorded twice
+    audit = await rows(rig, "SELECT action FROM audit_log WHERE action = 'certificate_agreement'")
+    assert len(audit) == 1
+    await open_certificate(budi)
+    assert "(9.8): disetujui 25 November 2026 10.00 WIB (teks versi" in budi.screen
 
 
 async def open_certificate(budi: TelegramUser, number: str = NUMBER) -> None:
@@ -178,7 +220,7 @@ async def test_renewal_is_prefilled_and_its_certificate_replaces_the_old_one(rig
     assert states == {NUMBER: "renewed", "BNSP-AK-2026-0002": "active"}
     surveillance = await rows(rig, PENDING_OF_CERTIFICATE)
     assert surveillance[0][0] == 0
-    await siti.text("/sertifikat")
+    await agree_to_use(siti)
     assert "Sertifikat BNSP-AK-2026-0002 — berlaku" in siti.screen
 
 

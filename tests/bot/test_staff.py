@@ -77,13 +77,13 @@ async def test_send_back_fix_resubmit_accept(rig: Rig) -> None:
     assert "APL-02: 27 K, 0 BK" in budi.screen
     for item in EVIDENCE_NEEDS:
         await budi.press(f"s:item:{item}")
-        if item == "practice_records":
-            assert "practice_records-0.pdf" in budi.screen
+        if item == "practice_planning":
+            assert "practice_planning-0.pdf" in budi.screen
             await budi.press("s:mark:not_ok")
             await budi.text("Scan buram, unggah ulang yang jelas")
         else:
             await budi.press("s:mark:ok")
-    assert budi.labels["s:item:practice_records"].startswith("❌")
+    assert budi.labels["s:item:practice_planning"].startswith("❌")
     assert budi.labels["s:item:ktp"].startswith("✅")
     await budi.press("s:accept")
     assert "Semua bukti harus bertanda" in budi.screen  # not with a failing item
@@ -100,7 +100,7 @@ async def test_send_back_fix_resubmit_accept(rig: Rig) -> None:
 
     await siti.text("/daftar")
     await siti.press("evidence")
-    await siti.press("practice_records")
+    await siti.press("practice_planning")
     await siti.document(files.pdf("practice-clear"), "logbook-jelas.pdf")
     assert "Diterima" in siti.screen
     await siti.press("back")
@@ -111,7 +111,7 @@ async def test_send_back_fix_resubmit_accept(rig: Rig) -> None:
 
     await budi.text("/antrian")
     await budi.press(application)
-    await budi.press("s:item:practice_records")
+    await budi.press("s:item:practice_planning")
     assert "logbook-jelas.pdf" in budi.screen
     await budi.press("s:mark:ok")
     await budi.press("s:accept")
@@ -511,3 +511,61 @@ async def test_documents_reach_staff_and_the_assigned_assessor_only(rig: Rig) ->
         " AND target LIKE 'document:%'",
     )
     assert opened[0][0] == 2
+
+
+async def test_staff_record_a_years_cuti_bersama_and_appeals_count_it(rig: Rig) -> None:
+    """9.9.6 without a release: staff replace 2026's list (here with one more day, 1 Dec) and
+    record 2027; an appeal received afterwards counts the new list. A candidate cannot."""
+    siti = await submitted_application(rig)
+    await siti.text("/cutibersama")
+    assert "tidak tersedia" in siti.screen
+    budi = await staff_member(rig)
+    await budi.text("/cutibersama")
+    assert "• 2026: 16 Februari 2026, 18 Maret 2026" in budi.screen
+    assert "No. 1497, 2, 5 Tahun 2025 (dari berkas skema)" in budi.screen
+    assert "Cuti bersama tahun 2027 belum dicatat" in budi.screen
+
+    await budi.press("s:leave:set")
+    await budi.text("05-02-2027 31-02-2027")
+    assert "Tanggal tidak terbaca" in budi.screen
+    await budi.text("05-02-2027 09-03-2026")
+    assert "dalam satu tahun yang sama" in budi.screen
+    await budi.text("05-02-2027, 2027-03-09 12-03-2027 13-03-2027")
+    await budi.text("SKB 3 Menteri Tahun 2026")
+    assert "• Jumat 5 Februari 2027" in budi.screen
+    assert "• Sabtu 13 Maret 2027 (sudah bukan hari kerja" in budi.screen
+    await budi.press("s:leave:save")
+    assert "Cuti bersama 2027 tersimpan (4 hari)" in budi.screen
+    assert "belum dicatat" not in budi.screen
+    assert "SKB 3 Menteri Tahun 2026 (dicatat staf)" in budi.screen
+
+    await budi.press("s:leave:set")
+    skb_2026 = "16-02-2026 18-03-2026 20-03-2026 23-03-2026 24-03-2026 15-05-2026 28-05-2026"
+    await budi.text(f"{skb_2026} 24-12-2026 01-12-2026")
+    await budi.text("SKB 2026 dan perubahannya")
+    await budi.press("s:leave:save")
+    assert "Cuti bersama 2026 tersimpan (9 hari)" in budi.screen
+    [(days, source)] = await rows(
+        rig, "SELECT days, source FROM collective_leave WHERE year = 2026"
+    )
+    assert "2026-12-01" in str(days)
+    assert source == "SKB 2026 dan perubahannya"
+    audit = await rows(
+        rig, "SELECT action, target, allowed FROM audit_log WHERE action LIKE '%collective%'"
+    )
+    assert ("view_collective_leave", None, False) in [tuple(r) for r in audit]  # Siti
+    assert ("collective_leave_saved", "2026", True) in [tuple(r) for r in audit]
+
+    ani = await assessor(rig)
+    await accept_all(budi)
+    await assign(rig, budi)
+    await assess(ani, "BK")
+    await open_application(budi)
+    await budi.press("s:do:decide_not_yet")
+    await budi.text("BA-04/LSP/XI/2026")
+    await siti.text("/banding")
+    await siti.text("Unit 2 sudah saya tunjukkan dengan bukti rekaman asesmen.")
+    await siti.press("send")
+    # 25 Nov + 20 working days is 23 Dec by the SKB; 1 Dec is now leave too, then 24 and 25
+    # Dec: 28 December.
+    assert "28 Desember 2026" in siti.screen, siti.screen

@@ -15,7 +15,7 @@ from handlers.apl01 import FIELDS
 from tests import documents as files
 from tests.bot.telegram_rig import SECRET, Rig
 from tests.bot.telegram_user import TelegramUser
-from tests.journey import APL01, upload_answer_and_submit
+from tests.journey import APL01, EVIDENCE_FILES, upload_answer_and_submit
 
 
 async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
@@ -59,9 +59,9 @@ async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
     await upload_answer_and_submit(siti)
     assert "Nomor: AK-2026-" in siti.screen
     assert await rig.count("applications", "WHERE state = 'submitted'") == 1
-    assert await rig.count("documents") == 9
-    assert rig.api.methods().count("getFile") == 9
-    assert rig.api.downloads == 9
+    assert await rig.count("documents") == EVIDENCE_FILES
+    assert rig.api.methods().count("getFile") == EVIDENCE_FILES
+    assert rig.api.downloads == EVIDENCE_FILES
     async with rig.app.engine.connect() as connection:
         phone = (await connection.execute(text("SELECT phone FROM persons"))).scalar_one()
     assert phone == "+6281234567890"

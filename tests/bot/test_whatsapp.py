@@ -30,6 +30,7 @@ from tests.handlers.candidate import Candidate
 from tests.journey import (
     APL01,
     ELIGIBILITY,
+    EVIDENCE_FILES,
     to_mobile_step,
     upload_answer_and_submit,
 )
@@ -154,8 +155,8 @@ async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
     await upload_answer_and_submit(siti)
     assert "Nomor: AK-2026-" in siti.screen
     assert len(await rig.rows("SELECT id FROM applications WHERE state = 'submitted'")) == 1
-    assert len(await rig.rows("SELECT id FROM documents")) == 9
-    assert rig.api.downloads == 9
+    assert len(await rig.rows("SELECT id FROM documents")) == EVIDENCE_FILES
+    assert rig.api.downloads == EVIDENCE_FILES
     [(phone, verified)] = await rig.rows("SELECT phone, phone_verified FROM persons")
     assert phone == "+6281234567890"
     assert verified

@@ -233,7 +233,7 @@ async def test_photo_warnings_let_the_candidate_keep_it(app: App) -> None:
     assert "Diterima: foto.jpg" in screen
     assert "tidak berukuran 3x4" in screen
     assert "bukan merah" in screen
-    assert "1 dari 2" in screen
+    assert "1 dari 1" in screen  # one digital photo is enough (9.1.2 b)
 
 
 async def test_forged_remove_button_of_someone_else(app: App) -> None:

@@ -112,6 +112,18 @@ async def test_my_data_and_deleting_a_draft(app: App, tmp_path) -> None:  # type
     assert "Belum ada permohonan" in person.screen
 
 
+RULE_7_2_3 = (
+    "7.2.3 Menjamin bahwa seluruh pernyataan dan informasi yang diberikan adalah terbaru, benar"
+    " dan dapat dipertanggungjawabkan."
+)
+
+
+RULE_7_2_3 = (
+    "7.2.3 Menjamin bahwa seluruh pernyataan dan informasi yang diberikan adalah terbaru, benar"
+    " dan dapat dipertanggungjawabkan."
+)
+
+
 async def test_guide_explains_without_starting_an_application(app: App) -> None:
     person = Candidate(app)
     await person.command("start")
@@ -119,15 +131,21 @@ async def test_guide_explains_without_starting_an_application(app: App) -> None:
     await person.option("requirements")
     for topic, expected in [
         ("units", "P.854900.047.01"),
-        ("routes", "6.2.7"),
-        ("evidence", "Foto 3x4 latar belakang merah — 2"),
-        ("rights", "7.1"),
+        ("routes", "Bila pemohon hanya memenuhi sebagian"),  # a rule, not a verdict (6.2.7)
+        ("evidence", "Foto 3x4 latar belakang merah — 1–2"),
+        ("evidence", "*A*sli (milik Anda sendiri)"),  # the rules of evidence, VATM (9.1.1)
+        ("fees", "ditetapkan oleh Badan Nasional Sertifikasi Profesi (BNSP)"),  # 8
+        ("rights", RULE_7_2_3),
+        ("rights", "9.8.4 Menghentikan penggunaan"),
         ("process", "9.1–9.9"),
         ("appeal", "1 hari"),
-        ("ethics", "9.10"),
+        ("ethics", "9.10.16 Bersedia dievaluasi oleh BNSP, LSP dan Peserta Uji Kompetensi."),
     ]:
         await person.option(topic)
         assert expected in person.screen, topic
+        assert "Karena Anda" not in person.screen  # the guide never concludes about the reader
+    await person.option("ethics")
+    assert sum(line.startswith("• 9.10.") for line in person.screen.splitlines()) == 16
     async with app.engine.connect() as connection:
         assert (
             await connection.execute(text("SELECT count(*) FROM applications"))

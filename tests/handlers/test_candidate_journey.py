@@ -147,6 +147,8 @@ async def test_new_candidate_from_start_to_submitted(candidate_app: App) -> None
     await fill_apl02(siti, 27)
     await siti.option("submit")
     assert "9.1.4" in siti.screen
+    assert "adalah terbaru, benar dan dapat dipertanggungjawabkan (7.2.3)" in siti.screen
+    assert "Biaya sertifikasi (8, 9.1.1): Biaya sertifikasi untuk Skema" in siti.screen
     await siti.option("agree")
     screen = siti.screen
     assert "Permohonan terkirim!" in screen
@@ -161,7 +163,7 @@ async def test_new_candidate_from_start_to_submitted(candidate_app: App) -> None
     assert stored["route"] == "new_candidate"
     assert stored["method"] == "competency_test"
     assert str(stored["reference"]).startswith("AK-2026-")
-    assert len(stored["keys"]) == 9  # type: ignore[arg-type]
+    assert len(stored["keys"]) == sum(EVIDENCE_NEEDS.values())  # type: ignore[arg-type]
     for key in stored["keys"]:  # type: ignore[attr-defined]
         assert await candidate_app.objects.exists(key)
 
@@ -173,7 +175,22 @@ async def test_new_candidate_from_start_to_submitted(candidate_app: App) -> None
     assert "Dikirim, menunggu penelaahan" in siti.screen
 
 
+async def recertification_apl01(budi: Candidate) -> None:
+    answers = [(f, v) for f, v in APL01_NEW]
+    answers[0] = ("full_name", "Budi Santoso")
+    answers[4] = ("sex", "@L")
+    answers[5] = ("id_number", "3174011708850001")
+    answers[-1] = ("purpose", "@sertifikasi_ulang")
+    await budi.option("apl01")
+    for n, (_, value) in enumerate(answers, 1):
+        assert f"Step {n} of 18" in budi.screen
+        await answer(budi, value)
+    await budi.option("confirm")
+
+
 async def test_recertification_partly_meeting_6_2_2_to_6_2_4(candidate_app: App) -> None:
+    """6.2.7: a holder with 4 of the 6 SPT melaksanakan asesmen uploads the 4 they have,
+    is told why, and can submit; they are assessed by the new-candidate method."""
     budi = Candidate(candidate_app, who="budi")
     await budi.command("start")
     await budi.option("en")
@@ -190,25 +207,58 @@ async def test_recertification_partly_meeting_6_2_2_to_6_2_4(candidate_app: App)
     assert "(clause 6.2.7)" in screen
     assert "You meet the basic requirements" in screen
 
-    answers = [(f, v) for f, v in APL01_NEW]
-    answers[0] = ("full_name", "Budi Santoso")
-    answers[4] = ("sex", "@L")
-    answers[5] = ("id_number", "3174011708850001")
-    answers[-1] = ("purpose", "@sertifikasi_ulang")
-    await budi.option("apl01")
-    for n, (_, value) in enumerate(answers, 1):
-        assert f"Step {n} of 18" in budi.screen
-        await answer(budi, value)
-    await budi.option("confirm")
-    await upload_evidence(budi, RENEWAL_NEEDS)
+    await recertification_apl01(budi)
+    await budi.option("evidence")
+    await budi.option("conducting_spt")
+    assert budi.t("evidence.partial", clause="6.2.7", need=4, full=6) in budi.screen
+    assert budi.t("evidence.count", have=0, need=4) in budi.screen
+    await budi.option("back")
+    await budi.option("back")
+    await upload_evidence(budi, {**RENEWAL_NEEDS, "conducting_spt": 4})
     await fill_apl02(budi, 27)
     await budi.option("submit")
     await budi.option("agree")
-    assert "Application submitted!" in budi.screen
+    assert "Application submitted!" in budi.screen, budi.screen
     stored = await stored_application(candidate_app)
     assert (stored["state"], stored["route"], stored["method"]) == (
         "submitted",
         "recertification",
         "competency_test",
     )
+    assert len(stored["keys"]) == 13  # type: ignore[arg-type]
+
+
+async def test_recertification_by_option_b_of_6_2_2(candidate_app: App) -> None:
+    """6.2.2 "atau": no SPT merencanakan, but 2 SPT merencanakan dan mengorganisasikan and 1
+    record. The checklist asks for those 3 files, not the 2 SPT of option A."""
+    budi = Candidate(candidate_app, who="budi")
+    await budi.command("start")
+    await budi.option("en")
+    await budi.option("apply")
+    await budi.option("1")
+    await budi.type("0")  # planning SPT (6.2.2 option A): none
+    await budi.type("2")  # planning-and-organising SPT (option B)
+    await budi.type("1")  # planning record (option B)
+    await budi.type("2")  # validation SPT (6.2.3 option A)
+    await budi.type("6")  # conducting SPT (6.2.4)
+    await budi.option("1")
+    await budi.option("1")
+    assert "You meet the basic requirements" in budi.screen, budi.screen
+    assert "(clause 6.2.7)" not in budi.screen
+
+    await recertification_apl01(budi)
+    await budi.option("evidence")
+    assert "[planning_spt]" not in budi.screen
+    await budi.option("planning_record")
+    assert budi.t("evidence.alternative", n=2, total=2, clause="6.2.2") in budi.screen
+    await budi.option("back")
+    await budi.option("back")
+    needs = {k: v for k, v in RENEWAL_NEEDS.items() if k != "planning_spt"}
+    await upload_evidence(budi, {**needs, "plan_organise_spt": 2, "planning_record": 1})
+    await fill_apl02(budi, 27)
+    await budi.option("submit")
+    await budi.option("agree")
+    assert "Application submitted!" in budi.screen, budi.screen
+    stored = await stored_application(candidate_app)
+    assert (stored["route"], stored["method"]) == ("recertification", "portfolio")
     assert len(stored["keys"]) == 16  # type: ignore[arg-type]

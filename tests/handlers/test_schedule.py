@@ -15,7 +15,7 @@ from handlers import schedule
 from handlers.notices import Notice, format_instant
 from handlers.ports import NewPerson
 from locales import GettextTranslator
-from scheme.deadlines import appeal_deadline
+from scheme.deadlines import WorkCalendar, appeal_deadline
 from scheme.model import Rules
 
 RULES = Rules()
@@ -88,7 +88,9 @@ def test_a_certificate_brings_surveillance_renewal_and_expiry(issued: date, zone
 
 def test_appeal_staff_warnings_come_before_the_due_date_and_when_overdue() -> None:
     received = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
-    warning, overdue = schedule.appeal_staff_warnings("AK-2026-00001", received, RULES)
+    warning, overdue = schedule.appeal_staff_warnings(
+        "AK-2026-00001", received, RULES, WorkCalendar("ID")
+    )
     due = date.fromisoformat(warning.notice.params["decision_due_on"])
     assert warning.due_at.date() < due < overdue.due_at.date()
     assert warning.subject == overdue.subject == "appeal:AK-2026-00001"

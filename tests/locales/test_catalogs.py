@@ -15,7 +15,7 @@ from handlers.apl01 import CHOICE_FIELDS
 from handlers.application import HubStep
 from handlers.broadcast import SEGMENTS, TEMPLATES
 from handlers.certificates import STAFF_ACTIONS
-from handlers.guide import TOPICS
+from handlers.guide import PLAIN_TOPICS, TOPICS
 from handlers.notices import NOTICE_PARAMS
 from handlers.roles import GRANTABLE
 from handlers.staff import FILTERS, MARKS
@@ -69,7 +69,8 @@ def dynamic_keys() -> set[str]:
     keys |= {f"apl01.error.{code}" for code in validator_reasons()}
     keys |= {f"{kind}.{state}" for state in ApplicationState for kind in ("state", "next")}
     keys |= {f"guide.topic.{topic}" for topic in TOPICS}
-    keys |= {f"guide.{topic}" for topic in TOPICS}
+    keys |= {f"guide.{topic}" for topic in PLAIN_TOPICS}
+    keys |= {f"weekday.{day}" for day in range(7)}
     keys |= {f"data.language.{locale}" for locale in LOCALES}
     keys |= {f"eligibility.method.{method}" for method in get_args(Method)}
     keys |= {f"telegram.command.{name}" for name in TELEGRAM_COMMANDS}

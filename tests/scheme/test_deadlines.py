@@ -11,24 +11,26 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.schemes import load_scheme
 from scheme.deadlines import (
-    add_working_days,
+    WorkCalendar,
     appeal_deadline,
     appeal_decision_due,
     appeal_reminder_at,
     certificate_expiry,
-    is_working_day,
     reminder_instant,
     renewal_reminders,
     renewal_request_deadline,
     surveillance_due_dates,
-    working_days_between,
     zone_label,
 )
 from scheme.model import Rules
 
 ZONES = ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]
 RULES = Rules()
+NATIONAL = WorkCalendar("ID")
+"""National holidays only: a year whose cuti bersama are not listed."""
+CALENDAR = WorkCalendar.of(load_scheme())
 instants = st.datetimes(
     min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)
 )
@@ -70,38 +72,85 @@ def test_appeal_deadline_properties(zone: str, decided: datetime) -> None:
     local = deadline.astimezone(ZoneInfo(zone))
     assert local.time() == time(23, 59, 59)
     assert local.date() == decided.astimezone(ZoneInfo(zone)).date() + timedelta(days=1)
-    assert timedelta(days=1) <= deadline - decided < timedelta(days=2)
+    # The window ends at 23:59:59 local: a decision in the day's last second still gets a day.
+    assert timedelta(days=1, seconds=-1) <= deadline - decided < timedelta(days=2)
 
 
 def test_appeal_decision_skips_idul_fitri_week() -> None:
-    # Received Thursday 27 March 2025: Nyepi (Sat 29), Idul Fitri (Mon 31 March, Tue 1 April)
-    # and Good Friday (18 April) do not count: 20 working days end on 29 April.
-    assert appeal_decision_due(wib(2025, 3, 27, 10), RULES) == date(2025, 4, 29)
-    assert not is_working_day(date(2025, 3, 31), "ID")
-    assert not is_working_day(date(2025, 4, 1), "ID")
+    # Received Thursday 27 March 2025 (a year not listed: national holidays only): Nyepi
+    # (Sat 29), Idul Fitri (Mon 31 March, Tue 1 April) and Good Friday (18 April) do not count.
+    assert appeal_decision_due(wib(2025, 3, 27, 10), RULES, CALENDAR) == date(2025, 4, 29)
+    assert not NATIONAL.is_working_day(date(2025, 3, 31))
+    assert not NATIONAL.is_working_day(date(2025, 4, 1))
+    assert CALENDAR.unlisted_years(date(2025, 3, 27), date(2025, 4, 29)) == (2025,)
+
+
+@pytest.mark.parametrize(
+    ("received", "due"),
+    [
+        # Fri 13 Mar 2026: cuti bersama 18, 20, 23, 24 Mar (Nyepi and Idul Fitri), Nyepi 19 Mar
+        # and Good Friday 3 Apr do not count (SKB 2026). National holidays alone: 14 Apr.
+        (wib(2026, 3, 13, 10), date(2026, 4, 20)),
+        # Wed 2 Dec 2026: cuti bersama 24 Dec, Christmas and New Year: 4 Jan 2027, not 31 Dec.
+        (wib(2026, 12, 2, 10), date(2027, 1, 4)),
+        # Wed 13 May 2026: Ascension 14 May, cuti bersama 15 and 28 May, Idul Adha 27 May,
+        # Pancasila 1 June, Islamic New Year 16 June (national holidays alone: 15 June).
+        (wib(2026, 5, 13, 10), date(2026, 6, 18)),
+        # Mon 9 Feb 2026: cuti bersama 16 Feb beside Imlek on the 17th (alone: 10 March).
+        (wib(2026, 2, 9, 10), date(2026, 3, 11)),
+    ],
+)
+def test_appeal_decision_counts_the_2026_cuti_bersama(received: datetime, due: date) -> None:
+    assert appeal_decision_due(received, RULES, CALENDAR) == due
+    assert CALENDAR.working_days_between(received.date(), due) == 20
+
+
+def test_without_the_years_list_only_national_holidays_count() -> None:
+    assert appeal_decision_due(wib(2026, 3, 13, 10), RULES, NATIONAL) == date(2026, 4, 14)
+    assert appeal_decision_due(wib(2026, 12, 2, 10), RULES, NATIONAL) == date(2026, 12, 31)
+    assert NATIONAL.unlisted_years(date(2026, 12, 2), date(2027, 1, 4)) == (2026, 2027)
+    assert CALENDAR.unlisted_years(date(2026, 12, 2), date(2027, 1, 4)) == (2027,)
+
+
+def test_staff_years_replace_the_files_list() -> None:
+    scheme = load_scheme()
+    calendar = WorkCalendar.of(scheme, {2026: [date(2026, 12, 2)], 2027: []})
+    assert not calendar.is_working_day(date(2026, 12, 2))
+    assert calendar.is_working_day(date(2026, 12, 24) - timedelta(days=1))
+    assert calendar.is_working_day(date(2026, 12, 24))  # no longer in the 2026 list
+    assert calendar.unlisted_years(date(2026, 1, 1), date(2027, 12, 31)) == ()
+
+
+def test_the_2026_list_agrees_with_the_holidays_packages_government_days() -> None:
+    """Two independent sources: the SKB as our data file has it, and ``holidays``' own list of
+    Indonesian joint holidays (``government`` category)."""
+    import holidays
+
+    package = holidays.country_holidays("ID", years=2026, categories=("government",))
+    assert CALENDAR.collective_leave[2026] == frozenset(package)
 
 
 def test_appeal_decision_across_the_year_end() -> None:
     # Received 24 Dec 2026: Christmas, New Year and Isra Mi'raj (Jan 2027) do not count.
-    due = appeal_decision_due(wib(2026, 12, 24, 10), RULES)
+    due = appeal_decision_due(wib(2026, 12, 24, 10), RULES, CALENDAR)
     assert due == date(2027, 1, 26)
-    assert working_days_between(date(2026, 12, 24), due, "ID") == 20
+    assert CALENDAR.working_days_between(date(2026, 12, 24), due) == 20
 
 
 def test_receipt_day_does_not_count_and_weekend_receipt() -> None:
     # Received on Saturday 5 Dec 2026: Monday the 7th is the first working day.
-    assert add_working_days(date(2026, 12, 5), 1, "ID") == date(2026, 12, 7)
-    assert appeal_decision_due(wib(2026, 12, 5, 10), Rules(appeal_decision_working_days=1)) == date(
-        2026, 12, 7
-    )
+    assert CALENDAR.add_working_days(date(2026, 12, 5), 1) == date(2026, 12, 7)
+    one_day = Rules(appeal_decision_working_days=1)
+    assert appeal_decision_due(wib(2026, 12, 5, 10), one_day, CALENDAR) == date(2026, 12, 7)
 
 
 @given(start=days, count=st.integers(min_value=1, max_value=40))
 def test_working_day_arithmetic(start: date, count: int) -> None:
-    due = add_working_days(start, count, "ID")
-    assert is_working_day(due, "ID")
-    assert working_days_between(start, due, "ID") == count
-    assert working_days_between(due, start, "ID") == -count
+    due = CALENDAR.add_working_days(start, count)
+    assert CALENDAR.is_working_day(due)
+    assert CALENDAR.working_days_between(start, due) == count
+    assert CALENDAR.working_days_between(due, start) == -count
+    assert NATIONAL.add_working_days(start, count) <= due  # cuti bersama only add days
 
 
 @given(issued=days)

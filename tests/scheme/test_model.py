@@ -26,11 +26,13 @@ def test_asesor_kompetensi_units_routes_and_evidence(asesor: Scheme) -> None:
     recert = asesor.route("recertification")
     assert [r.clause for r in new.requirements] == ["6.1.1", "6.1.2", "6.1.3", "6.1.4"]
     assert [r.clause for r in recert.requirements] == [f"6.2.{n}" for n in range(1, 7)]
-    assert [e.clause for e in new.evidence] == [f"9.1.2.1.{c}" for c in "abcdef"]
-    assert [e.clause for e in recert.evidence] == [f"9.1.2.2.{c}" for c in "abcdefgh"]
+    # 9.1.2.1 d is asked per activity; 9.1.2.2 d and e per "atau" alternative.
+    assert [e.clause for e in new.evidence] == [f"9.1.2.1.{c}" for c in "abcdddef"]
+    assert [e.clause for e in recert.evidence] == [f"9.1.2.2.{c}" for c in "abcdddeeefgh"]
     photo = new.evidence[1]
-    assert (photo.min, photo.max, photo.photo_3x4_red, photo.kinds) == (2, 2, True, ("jpeg", "png"))
-    assert recert.evidence[5].min == 6  # 6 SPT melaksanakan asesmen (6.2.4)
+    assert (photo.min, photo.max, photo.photo_3x4_red, photo.kinds) == (1, 2, True, ("jpeg", "png"))
+    conducting = next(e for e in recert.evidence if e.id == "conducting_spt")
+    assert (conducting.min, conducting.fact) == (6, "conducting_spt")  # 6 SPT (6.2.4)
     assert recert.partial_fallback is not None
     assert recert.partial_fallback.requirements == ("6.2.2", "6.2.3", "6.2.4")
     assert asesor.rules.certificate_validity_years == 3
@@ -74,7 +76,7 @@ def line_of(text: str, needle: str) -> int:
         ("min: 6, max: 6", "min: 6, max: 4", "max is below min", None),
         ("{conducting_spt: 6}", "{conducting_sptt: 6}", "unknown fact 'conducting_sptt'", None),
         ("{education: sma}", "{education: phd}", "unknown education level 'phd'", None),
-        ("kinds: [jpeg, png], min: 2", "kinds: [gif], min: 2", "Input should be 'pdf'", None),
+        ("kinds: [jpeg, png], min: 1", "kinds: [gif], min: 1", "Input should be 'pdf'", None),
         (
             '{number: "3.6"',
             '{number: "4.6"',
@@ -82,6 +84,19 @@ def line_of(text: str, needle: str) -> int:
             "number: 3\n        verified: false",  # the element that holds it
         ),
         ('proves: ["6.2.4"]', 'proves: ["6.2.9"]', "proves unknown requirement 6.2.9", None),
+        (
+            "alternative: 2, fact: tools_spt",
+            "alternative: 3, fact: tools_spt",
+            "alternative 3",
+            None,
+        ),
+        ("fact: planning_records", "fact: conducting_spt", "fact 'conducting_spt' is not", None),
+        (
+            "2026-02-16, 2026-03-18",
+            "2025-02-16, 2026-03-18",
+            "a day outside the year",
+            "year: 2026",
+        ),
     ],
 )
 def test_malformed_file_names_path_and_line(

@@ -1,0 +1,202 @@
+"""``/cutibersama``: staff keep each year's *cuti bersama* (9.9.6 working days) without a release.
+
+The scheme file ships the years known when it was written; when the next year's joint decree
+(SKB) appears, staff send its days here. A year set here replaces the file's list for that year.
+Each press re-checks the role and the change is in the audit log.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
+from handlers.notices import format_day
+from handlers.staff_common import PREFIX, allowed
+from scheme.deadlines import WorkCalendar, local_date
+
+LEAVE = "staff_leave"
+LEAVE_DAYS = "staff_leave_days"
+LEAVE_SOURCE = "staff_leave_source"
+LEAVE_CONFIRM = "staff_leave_confirm"
+MAX_DAYS = 20
+"""No decree has set more than a dozen; more is a typing slip."""
+_DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$|^(\d{4})-(\d{2})-(\d{2})$")
+
+
+async def work_calendar(ctx: Context) -> WorkCalendar:
+    """The calendar every working-day count uses: the file's years, with the staff's on top."""
+    staff_years = {record.year: record.days for record in await ctx.uow.collective_leave.years()}
+    return WorkCalendar.of(ctx.services.scheme, staff_years)
+
+
+def unlisted_note(ctx: Context, calendar: WorkCalendar, start: date, end: date) -> str | None:
+    """For staff: the years of a count whose cuti bersama are not known yet."""
+    years = calendar.unlisted_years(start, end)
+    if not years:
+        return None
+    return ctx.t("leave.unlisted", years=", ".join(map(str, years)))
+
+
+def parse_days(typed: str) -> tuple[int, tuple[date, ...]] | str:
+    """A year's days (dd-mm-yyyy or yyyy-mm-dd, separated by spaces or commas), or the year
+    alone for a year without cuti bersama; else the locale key of what is wrong."""
+    tokens = [t for t in re.split(r"[\s,;]+", typed.strip()) if t]
+    if len(tokens) == 1 and re.fullmatch(r"\d{4}", tokens[0]):
+        return int(tokens[0]), ()
+    if not tokens or len(tokens) > MAX_DAYS:
+        return "leave.bad_days"
+    days: list[date] = []
+    for token in tokens:
+        match = _DATE.match(token)
+        if match is None:
+            return "leave.bad_days"
+        d, m, y, iy, im, iday = match.groups()
+        try:
+            days.append(date(int(y), int(m), int(d)) if y else date(int(iy), int(im), int(iday)))
+        except ValueError:
+            return "leave.bad_days"
+    if len({day.year for day in days}) != 1:
+        return "leave.one_year"
+    return days[0].year, tuple(sorted(set(days)))
+
+
+async def open_leave(ctx: Context, command: CommandIn) -> None:
+    if await allowed(ctx, "view_collective_leave"):
+        ctx.goto(LEAVE)
+
+
+class LeaveStep:
+    """Every known year with its days and decree; this year and the next flagged when missing."""
+
+    name = LEAVE
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [
+            Option(f"{PREFIX}leave:set", ctx.t("leave.set")),
+            Option(f"{PREFIX}menu", ctx.t("common.menu")),
+        ]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        calendar = await work_calendar(ctx)
+        staff = {record.year: record for record in await ctx.uow.collective_leave.years()}
+        shipped = {entry.year: entry.source for entry in ctx.services.scheme.collective_leave}
+        lines = [ctx.t("leave.title")]
+        for year, days in sorted(calendar.collective_leave.items()):
+            source = staff[year].source if year in staff else shipped.get(year, "")
+            origin = ctx.t("leave.by_staff" if year in staff else "leave.from_file")
+            listed = ", ".join(format_day(day, ctx.locale) for day in sorted(days)) or "—"
+            lines.append(f"• {year}: {listed}\n  {source} ({origin})")
+        today = local_date(ctx.now(), ZoneInfo(ctx.services.scheme.rules.timezone))
+        end = date(today.year + 1, 12, 31)
+        if note := unlisted_note(ctx, calendar, today, end):
+            lines.append(note)
+        return [choice("\n".join(lines), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        if event.option_id == f"{PREFIX}menu":
+            ctx.goto(MENU)
+        elif await allowed(ctx, "view_collective_leave"):
+            ctx.goto(LEAVE_DAYS)
+
+
+class LeaveDaysStep:
+    name = LEAVE_DAYS
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn, TextIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [Option(f"{PREFIX}back", ctx.t("common.back"))]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        return [choice(ctx.t("leave.ask_days", most=MAX_DAYS), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        if isinstance(event, OptionIn):
+            ctx.goto(LEAVE)
+            return
+        assert isinstance(event, TextIn)
+        parsed = parse_days(event.text)
+        if isinstance(parsed, str):
+            ctx.say(Text(ctx.t(parsed)))
+            await ctx.show_current()
+            return
+        year, days = parsed
+        ctx.goto(LEAVE_SOURCE, {"year": year, "days": [day.isoformat() for day in days]})
+
+
+class LeaveSourceStep:
+    """The decree the days come from: it is shown beside them and kept in the audit log."""
+
+    name = LEAVE_SOURCE
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn, TextIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [Option(f"{PREFIX}back", ctx.t("common.back"))]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        return [
+            choice(ctx.t("leave.ask_source", year=ctx.data.get("year")), await self.options(ctx))
+        ]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        if isinstance(event, OptionIn):
+            ctx.goto(LEAVE_DAYS)
+            return
+        assert isinstance(event, TextIn)
+        source = " ".join(event.text.split())
+        if not 3 <= len(source) <= 300:
+            ctx.say(Text(ctx.t("leave.bad_source")))
+            await ctx.show_current()
+            return
+        ctx.goto(LEAVE_CONFIRM, {**ctx.data, "source": source})
+
+
+class LeaveConfirmStep:
+    name = LEAVE_CONFIRM
+    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [
+            Option(f"{PREFIX}leave:save", ctx.t("leave.save")),
+            Option(f"{PREFIX}back", ctx.t("common.back")),
+        ]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        days = _days(ctx)
+        calendar = WorkCalendar(ctx.services.scheme.rules.holiday_country)
+        lines = [ctx.t("leave.confirm", year=ctx.data.get("year"), source=ctx.data.get("source"))]
+        for day in days:
+            line = f"• {ctx.t(f'weekday.{day.weekday()}')} {format_day(day, ctx.locale)}"
+            if not calendar.is_working_day(day):  # a weekend or a national holiday: a slip?
+                line += " " + ctx.t("leave.not_a_working_day")
+            lines.append(line)
+        if not days:
+            lines.append(ctx.t("leave.none"))
+        return [choice("\n".join(lines), await self.options(ctx))]
+
+    async def handle(self, ctx: Context, event: StepInput) -> None:
+        assert isinstance(event, OptionIn)
+        if event.option_id == f"{PREFIX}back":
+            ctx.goto(LEAVE_SOURCE, ctx.data)
+            return
+        year, source, days = int(str(ctx.data.get("year"))), str(ctx.data.get("source")), _days(ctx)
+        details = {"days": [day.isoformat() for day in days], "source": source}
+        if not await allowed(ctx, "set_collective_leave", str(year)):
+            return
+        await ctx.uow.collective_leave.set_year(year, days, source, by=ctx.person.id, now=ctx.now())
+        await ctx.uow.audit.record(
+            ctx.person.id, ctx.channel, "collective_leave_saved", str(year), allowed=True,
+            details=details,
+        )  # fmt: skip
+        ctx.say(Text(ctx.t("leave.saved", year=year, count=len(days))))
+        ctx.goto(LEAVE)
+
+
+def _days(ctx: Context) -> tuple[date, ...]:
+    raw = ctx.data.get("days")
+    return tuple(date.fromisoformat(str(d)) for d in raw) if isinstance(raw, list) else ()
