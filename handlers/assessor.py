@@ -175,12 +175,27 @@ class AssignmentStep:
                 await ctx.show_current()
             return
         application = await _mine(ctx, "record_unit", A.SCHEDULED)
-        if application is None:
+        if application is None or await _before_the_assessment(ctx, application):
             return
         if picked.startswith("unit:"):
             ctx.goto(UNIT, {"app": application.id, "unit": picked.removeprefix("unit:")})
         elif picked == "recommend":
             await _recommend(ctx, application)
+
+
+async def _before_the_assessment(ctx: Context, application: ApplicationRecord) -> bool:
+    """9.3.4–9.3.5: results come from the assessment, so they are recorded from its scheduled
+    time on; earlier is refused, explained and audited."""
+    starts_at = datetime.fromisoformat(str(application.assessment["starts_at"]))
+    if ctx.now() >= starts_at:
+        return False
+    await ctx.uow.audit.record(
+        ctx.person.id, ctx.channel, "record_unit_before_assessment",
+        f"application:{application.id}", allowed=False,
+    )  # fmt: skip
+    ctx.say(Text(ctx.t("assessor.too_early", when=local_time(ctx, starts_at))))
+    ctx.goto(ASSIGNMENT, {"app": application.id})
+    return True
 
 
 def _units(application: ApplicationRecord) -> dict[str, JSONValue]:
@@ -310,7 +325,7 @@ class NoteStep:
             ctx.goto(ASSIGNMENTS)
             return
         application = await _mine(ctx, "record_unit", A.SCHEDULED)
-        if application is None:
+        if application is None or await _before_the_assessment(ctx, application):
             return
         unit = str(ctx.data["unit"])
         units = {**_units(application), unit: {"verdict": str(ctx.data["verdict"]), "note": note}}

@@ -24,10 +24,13 @@ from handlers.staff_common import (
     allowed,
     application_id,
     in_state,
+    involved_in_decision,
     notify,
+    refused_for_conflict,
     transition,
 )
 from scheme.deadlines import certificate_expiry, local_date
+from scheme.impartiality import Capacity
 from scheme.lifecycle import (
     APPEAL,
     CERTIFICATE,
@@ -144,9 +147,15 @@ class AssignStep:
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
+        application = await ctx.uow.applications.get(application_id(ctx))
+        candidate = application.person_id if application else None
         assessors = await ctx.uow.roles.people_with("assessor")
         return [
-            *(Option(f"{PREFIX}assessor:{pid}", name) for pid, name in assessors),
+            *(
+                Option(f"{PREFIX}assessor:{pid}", name)
+                for pid, name in assessors
+                if pid != candidate  # never their own assessor (9.10.7)
+            ),
             Option(f"{PREFIX}back", ctx.t("common.back")),
         ]
 
@@ -162,25 +171,31 @@ class AssignStep:
             ctx.say(Text(ctx.t("staff.not_an_assessor")))
             await ctx.show_current()
             return
-        if await in_state(ctx, A.ACCEPTED) is not None:
-            ctx.goto(INPUT, {"app": app_id, "action": "starts_at", "assessor": assessor})
+        application = await in_state(ctx, A.ACCEPTED)
+        if application is None:
+            return
+        if await refused_for_conflict(ctx, application, Capacity.ASSESSOR, assessor, back=ASSIGN):
+            return
+        ctx.goto(INPUT, {"app": app_id, "action": "starts_at", "assessor": assessor})
 
 
 class PanelStep:
-    """The appeal's panel member: anyone of staff or the assessors, never the assessor of the
-    case (9.9.4)."""
+    """The appeal's panel member: anyone of staff or the assessors not involved in what is
+    appealed — never the candidate, the case's assessor or who recorded the decision (9.9.4)."""
 
     name = PANEL
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         application = await ctx.uow.applications.get(application_id(ctx))
-        involved = application.assessment.get("assessor") if application else None
+        excluded = (
+            involved_in_decision(application) | {application.person_id} if application else set()
+        )
         people = {
             pid: name
             for role in ("staff", "assessor")
             for pid, name in await ctx.uow.roles.people_with(role)
-            if pid != involved
+            if pid not in excluded
         }
         return [
             *(Option(f"{PREFIX}member:{pid}", name) for pid, name in people.items()),
@@ -198,13 +213,7 @@ class PanelStep:
         application = await in_state(ctx, A.UNDER_APPEAL)
         if application is None:
             return
-        if member == application.assessment.get("assessor"):
-            await ctx.uow.audit.record(
-                ctx.person.id, ctx.channel, "assign_panel_involved", f"application:{app_id}",
-                allowed=False,
-            )  # fmt: skip
-            ctx.say(Text(ctx.t("staff.panel_involved")))
-            await ctx.show_current()
+        if await refused_for_conflict(ctx, application, Capacity.PANEL, member, back=PANEL):
             return
         state = APPEAL.apply(
             AppealState(str(application.appeal["state"])), "assign_panel", Actor.STAFF
@@ -313,6 +322,7 @@ async def _decide(ctx: Context, application: ApplicationRecord, action: str, rec
         "record": record,
         "decided_at": now.isoformat(),
         "appeal_until": deadline,
+        "by": ctx.person.id,  # excluded from the appeal panel (9.9.4)
     }
     await ctx.uow.applications.update(application.id, state=state, decision=decision)
     for item in planned:
@@ -378,7 +388,10 @@ async def _appeal_decision(
     }  # fmt: skip
     await ctx.uow.applications.update(application.id, state=state, appeal=appeal)
     await ctx.uow.outbox.cancel(f"appeal:{application.reference}")
+    outcome = "granted" if action == "appeal_granted" else "dismissed"
     await notify(
-        ctx, application, schedule.status_changed(application.reference or "", state, ctx.now())
+        ctx,
+        application,
+        schedule.appeal_decided(application.reference or "", outcome, note, ctx.now()),
     )
     await _done(ctx, application, action, "staff.appeal_decided")

@@ -32,6 +32,7 @@ NOTICE_PARAMS: Mapping[str, tuple[str, ...]] = {
     "appeal_closing": ("reference", "appeal_until_at"),
     "appeal_received": ("reference", "decision_due_on"),
     "appeal_due_staff": ("reference", "decision_due_on"),
+    "appeal_decided": ("reference", "appeal_outcome", "reasons"),
     "certificate_issued": ("certificate", "expires_on"),
     "surveillance_due": ("certificate", "due_on"),
     "renewal_reminder": ("certificate", "request_by_on"),
@@ -56,6 +57,7 @@ URGENT = frozenset({"decision", "appeal_closing"})
 
 TRANSLATED_VALUES = {
     "state": "state", "next": "next", "result": "state", "outcome": "cert.outcome", "role": "role",
+    "appeal_outcome": "appeal.outcome",
 }  # fmt: skip
 """Value name → the message-key prefix its code is worded with."""
 

@@ -68,6 +68,22 @@ def status_changed(reference: str, state: str, at: datetime) -> Planned:
     )
 
 
+APPEAL_OUTCOMES = ("granted", "dismissed")
+
+
+def appeal_decided(reference: str, outcome: str, reasons: str, at: datetime) -> Planned:
+    """9.9.7: the panel's binding decision (one of ``APPEAL_OUTCOMES``) and its reasons, to the
+    candidate."""
+    return Planned(
+        Notice(
+            "appeal_decided",
+            {"reference": reference, "appeal_outcome": outcome, "reasons": reasons},
+        ),
+        at,
+        f"appeal_decided:{reference}:{at.isoformat()}",
+    )
+
+
 def fix_requested(reference: str, reasons: str, at: datetime) -> Planned:
     """Staff sent the application back (9.1.5): the reasons per evidence item."""
     return Planned(

@@ -30,12 +30,14 @@ from handlers.staff_common import (
     document_options,
     in_state,
     notify,
+    refused_for_conflict,
     send_document,
     transition,
 )
 from scheme.apl02 import questionnaire
 from scheme.deadlines import local_date
 from scheme.evidence import Need
+from scheme.impartiality import Capacity
 from scheme.lifecycle import ApplicationState
 
 A = ApplicationState
@@ -123,8 +125,12 @@ class QueueStep:
             ctx.goto(QUEUE, {"filter": event.option_id.removeprefix(f"{PREFIX}filter:")})
             return
         target = event.option_id.removeprefix(f"{PREFIX}app:")
-        if await allowed(ctx, "view_application", f"application:{target}"):
-            ctx.goto(REVIEW, {"app": int(target)})
+        if not await allowed(ctx, "view_application", f"application:{target}"):
+            return
+        application = await ctx.uow.applications.get(int(target))
+        if application is not None and await refused_for_conflict(ctx, application, Capacity.STAFF):
+            return
+        ctx.goto(REVIEW, {"app": int(target)})
 
 
 async def _appeal_due(ctx: Context, application: ApplicationRecord) -> str:

@@ -9,6 +9,7 @@ from handlers.conversation import MENU, Context
 from handlers.messages import Option, SendFile, Text
 from handlers.ports import ApplicationRecord, DocumentRecord
 from handlers.schedule import Planned
+from scheme.impartiality import Capacity, Conflict, conflict
 from scheme.lifecycle import APPLICATION, Actor, ApplicationState, TransitionError
 
 QUEUE = "staff_queue"
@@ -50,13 +51,47 @@ def application_id(ctx: Context) -> int:
 
 
 async def in_state(ctx: Context, *states: str) -> ApplicationRecord | None:
-    """The step's application, if it is still in one of ``states`` (else: handled already)."""
+    """The step's application, if it is still in one of ``states`` (else: handled already) and
+    not the staff member's own (9.2.1)."""
     application = await ctx.uow.applications.get(application_id(ctx), lock=True)
     if application is None or application.state not in states:
         ctx.say(Text(ctx.t("staff.already_handled")))
         ctx.goto(QUEUE)
         return None
+    if await refused_for_conflict(ctx, application, Capacity.STAFF):
+        return None
     return application
+
+
+def involved_in_decision(application: ApplicationRecord) -> frozenset[int]:
+    """9.9.4: who took part in the decision under appeal — the case's assessor and the staff
+    member who recorded the decision."""
+    people = (application.assessment.get("assessor"), application.decision.get("by"))
+    return frozenset(p for p in people if isinstance(p, int))
+
+
+async def refused_for_conflict(
+    ctx: Context,
+    application: ApplicationRecord,
+    capacity: Capacity,
+    person_id: int | None = None,
+    *,
+    back: str = QUEUE,
+) -> Conflict | None:
+    """Refuses, explains with its clause and audits when ``person_id`` (the person pressing,
+    by default) may not act in ``capacity`` on ``application``; None when they may."""
+    who = ctx.person.id if person_id is None else person_id
+    involved = involved_in_decision(application) if capacity == Capacity.PANEL else ()
+    found = conflict(who, capacity, application.person_id, involved)
+    if found is None:
+        return None
+    await ctx.uow.audit.record(
+        ctx.person.id, ctx.channel, f"conflict_{capacity}_{found.kind}",
+        f"application:{application.id}", allowed=False, details={"person": who},
+    )  # fmt: skip
+    ctx.say(Text(ctx.t(f"impartiality.{capacity}.{found.kind}", clause=found.clause)))
+    ctx.goto(back, {"app": application.id} if back != QUEUE else None)
+    return found
 
 
 async def transition(

@@ -28,12 +28,23 @@ NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
 
 @dataclass
+class Clock:
+    """The bot's clock in a test: it stands still at ``at`` until a test moves it on."""
+
+    at: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@dataclass
 class Rig:
     app: App
     channel: TelegramChannel
     api: FakeBotApi
     url: str
     http: aiohttp.ClientSession
+    clock: Clock
 
     async def post(self, update: dict[str, Any], secret: str | None = SECRET) -> int:
         headers = {SECRET_HEADER: secret} if secret is not None else {}
@@ -78,7 +89,8 @@ async def rig(
     clean_env.setenv("WEBHOOK_SECRET", SECRET)
     settings = load_settings(env_file=None)
     await migrate.upgrade(engine)
-    app = await build_app(settings, engine=engine, clock=lambda: NOW)
+    clock = Clock()
+    app = await build_app(settings, engine=engine, clock=clock)
     if isinstance(app.objects, S3ObjectStore):
         await app.objects.ensure_bucket()
     channel = TelegramChannel(
@@ -95,6 +107,6 @@ async def rig(
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     async with aiohttp.ClientSession() as http:
-        yield Rig(app, channel, bot_api, f"http://127.0.0.1:{port}", http)
+        yield Rig(app, channel, bot_api, f"http://127.0.0.1:{port}", http, clock)
     await runner.cleanup()
     await channel.close()

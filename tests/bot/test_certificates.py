@@ -79,7 +79,7 @@ async def test_the_certificate_is_handed_over_once_the_holder_signs_9_8(rig: Rig
     audit = await rows(rig, "SELECT action FROM audit_log WHERE action = 'certificate_agreement'")
     assert len(audit) == 1
     await open_certificate(budi)
-    assert "(9.8): disetujui 25 November 2026 10.00 WIB (teks versi" in budi.screen
+    assert "(9.8): disetujui 25 November 2026 12.30 WIB (teks versi" in budi.screen
 
 
 async def open_certificate(budi: TelegramUser, number: str = NUMBER) -> None:

@@ -5,9 +5,11 @@ every action checked on the server and in the audit log, refused attempts includ
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
@@ -52,7 +54,7 @@ async def staff_member(rig: Rig) -> TelegramUser:
 
 
 async def deliver_notices(rig: Rig) -> None:
-    dispatcher = build_dispatcher(rig.app, clock=lambda: NOW + timedelta(minutes=1))
+    dispatcher = build_dispatcher(rig.app, clock=lambda: rig.clock.at + timedelta(minutes=1))
     assert dispatcher is not None
     try:
         await dispatcher.run(asyncio.Event(), until_idle=True)
@@ -199,23 +201,40 @@ async def accept_all(budi: TelegramUser, needs: Mapping[str, int] = EVIDENCE_NEE
 
 
 async def assign(rig: Rig, budi: TelegramUser) -> None:
+    """Ani assigned for 11:00 WIB on the rig's day, or two hours from now once that is past."""
     await open_application(budi)
     await budi.press("s:assign")
     await budi.press(f"s:assessor:{await person_of(rig, ASSESSOR_ID)}")
-    await budi.text("02-12-2026 09:00")
+    slot = SCHEDULED if rig.clock.at < SCHEDULED else rig.clock.at + timedelta(hours=2)
+    await budi.text(f"{slot.astimezone(WIB):%d-%m-%Y %H:%M}")
     await budi.text("TUK LSP Teknologi Digital, Jakarta")
     assert "Asesor ditugaskan" in budi.screen
 
 
-async def assess(ani: TelegramUser, verdict: str = "K", units: int = 3) -> None:
+SCHEDULED = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
+"""The first assessment the ``assign`` helper schedules: 11:00 WIB on the rig's day."""
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+async def assess(rig: Rig, ani: TelegramUser, verdict: str = "K", units: int = 3) -> None:
+    """Ani accepts, is refused before the scheduled time, then records every unit."""
     await ani.text("/tugas")
     await ani.press(next(b for b in ani.buttons if b.startswith("s:app:")))
     assert "TUK LSP Teknologi Digital" in ani.screen
-    assert "02-12-2026 09:00 WIB" in ani.screen
+    [(assessment,)] = await rows(
+        rig, "SELECT assessment FROM applications WHERE state = 'assessor_assigned'"
+    )
+    found = assessment if isinstance(assessment, dict) else json.loads(assessment)
+    starts = datetime.fromisoformat(found["starts_at"])
+    shown = f"{starts.astimezone(WIB):%d-%m-%Y %H:%M} WIB"
+    assert shown in ani.screen
     await ani.press("s:no_conflict")
     assert "Penugasan diterima" in ani.screen
     codes = [b for b in ani.buttons if b.startswith("s:unit:")]
     assert len(codes) == units
+    await ani.press(codes[0])
+    assert f"baru dapat direkam mulai {shown}" in ani.screen, ani.screen  # 9.3.4
+    rig.clock.at = starts + timedelta(minutes=90)  # the assessment took place
     for unit in codes:
         await ani.press(unit)
         await ani.press(f"s:{verdict}")
@@ -227,7 +246,7 @@ async def assess(ani: TelegramUser, verdict: str = "K", units: int = 3) -> None:
 async def certify(rig: Rig, budi: TelegramUser, ani: TelegramUser, number: str) -> None:
     """From accepted to certified: assigned, assessed K, decided competent, certificate issued."""
     await assign(rig, budi)
-    await assess(ani)
+    await assess(rig, ani)
     await open_application(budi)
     await budi.press("s:do:decide_competent")
     await budi.text("BA-02/LSP/XII/2026")
@@ -251,11 +270,11 @@ async def test_assessment_decision_appeal_and_certificate(rig: Rig) -> None:
     [assignment] = [t for t in sent_to(rig, ani) if "Penugasan asesmen" in t]
     assert "Siti" in assignment
     assert "P.85ASM00.001.2" in assignment
-    assert "2 Desember 2026 09.00 WIB" in assignment
+    assert "25 November 2026 11.00 WIB" in assignment
 
-    await assess(ani)
+    await assess(rig, ani)
     await deliver_notices(rig)
-    assert any("2 Desember 2026 09.00 WIB" in t for t in sent_to(rig, siti))
+    assert any("25 November 2026 11.00 WIB" in t for t in sent_to(rig, siti))
 
     await open_application(budi)
     assert "Portofolio dan observasi lengkap" in budi.screen
@@ -299,17 +318,32 @@ async def test_assessment_decision_appeal_and_certificate(rig: Rig) -> None:
     assert "Unit 2 sudah saya tunjukkan" in budi.screen
     await budi.press(next(b for b in budi.buttons if b.startswith("s:doc:")))
     assert rig.api.uploads[-1] == ("rekaman-asesmen.pdf", files.pdf("rekaman asesmen"))
+    await admin.grant(
+        rig.app.engine, "telegram", "888003", "staff", by="test", timezone="Asia/Jakarta"
+    )
+    dewi = f"s:member:{await person_of(rig, 888003)}"
     await budi.press("s:panel")
     involved = f"s:member:{await person_of(rig, ASSESSOR_ID)}"
     assert involved not in budi.buttons  # 9.9.4: not the assessor of the case
+    recorder = f"s:member:{await person_of(rig, STAFF_ID)}"
+    assert recorder not in budi.buttons  # nor who recorded the decision under appeal
+    assert dewi in budi.buttons
     await budi.press(involved)  # forged: refused and logged
     assert "tidak tersedia" in budi.screen
     await open_application(budi)
     await budi.press("s:panel")
-    await budi.press(f"s:member:{await person_of(rig, STAFF_ID)}")
+    await budi.press(recorder)  # never offered: refused as forged
+    assert "tidak tersedia" in budi.screen
+    await budi.press(dewi)
     await budi.press("s:do:appeal_granted")
     await budi.text("Bukti rekaman cukup; asesmen ulang unit 2.")
     assert "bersifat final" in budi.screen
+    await deliver_notices(rig)
+    [appeal_decided] = [t for t in sent_to(rig, siti) if "Keputusan banding" in t]
+    assert "banding diterima" in appeal_decided
+    assert "Alasan panel: Bukti rekaman cukup; asesmen ulang unit 2." in appeal_decided  # 9.9.7
+    forged = await rows(rig, "SELECT target FROM audit_log WHERE action = 'forged_option'")
+    assert (recorder,) in [tuple(r) for r in forged]
     [(state,)] = await rows(rig, "SELECT state FROM applications")
     assert state == "accepted"  # granted: a new assessment (9.9.7)
 
@@ -356,7 +390,7 @@ async def test_a_late_appeal_is_refused_with_the_reason(rig: Rig) -> None:
     ani = await assessor(rig)
     await accept_all(budi)
     await assign(rig, budi)
-    await assess(ani, "BK")
+    await assess(rig, ani, "BK")
     await open_application(budi)
     await budi.press("s:do:decide_not_yet")
     await budi.text("BA-03/LSP/XI/2026")
@@ -559,7 +593,7 @@ async def test_staff_record_a_years_cuti_bersama_and_appeals_count_it(rig: Rig) 
     ani = await assessor(rig)
     await accept_all(budi)
     await assign(rig, budi)
-    await assess(ani, "BK")
+    await assess(rig, ani, "BK")
     await open_application(budi)
     await budi.press("s:do:decide_not_yet")
     await budi.text("BA-04/LSP/XI/2026")
@@ -569,3 +603,32 @@ async def test_staff_record_a_years_cuti_bersama_and_appeals_count_it(rig: Rig) 
     # 25 Nov + 20 working days is 23 Dec by the SKB; 1 Dec is now leave too, then 24 and 25
     # Dec: 28 December.
     assert "28 Desember 2026" in siti.screen, siti.screen
+
+
+async def test_staff_never_act_on_their_own_application(rig: Rig) -> None:
+    """9.2.1: a staff member who applies is refused, with the reason, at their own application;
+    9.10.7: nor can they be its assessor. Both refusals are in the audit log."""
+    siti = await submitted_application(rig)
+    await admin.grant(
+        rig.app.engine, "telegram", str(siti.user["id"]), "staff", by="test",
+        timezone="Asia/Jakarta",
+    )  # fmt: skip
+    await siti.text("/antrian")
+    await siti.press(next(b for b in siti.buttons if b.startswith("s:app:")))
+    assert "Ini permohonan Anda sendiri" in siti.screen
+    assert "(9.2.1)" in siti.screen
+    assert "s:accept" not in siti.buttons
+    budi = await staff_member(rig)
+    await accept_all(budi)
+    await admin.grant(
+        rig.app.engine, "telegram", str(siti.user["id"]), "assessor", by="test",
+        timezone="Asia/Jakarta",
+    )  # fmt: skip
+    await assessor(rig)
+    await open_application(budi)
+    await budi.press("s:assign")
+    siti_option = f"s:assessor:{await person_of(rig, siti.user['id'])}"
+    assert siti_option not in budi.buttons  # the candidate is never offered as their assessor
+    assert f"s:assessor:{await person_of(rig, ASSESSOR_ID)}" in budi.buttons
+    refused = await rows(rig, "SELECT action, allowed FROM audit_log WHERE action LIKE 'conflict%'")
+    assert [tuple(r) for r in refused] == [("conflict_staff_own_application", False)]

@@ -18,10 +18,12 @@ from handlers.certificates import STAFF_ACTIONS
 from handlers.guide import PLAIN_TOPICS, TOPICS
 from handlers.notices import NOTICE_PARAMS
 from handlers.roles import GRANTABLE
+from handlers.schedule import APPEAL_OUTCOMES
 from handlers.staff import FILTERS, MARKS
 from handlers.start import MENU_ITEMS
 from locales import LOCALES, GettextTranslator
 from scheme import apl01
+from scheme.impartiality import Capacity
 from scheme.lifecycle import ApplicationState, CertificateState
 from scheme.model import Method
 
@@ -34,9 +36,11 @@ def translator() -> GettextTranslator:
     return GettextTranslator()
 
 
-NOT_KEYS = {"hub.mode", "hub.verify_token", "hub.challenge", "v23.0", "cert.outcome"}
+NOT_KEYS = {
+    "hub.mode", "hub.verify_token", "hub.challenge", "v23.0", "cert.outcome", "appeal.outcome"
+}  # fmt: skip
 """Strings of the key's shape that are not keys: Meta's webhook query names, a Graph API version,
-the prefix a notice's surveillance outcome is worded with."""
+the prefixes a notice's surveillance and appeal outcomes are worded with."""
 
 
 def literal_keys() -> set[str]:
@@ -71,6 +75,8 @@ def dynamic_keys() -> set[str]:
     keys |= {f"guide.topic.{topic}" for topic in TOPICS}
     keys |= {f"guide.{topic}" for topic in PLAIN_TOPICS}
     keys |= {f"weekday.{day}" for day in range(7)}
+    keys |= {f"impartiality.{capacity}.own_application" for capacity in Capacity}
+    keys |= {"impartiality.panel.involved"} | {f"appeal.outcome.{o}" for o in APPEAL_OUTCOMES}
     keys |= {f"data.language.{locale}" for locale in LOCALES}
     keys |= {f"eligibility.method.{method}" for method in get_args(Method)}
     keys |= {f"telegram.command.{name}" for name in TELEGRAM_COMMANDS}
