@@ -25,14 +25,23 @@ CHOICE_FIELDS = {
 
 
 def first_field(application: ApplicationRecord) -> dict[str, JSONValue]:
-    """Resume at the first unanswered field, or at the review when all are answered."""
+    """Resume at the first unanswered field, at the NIK when it disagrees with the birth date
+    or sex, else at the review."""
     missing = [f for f in FIELDS if f not in application.apl01]
-    return {"field": missing[0]} if missing else {"field": FIELDS[0], "review": True}
+    if missing:
+        return {"field": missing[0]}
+    if rules.inconsistency(application.apl01) is not None:  # the NIK disagrees: start there
+        return {"field": "id_number", "review": True}
+    return {"field": FIELDS[0], "review": True}
 
 
 def _born(answers: Mapping[str, JSONValue]) -> date | None:
     value = answers.get("birth_date")
     return date.fromisoformat(value) if isinstance(value, str) else None
+
+
+NIK_FIXES = ("birth_date", "sex")
+"""From the NIK step the candidate can correct what the NIK must agree with."""
 
 
 def validate(field: str, text: str, answers: Mapping[str, JSONValue], today: date) -> Result:
@@ -98,6 +107,11 @@ class Apl01Step:
                 Option(value, ctx.t(f"apl01.choice.{field}.{value}"))
                 for value in CHOICE_FIELDS[field]
             ]
+        if field == "id_number":  # a NIK that disagrees may mean a wrong birth date or sex
+            return [
+                Option(f"fix:{other}", ctx.t("apl01.fix", label=ctx.t(f"apl01.label.{other}")))
+                for other in NIK_FIXES
+            ]
         return []
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
@@ -121,11 +135,23 @@ class Apl01Step:
             ]
         return [choice(body, options)] if options else [Text(body)]
 
+    def _fix_instead(self, ctx: Context, field: str, event: StepInput) -> bool:
+        """From the NIK step: go and correct the birth date or sex it must agree with."""
+        if not isinstance(event, OptionIn) or not event.option_id.startswith("fix:"):
+            return False
+        other = event.option_id.removeprefix("fix:")
+        if field != "id_number" or other not in NIK_FIXES:
+            return False
+        ctx.goto(self.name, {"field": other, "review": True})
+        return True
+
     async def handle(self, ctx: Context, event: StepInput) -> None:
         application = await editable_application(ctx)
         if application is None:
             return
         field = self._field(ctx)
+        if self._fix_instead(ctx, field, event):
+            return
         if isinstance(event, OptionIn):
             value: JSONValue = event.option_id
             if field == "education":
@@ -214,11 +240,9 @@ class Apl01ReviewStep:
             ctx.goto(Apl01Step.name, {"field": missing[0]})
             return
         # Date of birth or sex may have changed after the NIK was given: check it again.
-        recheck = validate(
-            "id_number", str(application.apl01["id_number"]), application.apl01, ctx.now().date()
-        )
-        if isinstance(recheck, Invalid):
-            ctx.say(Text(ctx.t(f"apl01.error.{recheck.reason}")))
+        reason = rules.inconsistency(application.apl01)
+        if reason is not None:
+            ctx.say(Text(ctx.t(f"apl01.error.{reason}")))
             ctx.goto(Apl01Step.name, {"field": "id_number", "review": True})
             return
         ctx.say(Text(ctx.t("apl01.saved")))

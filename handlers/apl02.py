@@ -1,6 +1,11 @@
-"""FR.APL.02 Asesmen Mandiri (9.1.3): unit by unit, element by element, each KUK answered K or
-BK; a K names the uploaded evidence that supports it.  Every answer is stored at once, so the
-questionnaire resumes where it was left."""
+"""FR.APL.02 Asesmen Mandiri (9.1.3) as BNSP's form asks it: unit by unit, one question per
+element ("Dapatkah saya ...?") with the element's KUK listed beneath, answered K or BK; the
+relevant evidence is optional ("jika ada"). Every answer is stored at once, so the form resumes
+where it was left; once complete it can be reopened and any element changed until submit.
+
+Each K / BK button carries the element it was sent for: a button of an earlier message never
+answers the element now on screen.
+"""
 
 from __future__ import annotations
 
@@ -15,20 +20,32 @@ from handlers.application import (
 from handlers.conversation import Context, StepInput, choice
 from handlers.evidence import CHECKLIST
 from handlers.messages import Option, OptionIn, Outbound, Text
-from handlers.ports import ApplicationRecord, JSONValue
-from scheme.apl02 import Question, check, questionnaire
+from handlers.ports import ApplicationRecord, DocumentRecord, JSONValue
+from scheme.apl02 import Question, Verdict, check, questionnaire
 
 QUESTION = "apl02"
 EVIDENCE = "apl02_evidence"
+MIGRATED = "_from_kuk"
+"""Set by the migration that carried per-KUK answers over per element: the candidate is told."""
 
 
-def _next_question(
-    questions: Sequence[Question], application: ApplicationRecord
+def _editing(ctx: Context) -> str | None:
+    editing = ctx.data.get("edit")
+    return editing if isinstance(editing, str) else None
+
+
+def _current(
+    questions: Sequence[Question], application: ApplicationRecord, editing: str | None
 ) -> Question | None:
+    """The element being changed, else the first unanswered one."""
+    if editing is not None:
+        found = next((q for q in questions if q.ref == editing), None)
+        if found is not None:
+            return found
     return next((q for q in questions if q.ref not in application.apl02), None)
 
 
-def _heading(ctx: Context, questions: Sequence[Question], question: Question) -> str:
+def question_text(ctx: Context, questions: Sequence[Question], question: Question) -> str:
     units = list(dict.fromkeys(q.unit_code for q in questions))
     lines = [
         ctx.t("apl02.progress", n=questions.index(question) + 1, total=len(questions)),
@@ -44,34 +61,103 @@ def _heading(ctx: Context, questions: Sequence[Question], question: Question) ->
             n=question.element_number,
             title=question.element_title.get(ctx.locale),
         ),
-        f"KUK {question.kuk_number}: {question.text.get(ctx.locale)}",
+        ctx.t("apl02.can_i", what=question.ask.get(ctx.locale)),
     ]
-    if not question.verified:
-        lines.append(ctx.t("apl02.unverified"))
+    if question.shown_kuk:
+        lines.append(ctx.t("apl02.kuk_title"))
+        lines += [f"• {k.number} {k.text.get(ctx.locale)}" for k in question.shown_kuk]
     return "\n".join(lines)
 
 
-async def _summary(ctx: Context, application: ApplicationRecord) -> str:
+def _documents_named(documents: Sequence[DocumentRecord], ids: Sequence[str]) -> str:
+    names = {d.id: d.file_name for d in documents}
+    return ", ".join(names[i] for i in ids if i in names)
+
+
+def answer_lines(
+    ctx: Context,
+    application: ApplicationRecord,
+    documents: Sequence[DocumentRecord],
+    *,
+    provenance: bool = False,
+) -> list[str]:
+    """The one shape of APL-02 everyone reads (candidate, receipt, staff, assessor): per unit
+    the K / BK count, per element the answer and its evidence. ``provenance`` adds where each
+    element's and KUK's text comes from, for staff and assessors."""
     questions = questionnaire(ctx.services.scheme)
-    documents = await ctx.uow.applications.documents(application.id)
-    result = check(questions, apl02_answers(application), {d.id for d in documents})
-    lines = [ctx.t("apl02.summary")]
-    lines += [ctx.t("apl02.summary_unit", code=s.unit_code, k=s.k, bk=s.bk) for s in result.summary]
+    answers = apl02_answers(application, documents)
+    result = check(questions, answers)
+    lines: list[str] = []
+    for unit in result.summary:
+        lines.append(ctx.t("apl02.summary_unit", code=unit.unit_code, k=unit.k, bk=unit.bk))
+        for question in (q for q in questions if q.unit_code == unit.unit_code):
+            answer = answers.get(question.ref)
+            verdict = answer.verdict.value if answer else "—"
+            title = question.element_title.get(ctx.locale)
+            line = f"  {verdict} · {question.element_number}. {title}"
+            if answer and answer.evidence:
+                line += f" ({_documents_named(documents, answer.evidence)})"
+            lines.append(line)
+            if provenance:
+                lines.append(_provenance(ctx, question))
     if not result.complete:
-        lines.append(ctx.t("apl02.problems", count=len(result.problems)))
-    return "\n".join(lines)
+        lines.append(ctx.t("apl02.unanswered", count=len(result.unanswered)))
+    return lines
+
+
+def _provenance(ctx: Context, question: Question) -> str:
+    """Where the element's title and each KUK come from, and how sure the data is."""
+    element = next(
+        e
+        for u in ctx.services.scheme.units
+        if u.code == question.unit_code
+        for e in u.elements
+        if e.number == question.element_number
+    )
+    kuk = ", ".join(
+        f"{k.number} {k.confidence}" + ("" if k.complete else f" {ctx.t('apl02.cut_off')}")
+        for k in element.kuk
+    )
+    return "    " + ctx.t(
+        "apl02.provenance",
+        source=element.source,
+        confidence=element.confidence,
+        kuk=kuk or ctx.t("apl02.no_kuk"),
+    )
+
+
+async def summary_text(ctx: Context, application: ApplicationRecord) -> str:
+    documents = await ctx.uow.applications.documents(application.id)
+    return "\n".join([ctx.t("apl02.summary"), *answer_lines(ctx, application, documents)])
 
 
 class Apl02Step:
-    """Asks the first KUK not yet answered."""
+    """The current element's question; once every element is answered, the summary with a way
+    to change any of them."""
 
     name = QUESTION
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
+        application = await current_application(ctx)
+        if application is None:
+            return [Option("back", ctx.t("common.back"))]
+        questions = questionnaire(ctx.services.scheme)
+        question = _current(questions, application, _editing(ctx))
+        if question is None:
+            return [
+                *(
+                    Option(
+                        f"edit:{q.ref}",
+                        f"✏️ {q.unit_code} · {q.element_number}. {q.element_title.get(ctx.locale)}",
+                    )
+                    for q in questions
+                ),
+                Option("back", ctx.t("apl02.to_hub")),
+            ]
         return [
-            Option("K", ctx.t("apl02.k")),
-            Option("BK", ctx.t("apl02.bk")),
+            Option(f"K:{question.ref}", ctx.t("apl02.k")),
+            Option(f"BK:{question.ref}", ctx.t("apl02.bk")),
             Option("back", ctx.t("apl02.pause")),
         ]
 
@@ -80,10 +166,14 @@ class Apl02Step:
         if application is None:
             return [Text(ctx.t("application.none"))]
         questions = questionnaire(ctx.services.scheme)
-        question = _next_question(questions, application)
+        question = _current(questions, application, _editing(ctx))
         if question is None:
-            return [Text(await _summary(ctx, application))]
-        return [choice(_heading(ctx, questions, question), await self.options(ctx))]
+            text = await summary_text(ctx, application) + "\n" + ctx.t("apl02.change_hint")
+            return [choice(text, await self.options(ctx))]
+        shown = []
+        if MIGRATED in application.apl02:
+            shown.append(Text(ctx.t("apl02.migrated")))
+        return [*shown, choice(question_text(ctx, questions, question), await self.options(ctx))]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
         assert isinstance(event, OptionIn)
@@ -93,33 +183,43 @@ class Apl02Step:
         if event.option_id == "back":
             ctx.goto(HUB)
             return
-        question = _next_question(questionnaire(ctx.services.scheme), application)
-        if question is None:
-            ctx.goto(HUB)
+        questions = questionnaire(ctx.services.scheme)
+        if event.option_id.startswith("edit:"):
+            ctx.goto(QUESTION, {"edit": event.option_id.removeprefix("edit:")})
             return
-        if event.option_id == "K":
+        verdict, _, ref = event.option_id.partition(":")
+        question = _current(questions, application, _editing(ctx))
+        if question is None or ref != question.ref:
+            ctx.say(Text(ctx.t("apl02.old_button")))  # never answers what is on screen now
+            await ctx.show_current()
+            return
+        if verdict == Verdict.K:
             ctx.goto(EVIDENCE, {"ref": question.ref, "chosen": []})
             return
-        await save(ctx, application, question.ref, "BK", [])
+        await save(ctx, application, question.ref, Verdict.BK, [])
 
 
 async def save(
-    ctx: Context, application: ApplicationRecord, ref: str, verdict: str, evidence: list[str]
+    ctx: Context, application: ApplicationRecord, ref: str, verdict: Verdict, evidence: list[str]
 ) -> None:
     answers: dict[str, JSONValue] = {
         **application.apl02,
-        ref: {"verdict": verdict, "evidence": evidence},
+        ref: {"verdict": verdict.value, "evidence": evidence},
     }
+    questions = questionnaire(ctx.services.scheme)
+    if all(q.ref in answers for q in questions):
+        answers.pop(MIGRATED, None)  # every element now answered or confirmed in the new form
     updated = await ctx.uow.applications.update(application.id, apl02=answers)
-    if _next_question(questionnaire(ctx.services.scheme), updated) is None:
-        ctx.say(Text(await _summary(ctx, updated)))
+    if _current(questions, updated, None) is None:
+        ctx.say(Text(await summary_text(ctx, updated)))
         ctx.goto(HUB)
     else:
         ctx.goto(QUESTION)
 
 
 class Apl02EvidenceStep:
-    """For a K answer: tick the uploaded documents that support it, then done."""
+    """For a K answer: tick the uploaded documents that are relevant, or none (9.1.3 "jika
+    ada"), then done."""
 
     name = EVIDENCE
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
@@ -128,18 +228,22 @@ class Apl02EvidenceStep:
         chosen = ctx.data.get("chosen", [])
         return [c for c in chosen if isinstance(c, str)] if isinstance(chosen, list) else []
 
-    async def options(self, ctx: Context) -> Sequence[Option]:
+    async def _documents(self, ctx: Context) -> Sequence[DocumentRecord]:
+        """What can back a competence: evidence that proves a requirement (not the KTP or the
+        photo)."""
         application = await current_application(ctx)
-        documents = await ctx.uow.applications.documents(application.id) if application else []
+        if application is None:
+            return []
+        proving = {e.id for r in ctx.services.scheme.routes for e in r.evidence if e.proves}
+        documents = await ctx.uow.applications.documents(application.id)
+        return [d for d in documents if d.evidence_id in proving]
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        documents = await self._documents(ctx)
         chosen = self._chosen(ctx)
         labels = {
             e.id: e.label.get(ctx.locale) for r in ctx.services.scheme.routes for e in r.evidence
         }
-        if not documents:
-            return [
-                Option("upload", ctx.t("apl02.go_upload")),
-                Option("bk", ctx.t("apl02.bk")),
-            ]
         return [
             *(
                 Option(
@@ -149,13 +253,12 @@ class Apl02EvidenceStep:
                 )
                 for d in documents
             ),
-            Option("done", ctx.t("apl02.done_choosing")),
+            Option("done", ctx.t("apl02.done_choosing" if chosen else "apl02.no_evidence")),
+            Option("upload", ctx.t("apl02.go_upload")),
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        options = await self.options(ctx)
-        key = "apl02.no_documents" if options[0].id == "upload" else "apl02.choose_evidence"
-        return [choice(ctx.t(key, ref=str(ctx.data.get("ref", ""))), options)]
+        return [choice(ctx.t("apl02.choose_evidence"), await self.options(ctx))]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
         assert isinstance(event, OptionIn)
@@ -166,8 +269,6 @@ class Apl02EvidenceStep:
         chosen = self._chosen(ctx)
         if event.option_id == "upload":
             ctx.goto(CHECKLIST)
-        elif event.option_id == "bk":
-            await save(ctx, application, ref, "BK", [])
         elif event.option_id.startswith("doc:"):
             document = event.option_id[4:]
             chosen = (
@@ -175,8 +276,5 @@ class Apl02EvidenceStep:
             )
             ctx.data["chosen"] = chosen
             await ctx.show_current()
-        elif not chosen:
-            ctx.say(Text(ctx.t("apl02.pick_one")))
-            await ctx.show_current()
         else:
-            await save(ctx, application, ref, "K", chosen)
+            await save(ctx, application, ref, Verdict.K, chosen)

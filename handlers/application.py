@@ -15,7 +15,7 @@ from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
 from handlers.ports import ApplicationRecord, DocumentRecord
 from scheme import apl01 as apl01_rules
-from scheme.apl02 import Answer, check, questionnaire
+from scheme.apl02 import Answer, answers_from, check, questionnaire
 from scheme.deadlines import zone_label
 from scheme.eligibility import assess
 from scheme.evidence import Need, counts, evidence_plan
@@ -50,12 +50,11 @@ def route_of(scheme: Scheme, application: ApplicationRecord) -> Route:
     return scheme.routes[-1]
 
 
-def apl02_answers(application: ApplicationRecord) -> dict[str, Answer]:
-    answers: dict[str, Answer] = {}
-    for ref, raw in application.apl02.items():
-        if isinstance(raw, dict) and raw.get("verdict") in {"K", "BK"}:
-            answers[ref] = Answer(raw["verdict"], tuple(raw.get("evidence", ())))
-    return answers
+def apl02_answers(
+    application: ApplicationRecord, documents: Sequence[DocumentRecord]
+) -> dict[str, Answer]:
+    """The APL-02 answers, pointing only at documents still uploaded (9.1.3)."""
+    return answers_from(application.apl02, {d.id for d in documents})
 
 
 def plan_of(scheme: Scheme, application: ApplicationRecord) -> tuple[Need, ...]:
@@ -82,12 +81,15 @@ async def progress_lines(ctx: Context, application: ApplicationRecord) -> list[s
     eligibility = assess(scheme, application.eligibility)
     eligibility_done = application.route is not None and not eligibility.unanswered
     apl01_done = sum(1 for f in apl01_rules.FIELDS if f in application.apl01)
+    if apl01_rules.inconsistency(application.apl01) is not None:
+        apl01_done -= 1  # the NIK disagrees with the birth date or sex: not done
     plan = plan_of(scheme, application)
     have = evidence_counts(plan, documents)
     items_done = sum(1 for need in plan if need.done(have[need.id]))
     questions = questionnaire(scheme)
-    answered = len([q for q in questions if q.ref in application.apl02])
-    apl02_ok = check(questions, apl02_answers(application), {d.id for d in documents}).complete
+    apl02 = check(questions, apl02_answers(application, documents))
+    answered = len(questions) - len(apl02.unanswered)
+    apl02_ok = apl02.complete
 
     def mark(done: bool) -> str:
         return "✅" if done else "⏳"

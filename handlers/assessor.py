@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from handlers import schedule
+from handlers.apl02 import answer_lines
 from handlers.application import local_time
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
@@ -145,6 +146,13 @@ class AssignmentStep:
                 place=assessment.get("place", ""),
             ),
             *(f"• {u.code} {u.title.get(ctx.locale)}" for u in ctx.services.scheme.units),
+            ctx.t("staff.review_apl02"),  # 9.2.5: the assessor weighs the APL-02 and its evidence
+            *answer_lines(
+                ctx,
+                application,
+                await ctx.uow.applications.documents(application.id),
+                provenance=True,
+            ),
             ctx.t(
                 "assessor.declare"
                 if application.state == A.ASSESSOR_ASSIGNED

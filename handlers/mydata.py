@@ -46,7 +46,8 @@ async def data_text(ctx: Context) -> str:
     documents = await ctx.uow.applications.documents(application.id)
     lines.append(ctx.t("data.documents", count=len(documents)))
     lines += [f"• {d.file_name} ({size_text(d.size)})" for d in documents]
-    lines.append(ctx.t("data.apl02", count=len(application.apl02)))
+    answered = [ref for ref in application.apl02 if not ref.startswith("_")]
+    lines.append(ctx.t("data.apl02", count=len(answered)))
     return "\n".join(lines)
 
 

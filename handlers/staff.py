@@ -14,7 +14,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from handlers import decisions
-from handlers.application import apl02_answers, evidence_counts, local_time, plan_of, route_of
+from handlers.apl02 import answer_lines
+from handlers.application import evidence_counts, local_time, plan_of, route_of
 from handlers.calendar import unlisted_note, work_calendar
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
@@ -34,7 +35,6 @@ from handlers.staff_common import (
     send_document,
     transition,
 )
-from scheme.apl02 import questionnaire
 from scheme.deadlines import local_date
 from scheme.evidence import Need
 from scheme.impartiality import Capacity
@@ -195,7 +195,7 @@ class ReviewStep:
         application = await ctx.uow.applications.get(application_id(ctx))
         if application is None:
             return [choice(ctx.t("staff.already_handled"), await self.options(ctx))]
-        return [choice(summary(ctx, application), await self.options(ctx))]
+        return [choice(await summary(ctx, application), await self.options(ctx))]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
         assert isinstance(event, OptionIn)
@@ -233,12 +233,11 @@ def _mark(application: ApplicationRecord, item: str) -> str | None:
     return str(verdict.get("mark")) if isinstance(verdict, dict) else None
 
 
-def summary(ctx: Context, application: ApplicationRecord) -> str:
-    """What staff read before deciding: who, which route, APL-01 and APL-02 in short."""
+async def summary(ctx: Context, application: ApplicationRecord) -> str:
+    """What staff read before deciding: who, which route, APL-01, and APL-02 per element with
+    where each element's text comes from."""
     apl01 = application.apl01
-    answers = apl02_answers(application)
-    questions = questionnaire(ctx.services.scheme)
-    k = sum(1 for a in answers.values() if a.verdict == "K")
+    documents = await ctx.uow.applications.documents(application.id)
     lines = [
         ctx.t("staff.review_title", reference=application.reference or "—"),
         ctx.t(
@@ -248,7 +247,8 @@ def summary(ctx: Context, application: ApplicationRecord) -> str:
             "staff.review_route",
             route=route_of(ctx.services.scheme, application).label.get(ctx.locale),
         ),
-        ctx.t("staff.review_apl02", k=k, bk=len(answers) - k, total=len(questions)),
+        ctx.t("staff.review_apl02"),
+        *answer_lines(ctx, application, documents, provenance=True),
     ]
     if application.submitted_at is not None:
         lines.append(ctx.t("status.submitted_at", when=local_time(ctx, application.submitted_at)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from handlers.apl01 import FIELDS, shown_value
+from handlers.apl02 import answer_lines
 from handlers.application import (
     HUB,
     apl02_answers,
@@ -19,6 +20,7 @@ from handlers.guide import fees_text
 from handlers.messages import Option, OptionIn, Outbound, Text
 from handlers.ports import ApplicationRecord, DocumentRecord
 from handlers.schedule import draft_subject
+from scheme import apl01 as apl01_rules
 from scheme.apl02 import check, questionnaire
 from scheme.eligibility import assess
 from scheme.evidence import missing
@@ -41,6 +43,8 @@ async def problems(ctx: Context, application: ApplicationRecord) -> list[str]:
     missing_fields = [f for f in FIELDS if f not in application.apl01]
     if missing_fields:
         found.append(ctx.t("submit.missing.apl01", count=len(missing_fields)))
+    if (reason := apl01_rules.inconsistency(application.apl01)) is not None:
+        found.append(ctx.t("submit.apl01_inconsistent", reason=ctx.t(f"apl01.error.{reason}")))
     documents = await ctx.uow.applications.documents(application.id)
     found += [
         ctx.t(
@@ -51,9 +55,9 @@ async def problems(ctx: Context, application: ApplicationRecord) -> list[str]:
         )
         for need, have in missing(plan_of(scheme, application), [d.evidence_id for d in documents])
     ]
-    result = check(questionnaire(scheme), apl02_answers(application), {d.id for d in documents})
+    result = check(questionnaire(scheme), apl02_answers(application, documents))
     if not result.complete:
-        found.append(ctx.t("submit.missing.apl02", count=len(result.problems)))
+        found.append(ctx.t("submit.missing.apl02", count=len(result.unanswered)))
     return found
 
 
@@ -83,9 +87,8 @@ def receipt(
         mine = [d.file_name for d in documents if d.evidence_id == need.id]
         label = need.evidence.label.get(ctx.locale)
         lines.append(f"• {label} ({len(mine)}): {', '.join(mine) or '—'}")
-    result = check(questionnaire(scheme), apl02_answers(application), {d.id for d in documents})
     lines.append(ctx.t("submit.receipt_apl02"))
-    lines += [f"• {s.unit_code}: K {s.k}, BK {s.bk}" for s in result.summary]
+    lines += answer_lines(ctx, application, documents)
     lines.append(ctx.t("submit.next"))
     return "\n".join(lines)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -210,3 +211,17 @@ FIELDS = (
 )
 """The APL-01 questions in the order the conversation asks them (date of birth and sex
 before the NIK, which must agree with both)."""
+
+
+def inconsistency(answers: Mapping[str, object]) -> str | None:
+    """The one home of "APL-01 agrees with itself": a NIK given is checked again against the
+    birth date and sex as they are now (either may have changed after it); the reason, or None.
+    A foreign applicant's passport number has nothing to agree with."""
+    number = answers.get("id_number")
+    if not isinstance(number, str) or answers.get("nationality") == "WNA":
+        return None
+    raw_born = answers.get("birth_date")
+    born = date.fromisoformat(raw_born) if isinstance(raw_born, str) else None
+    sex = answers.get("sex")
+    result = nik(number, born=born, sex=sex if isinstance(sex, str) else None)
+    return result.reason if isinstance(result, Invalid) else None

@@ -1,44 +1,49 @@
-"""FR.APL.02 Asesmen Mandiri (9.1.3): the self-assessment generated from the scheme's units.
+"""FR.APL.02 Asesmen Mandiri (9.1.3), as BNSP's form asks it: per element.
 
-Per unit, per element, each KUK is answered K (kompeten) or BK (belum kompeten); a K answer names
-at least one uploaded piece of evidence that supports it.
+For each element of each unit the candidate answers "Dapatkah saya ...?" K (kompeten) or BK
+(belum kompeten), with the element's KUK listed beneath the question; "bukti yang relevan" are
+optional (9.1.3 "jika ada"). An element whose KUK are not all known is still asked: the question
+is the element, the KUK are its guide.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from enum import StrEnum
 
-from scheme.model import Scheme, Text
+from scheme.model import Kuk, Scheme, Text
 
-Verdict = Literal["K", "BK"]
+
+class Verdict(StrEnum):
+    K = "K"
+    BK = "BK"
 
 
 @dataclass(frozen=True, slots=True)
 class Question:
     ref: str
-    """``<unit code>/<KUK number>``, stable while the data file keeps the numbering."""
+    """``<unit code>/<element number>``, stable while the data file keeps the numbering."""
     unit_code: str
     unit_title: Text
     element_number: int
     element_title: Text
-    kuk_number: str
-    text: Text
-    verified: bool
+    ask: Text
+    """What follows "Dapatkah saya" / "Can I": the element's title, first letter lowered."""
+    kuk: tuple[Kuk, ...]
+    """Every KUK the data holds, for staff; :attr:`shown_kuk` is what candidates read."""
+
+    @property
+    def shown_kuk(self) -> tuple[Kuk, ...]:
+        """KUK whose text is whole: a text cut off in every source is not put to candidates."""
+        return tuple(k for k in self.kuk if k.complete)
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
     verdict: Verdict
     evidence: tuple[str, ...] = ()
-    """Ids of uploaded documents that support a K answer."""
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    code: Literal["unanswered", "k_without_evidence", "unknown_evidence", "unknown_kuk"]
-    ref: str
+    """Ids of uploaded documents the candidate points to as relevant (optional)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,52 +56,94 @@ class UnitSummary:
 
 @dataclass(frozen=True, slots=True)
 class Apl02Check:
-    problems: tuple[Problem, ...]
+    unanswered: tuple[str, ...]
     summary: tuple[UnitSummary, ...] = field(default_factory=tuple)
 
     @property
     def complete(self) -> bool:
-        return not self.problems
+        return not self.unanswered
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def questionnaire(scheme: Scheme) -> tuple[Question, ...]:
-    """Every KUK of every element of every unit, in the order of the data file."""
+    """Every element of every unit, in the order of the data file."""
     return tuple(
         Question(
-            ref=f"{unit.code}/{kuk.number}",
+            ref=f"{unit.code}/{element.number}",
             unit_code=unit.code,
             unit_title=unit.title,
             element_number=element.number,
             element_title=element.title,
-            kuk_number=kuk.number,
-            text=kuk.text,
-            verified=kuk.verified and element.verified,
+            ask=element.ask
+            or Text(
+                id=_lower_first(element.title.id),
+                en=_lower_first(element.title.en) if element.title.en else None,
+            ),
+            kuk=element.kuk,
         )
-        for unit, element, kuk in scheme.kuk_refs()
+        for unit in scheme.units
+        for element in unit.elements
     )
 
 
-def check(
-    questions: Sequence[Question],
-    answers: Mapping[str, Answer],
-    uploaded: Collection[str],
-) -> Apl02Check:
-    """Completeness: every KUK answered, a K names evidence, and that evidence was uploaded."""
-    problems: list[Problem] = []
-    known = {q.ref for q in questions}
-    problems.extend(Problem("unknown_kuk", ref) for ref in answers if ref not in known)
+def answers_from(raw: Mapping[str, object], uploaded: Collection[str]) -> dict[str, Answer]:
+    """Stored answers as typed ones; evidence no longer uploaded (a removed document) drops out
+    and the element stays answered. Unreadable entries are left out (asked again)."""
+    answers: dict[str, Answer] = {}
+    for ref, value in raw.items():
+        if not isinstance(value, Mapping) or value.get("verdict") not in set(Verdict):
+            continue
+        evidence = value.get("evidence")
+        kept = tuple(e for e in (evidence if isinstance(evidence, list) else []) if e in uploaded)
+        answers[ref] = Answer(Verdict(str(value["verdict"])), kept)
+    return answers
+
+
+def check(questions: Sequence[Question], answers: Mapping[str, Answer]) -> Apl02Check:
+    """Every element answered, and the K / BK count per unit (answers to elements the data no
+    longer has are ignored)."""
     counts: dict[str, list[int]] = {}
+    unanswered: list[str] = []
     for question in questions:
         tally = counts.setdefault(question.unit_code, [0, 0, 0])
         answer = answers.get(question.ref)
         if answer is None:
-            problems.append(Problem("unanswered", question.ref))
+            unanswered.append(question.ref)
             tally[2] += 1
-            continue
-        tally[0 if answer.verdict == "K" else 1] += 1
-        if answer.verdict == "K" and not answer.evidence:
-            problems.append(Problem("k_without_evidence", question.ref))
-        if any(document not in uploaded for document in answer.evidence):
-            problems.append(Problem("unknown_evidence", question.ref))
+        else:
+            tally[0 if answer.verdict == Verdict.K else 1] += 1
     summary = tuple(UnitSummary(code, *tally) for code, tally in counts.items())
-    return Apl02Check(problems=tuple(problems), summary=summary)
+    return Apl02Check(unanswered=tuple(unanswered), summary=summary)
+
+
+def element_of_kuk_ref(ref: str) -> str | None:
+    """``<unit>/<element>.<kuk>`` (the per-KUK shape answers had before) → ``<unit>/<element>``."""
+    unit, _, number = ref.rpartition("/")
+    element, dot, _ = number.partition(".")
+    return f"{unit}/{element}" if unit and dot and element.isdigit() else None
+
+
+def merge_kuk_answers(raw: Mapping[str, object]) -> dict[str, object]:
+    """Answers given per KUK, carried over per element: K when every answered KUK of the element
+    is K, else BK; the evidence of its KUK together. Answers already per element are kept."""
+    merged: dict[str, dict[str, object]] = {}
+    for ref, value in raw.items():
+        element = element_of_kuk_ref(ref)
+        if element is None:
+            if isinstance(value, Mapping):
+                merged[ref] = dict(value)
+            continue
+        if not isinstance(value, Mapping) or value.get("verdict") not in set(Verdict):
+            continue
+        entry = merged.setdefault(element, {"verdict": Verdict.K.value, "evidence": []})
+        if value["verdict"] != Verdict.K:
+            entry["verdict"] = Verdict.BK.value
+        evidence = entry["evidence"]
+        assert isinstance(evidence, list)
+        for document in value.get("evidence") or []:
+            if document not in evidence:
+                evidence.append(document)
+    return dict(merged)

@@ -33,18 +33,33 @@ class Text(_Strict):
         return self.en if locale == "en" and self.en else self.id
 
 
+Confidence = Literal["high", "medium", "low"]
+"""How sure the data is of a text: high, two sources agree (or an official form); medium, one
+good source; low, a paraphrase, a cut-off text or an inference."""
+
+
 class Kuk(_Strict):
-    """A performance criterion (kriteria unjuk kerja)."""
+    """A performance criterion (kriteria unjuk kerja), with where its text comes from."""
 
     number: str = Field(pattern=r"^\d+\.\d+$")
     text: Text
-    verified: bool = False
+    source: str = Field(min_length=1)
+    confidence: Confidence
+    complete: bool = True
+    """False: the text is cut off in every source; candidates are not shown it."""
+    note: str | None = None
 
 
 class Element(_Strict):
+    """An element of a unit: FR.APL.02 asks "Dapatkah saya ...?" of each (9.1.3)."""
+
     number: int = Field(ge=1)
     title: Text
-    verified: bool = True
+    ask: Text | None = None
+    """What the question asks when the title does not read after "Dapatkah saya" / "Can I"."""
+    source: str = Field(min_length=1)
+    confidence: Confidence
+    note: str | None = None
     kuk: tuple[Kuk, ...] = ()
 
     @model_validator(mode="after")
@@ -61,7 +76,15 @@ class Element(_Strict):
 class Unit(_Strict):
     code: str = Field(min_length=3)
     title: Text
+    source: str | None = None
     elements: tuple[Element, ...] = Field(min_length=1)
+
+
+class Source(_Strict):
+    """Where unit texts were found (``source`` of elements and KUK names these ids)."""
+
+    ref: str
+    what: str
 
 
 class EducationLevel(_Strict):
@@ -206,6 +229,7 @@ class Scheme(_Strict):
     education_levels: tuple[EducationLevel, ...] = Field(min_length=1)
     min_education: str
     units: tuple[Unit, ...] = Field(min_length=1)
+    unit_sources: dict[str, Source] = Field(default_factory=dict)
     facts: tuple[Fact, ...]
     routes: tuple[Route, ...] = Field(min_length=1)
     surveillance_evidence: Evidence | None = None

@@ -30,6 +30,8 @@ EVIDENCE_NEEDS = {
 }
 """How many files each evidence item of the new-candidate route takes (9.1.2.1)."""
 EVIDENCE_FILES = sum(EVIDENCE_NEEDS.values())
+APL02_ELEMENTS = 13
+"""FR.APL.02 asks per element: 4 + 6 + 3 of the three units."""
 
 RENEWAL_NEEDS = {
     "ktp": 1,
@@ -96,8 +98,8 @@ async def upload_answer_and_submit(
         await siti.press("back")
     await siti.press("back")
     await siti.press("apl02")
-    for _ in range(27):
-        await siti.press("K")
+    for _ in range(APL02_ELEMENTS):
+        await siti.press(next(b for b in siti.buttons if b.startswith("K:")))
         await siti.press(next(b for b in siti.buttons if b.startswith("doc:")))
         await siti.press("done")
     await siti.press("submit")

@@ -76,7 +76,12 @@ async def test_send_back_fix_resubmit_accept(rig: Rig) -> None:
     await budi.press(application)
     assert "Permohonan AK-2026-" in budi.screen
     assert "NIK: 3273015708850002" in budi.screen
-    assert "APL-02: 27 K, 0 BK" in budi.screen
+    assert "APL-02 per elemen (FR.APL.02):" in budi.screen
+    assert "• P.85ASM00.003.2: K 6, BK 0" in budi.screen
+    assert "  K · 1. Menentukan pendekatan asesmen (" in budi.screen  # with its evidence
+    # Staff see where each element's text comes from (the candidate never does).
+    assert "sumber: S2 (TOC), S1, S3 (FR.MAPA.01 section 1); keyakinan: high" in budi.screen
+    assert "3.4 low (terpotong, tidak ditampilkan ke asesi)" in budi.screen
     for item in EVIDENCE_NEEDS:
         await budi.press(f"s:item:{item}")
         if item == "practice_planning":

@@ -112,6 +112,20 @@ async def test_bad_dates_on_the_review_screen(app: App, typed: str, message: str
     await person.option("confirm")
     assert "tidak sama dengan tanggal lahir" in person.screen
     assert "Langkah 6 dari 18" in person.screen
+    # Not done, not submittable, and not a trap: from the NIK step the date can be fixed.
+    await person.command("daftar")
+    assert "⏳ APL-01 data diri: 17 dari 18" in person.screen
+    await person.option("submit")
+    await person.option("agree")
+    assert "APL-01: Tanggal lahir di NIK tidak sama" in person.screen
+    await person.option("apl01")
+    assert "Langkah 6 dari 18" in person.screen
+    await person.option("fix:birth_date")
+    assert "Langkah 4 dari 18" in person.screen
+    await person.type("17-08-1985")
+    assert "Periksa kembali" in person.screen
+    await person.option("confirm")
+    assert "APL-01 tersimpan" in person.screen
 
 
 async def test_cancel_keeps_every_saved_answer(app: App) -> None:

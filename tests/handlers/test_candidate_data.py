@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -58,26 +59,55 @@ async def test_object_is_deleted_when_its_row_is_never_written(
 
 
 async def test_apl02_resumes_where_it_was_left(app: App) -> None:
+    """Per element (FR.APL.02): evidence optional, the KTP is not offered as evidence of a
+    competence, an older message's button never answers the element on screen, the form
+    resumes after a restart and can be changed once complete."""
     person = await candidate_at_ktp(app)
     await person.upload(files.pdf("ktp"), "ktp.pdf")
     await person.command("menu")
     await person.option("apply")
     await person.option("apl02")
-    await person.option("BK")
-    await person.option("K")
-    await person.option(next(o for o in person.options if o.startswith("doc:")))
-    await person.option("done")
-    assert "pertanyaan 3 dari 27" in person.screen
+    assert "Dapatkah saya menentukan pendekatan asesmen?" in person.screen
+    assert "• 1.1 Asesi, tujuan dan konteks asesmen diidentifikasi" in person.screen
+    assert "belum diverifikasi" not in person.screen
+    first = next(o for o in person.options if o.startswith("BK:"))
+    await person.option(first)
+    await person.option(next(o for o in person.options if o.startswith("K:")))
+    assert not [o for o in person.options if o.startswith("doc:")]  # the KTP proves nothing
+    await person.option("done")  # K without evidence (9.1.3 "jika ada")
+    assert "elemen 3 dari 13" in person.screen
+    await person.option(first)  # the first element's button, pressed again
+    assert "elemen 3 dari 13" in person.screen
+    [(answers,)] = await saved_apl02(app)
+    assert answers["P.85ASM00.001.2/1"]["verdict"] == "BK"
+    assert answers["P.85ASM00.001.2/2"] == {"verdict": "K", "evidence": []}
+    assert "P.85ASM00.001.2/3" not in answers
     await person.option("back")
     second = await build_app(load_settings(env_file=None), engine=app.engine, clock=lambda: NOW)
     again = Candidate(second)
     await again.command("daftar")
-    assert "APL-02 asesmen mandiri: 2 dari 27 KUK" in again.screen
+    assert "APL-02 asesmen mandiri: 2 dari 13 elemen" in again.screen
     await again.option("apl02")
-    assert "pertanyaan 3 dari 27" in again.screen
-    await again.option("K")
+    assert "elemen 3 dari 13" in again.screen
+    assert "• 3.4" not in again.screen  # cut off in every source: not put to the candidate
+    for _ in range(11):
+        await again.option(next(o for o in again.options if o.startswith("BK:")))
+    assert "Ringkasan APL-02" in again.screen
+    await again.option("apl02")
+    assert "Ingin mengubah jawaban?" in again.screen
+    await again.option("edit:P.85ASM00.001.2/1")
+    assert "Dapatkah saya menentukan pendekatan asesmen?" in again.screen
+    await again.option("K:P.85ASM00.001.2/1")
     await again.option("done")
-    assert "Pilih minimal satu bukti" in again.screen
+    [(answers,)] = await saved_apl02(app)
+    assert answers["P.85ASM00.001.2/1"]["verdict"] == "K"  # a mistaken BK undone before submit
+    assert len(answers) == 13
+
+
+async def saved_apl02(app: App) -> list[tuple[dict[str, dict[str, object]]]]:
+    async with app.engine.connect() as connection:
+        rows = await connection.execute(text("SELECT apl02 FROM applications"))
+        return [(value if isinstance(value, dict) else json.loads(value),) for (value,) in rows]
 
 
 async def test_status_of_a_draft(app: App) -> None:

@@ -96,9 +96,12 @@ async def fill_apl02(candidate: Candidate, total: int) -> None:
     for n in range(1, total + 1):
         assert candidate.t("apl02.progress", n=n, total=total) in candidate.screen
         if n == 2:
-            await candidate.option("BK")
+            await candidate.option(next(o for o in candidate.options if o.startswith("BK:")))
             continue
-        await candidate.option("K")
+        await candidate.option(next(o for o in candidate.options if o.startswith("K:")))
+        if n == 3:  # evidence is optional (9.1.3 "jika ada")
+            await candidate.option("done")
+            continue
         first_document = next(o for o in candidate.options if o.startswith("doc:"))
         await candidate.option(first_document)
         assert "☑" in candidate.screen
@@ -144,7 +147,7 @@ async def test_new_candidate_from_start_to_submitted(candidate_app: App) -> None
 
     await fill_apl01(siti, APL01_NEW)
     await upload_evidence(siti, EVIDENCE_NEEDS)
-    await fill_apl02(siti, 27)
+    await fill_apl02(siti, 13)
     await siti.option("submit")
     assert "9.1.4" in siti.screen
     assert "adalah terbaru, benar dan dapat dipertanggungjawabkan (7.2.3)" in siti.screen
@@ -156,7 +159,8 @@ async def test_new_candidate_from_start_to_submitted(candidate_app: App) -> None
     assert "Waktu: 25-11-2026 10:00 WIB" in screen
     assert "Siti Nurhaliza" in screen
     assert "foto0.jpg" in screen
-    assert "P.85ASM00.001.2: K 11, BK 1" in screen  # 12 KUK, the second answered BK
+    assert "• P.85ASM00.001.2: K 3, BK 1" in screen  # 4 elements, the second answered BK
+    assert "  BK · 2. Mempersiapkan rencana asesmen" in screen
 
     stored = await stored_application(candidate_app)
     assert stored["state"] == "submitted"
@@ -215,7 +219,7 @@ async def test_recertification_partly_meeting_6_2_2_to_6_2_4(candidate_app: App)
     await budi.option("back")
     await budi.option("back")
     await upload_evidence(budi, {**RENEWAL_NEEDS, "conducting_spt": 4})
-    await fill_apl02(budi, 27)
+    await fill_apl02(budi, 13)
     await budi.option("submit")
     await budi.option("agree")
     assert "Application submitted!" in budi.screen, budi.screen
@@ -255,7 +259,7 @@ async def test_recertification_by_option_b_of_6_2_2(candidate_app: App) -> None:
     await budi.option("back")
     needs = {k: v for k, v in RENEWAL_NEEDS.items() if k != "planning_spt"}
     await upload_evidence(budi, {**needs, "plan_organise_spt": 2, "planning_record": 1})
-    await fill_apl02(budi, 27)
+    await fill_apl02(budi, 13)
     await budi.option("submit")
     await budi.option("agree")
     assert "Application submitted!" in budi.screen, budi.screen

@@ -38,15 +38,28 @@ def test_asesor_kompetensi_units_routes_and_evidence(asesor: Scheme) -> None:
     assert asesor.rules.certificate_validity_years == 3
 
 
-def test_kuk_text_from_notes_with_verification_marks(asesor: Scheme) -> None:
+def test_units_carry_their_sources_and_confidence(asesor: Scheme) -> None:
+    """Element titles and KUK as compiled in kuk-sources.yaml, each with its source and how sure
+    it is; texts cut off in every source marked incomplete; unknown KUK absent, not invented."""
     kuk = {(u.code, k.number): k for u, _, k in asesor.kuk_refs()}
-    assert kuk[("P.85ASM00.003.2", "3.6")].text.id == (
-        "Risiko kesehatan dan keselamatan kerja diidentifikasi."
-    )
-    assert kuk[("P.85ASM00.003.2", "3.6")].verified
-    assert kuk[("P.85ASM00.001.2", "3.3")].verified
-    assert not kuk[("P.85ASM00.001.2", "1.1")].verified  # predecessor unit: to be confirmed
-    assert len(kuk) == 27
+    assert len(kuk) == 26
+    mapa_3_2 = kuk[("P.85ASM00.001.2", "3.2")]
+    assert "pengembang pelatihan" in mapa_3_2.text.id  # not "kursus" (NOTES.md correction)
+    assert mapa_3_2.confidence == "high"
+    assert not kuk[("P.85ASM00.001.2", "3.4")].complete
+    assert not kuk[("P.85ASM00.003.2", "3.6")].complete
+    assert not kuk[("P.854900.047.01", "3.3")].complete
+    assert ("P.854900.047.01", "1.2") in kuk  # MKVA 1.2 and 1.5 were missing before
+    assert ("P.854900.047.01", "1.5") in kuk
+    # The 2015 predecessor's KUK (1.3, 1.4, 2.3–2.6 of P.854900.040.01) are gone.
+    assert ("P.85ASM00.001.2", "1.3") not in kuk
+    assert ("P.85ASM00.001.2", "2.6") not in kuk
+    sources = set(asesor.unit_sources)
+    for unit in asesor.units:
+        for element in unit.elements:
+            assert element.source
+            for item in element.kuk:
+                assert item.source.split()[0].strip(";,") in sources, item
     elements = {u.code: [e.number for e in u.elements] for u in asesor.units}
     assert elements == {
         "P.85ASM00.001.2": [1, 2, 3, 4],
@@ -57,7 +70,7 @@ def test_kuk_text_from_notes_with_verification_marks(asesor: Scheme) -> None:
 
 def test_staff_can_correct_a_kuk_by_editing_the_file(tmp_path: Path) -> None:
     edited = SHIPPED.read_text().replace(
-        "Risiko kesehatan dan keselamatan kerja diidentifikasi.",
+        "Bila ada, dukungan spesialis sesuai rencana asesmen diakses.",
         "Risiko K3 diidentifikasi dan dikendalikan.",
     )
     (tmp_path / "scheme.yaml").write_text(edited)
@@ -81,7 +94,7 @@ def line_of(text: str, needle: str) -> int:
             '{number: "3.6"',
             '{number: "4.6"',
             "KUK 4.6 does not belong to element 3",
-            "number: 3\n        verified: false",  # the element that holds it
+            'number: 3\n        title: {id: "Mendukung asesi"',  # the element that holds it
         ),
         ('proves: ["6.2.4"]', 'proves: ["6.2.9"]', "proves unknown requirement 6.2.9", None),
         (
