@@ -11,6 +11,7 @@ from handlers.conversation import Context, StepInput, choice
 from handlers.linking import offer_link
 from handlers.messages import ContactIn, Option, OptionIn, Outbound, RequestContact, Text, TextIn
 from handlers.ports import ApplicationRecord, JSONValue
+from handlers.zone import propose
 from scheme import apl01 as rules
 from scheme.apl01 import Invalid, Result, Valid
 
@@ -24,15 +25,15 @@ CHOICE_FIELDS = {
 """Fields answered by choosing; education takes its levels from the scheme."""
 
 
-def first_field(application: ApplicationRecord) -> dict[str, JSONValue]:
-    """Resume at the first unanswered field, at the NIK when it disagrees with the birth date
-    or sex, else at the review."""
+def resume(application: ApplicationRecord) -> tuple[str, dict[str, JSONValue]]:
+    """Where APL-01 resumes: the first unanswered field, the NIK when it disagrees with the
+    birth date or sex, else the review of every answer."""
     missing = [f for f in FIELDS if f not in application.apl01]
     if missing:
-        return {"field": missing[0]}
-    if rules.inconsistency(application.apl01) is not None:  # the NIK disagrees: start there
-        return {"field": "id_number", "review": True}
-    return {"field": FIELDS[0], "review": True}
+        return "apl01", {"field": missing[0]}
+    if rules.inconsistency(application.apl01) is not None:
+        return "apl01", {"field": "id_number", "review": True}
+    return REVIEW, {}
 
 
 def _born(answers: Mapping[str, JSONValue]) -> date | None:
@@ -246,4 +247,5 @@ class Apl01ReviewStep:
             ctx.goto(Apl01Step.name, {"field": "id_number", "review": True})
             return
         ctx.say(Text(ctx.t("apl01.saved")))
-        ctx.goto(HUB)
+        if not propose(ctx, dict(application.apl01), HUB):  # their zone, from what they gave
+            ctx.goto(HUB)

@@ -144,11 +144,11 @@ class HubStep:
                 ctx.goto(target)
             return
         if target == "apl01":
-            from handlers.apl01 import first_field
+            from handlers.apl01 import resume
 
             application = await editable_application(ctx)
             if application is not None:
-                ctx.goto("apl01", first_field(application))
+                ctx.goto(*resume(application))
             return
         ctx.goto(target)
 

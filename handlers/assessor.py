@@ -20,6 +20,7 @@ from handlers.ports import ApplicationRecord, JSONValue
 from handlers.staff_common import (
     PREFIX,
     allowed,
+    candidate_zone,
     document_options,
     notify,
     send_document,
@@ -232,10 +233,11 @@ async def _accept(ctx: Context, application: ApplicationRecord) -> None:
     starts_at = datetime.fromisoformat(str(assessment["starts_at"]))
     place = str(assessment.get("place", ""))
     reference = application.reference or ""
-    zone = ctx.services.scheme.rules.timezone
+    zone = await candidate_zone(ctx, application)  # the candidate's reminder at 09:00 theirs
     for planned in schedule.assessment(reference, starts_at, place, zone, ctx.now()):
         await notify(ctx, application, planned)
-    reminder = schedule.assessment(reference, starts_at, place, zone, ctx.now())[1]
+    own = ctx.person.timezone
+    reminder = schedule.assessment(reference, starts_at, place, own, ctx.now())[1]
     await ctx.uow.outbox.schedule(
         ctx.person.id, reminder.notice.kind, reminder.notice.params, reminder.due_at,
         f"assessor:{reminder.dedupe_key}", subject=reminder.subject,

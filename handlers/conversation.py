@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -89,6 +89,11 @@ class Context:
     async def set_locale(self, locale: str) -> None:
         await self.uow.people.set_locale(self.person.id, locale)
         self.locale = locale
+
+    async def set_timezone(self, zone: str) -> None:
+        """The person's own zone, used from this very reply on."""
+        await self.uow.people.set_timezone(self.person.id, zone)
+        self.person = replace(self.person, timezone=zone, timezone_chosen=True)
 
     async def show_current(self) -> None:
         """Show the current step's prompt again (after help, an error, a restart)."""

@@ -23,6 +23,7 @@ from handlers.staff_common import (
     REVIEW,
     allowed,
     application_id,
+    candidate_zone,
     in_state,
     involved_in_decision,
     notify,
@@ -315,7 +316,8 @@ async def _decide(ctx: Context, application: ApplicationRecord, action: str, rec
         return
     now = ctx.now()
     rules = ctx.services.scheme.rules
-    planned = schedule.decision(application.reference or "", state, now, rules)
+    zone = await candidate_zone(ctx, application)
+    planned = schedule.decision(application.reference or "", state, now, rules, zone)
     deadline = planned[0].notice.params["appeal_until_at"]
     decision = {
         "result": state,
@@ -346,7 +348,8 @@ async def _certify(ctx: Context, application: ApplicationRecord, number: str) ->
     await ctx.uow.applications.update(application.id, state=state)
     if application.renews:
         await _replace(ctx, application.renews)
-    for item in schedule.certificate(number, issued_on, rules.timezone, rules, ctx.now()):
+    zone = await candidate_zone(ctx, application)
+    for item in schedule.certificate(number, issued_on, zone, rules, ctx.now()):
         await notify(ctx, application, item)
     await _done(ctx, application, "issue_certificate", "staff.certified")
 

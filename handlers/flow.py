@@ -55,6 +55,7 @@ from handlers.start import (
 from handlers.stats import show_stats
 from handlers.status import StatusStep, show_status
 from handlers.submit import DeclarationStep
+from handlers.zone import ZoneStep, open_zone
 
 STEPS: tuple[Step, ...] = (
     LanguageStep(),
@@ -103,6 +104,7 @@ STEPS: tuple[Step, ...] = (
     LeaveDaysStep(),
     LeaveSourceStep(),
     LeaveConfirmStep(),
+    ZoneStep(),
 )
 
 COMMANDS = {
@@ -135,6 +137,8 @@ COMMANDS = {
     "roles": open_roles,
     "cutibersama": open_leave,
     "leave": open_leave,
+    "zona": open_zone,
+    "timezone": open_zone,
 }
 
 

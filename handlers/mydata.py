@@ -12,7 +12,7 @@ from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.evidence import size_text
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
 from handlers.schedule import draft_subject
-from scheme.deadlines import zone_label
+from handlers.zone import ZONE, zone_name
 
 MY_DATA = "my_data"
 CONFIRM = "my_data_delete"
@@ -30,7 +30,7 @@ async def data_text(ctx: Context) -> str:
     lines = [
         ctx.t("data.title"),
         ctx.t("data.language", language=ctx.t(f"data.language.{ctx.locale}")),
-        ctx.t("data.timezone", zone=zone_label(ctx.person.timezone)),
+        ctx.t("data.timezone", zone=zone_name(ctx, ctx.person.timezone)),
         ctx.t("data.channels", channels=", ".join(channel for channel, _ in identities)),
     ]
     application = await current_application(ctx)
@@ -57,7 +57,7 @@ class MyDataStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         application = await current_application(ctx)
-        options = [Option("menu", ctx.t("common.menu"))]
+        options = [Option("zone", ctx.t("menu.zone")), Option("menu", ctx.t("common.menu"))]
         if application is not None and application.state in EDITABLE:
             options.insert(0, Option("delete", ctx.t("data.delete")))
         return options
@@ -71,7 +71,10 @@ class MyDataStep:
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
         assert isinstance(event, OptionIn)
-        ctx.goto(CONFIRM if event.option_id == "delete" else MENU)
+        if event.option_id == "zone":
+            ctx.goto(ZONE, {"then": MY_DATA})
+        else:
+            ctx.goto(CONFIRM if event.option_id == "delete" else MENU)
 
 
 class DeleteConfirmStep:

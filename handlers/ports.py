@@ -26,6 +26,8 @@ class Person:
     locale: str
     locale_chosen: bool
     timezone: str
+    timezone_chosen: bool = False
+    """The person confirmed or picked their zone (else it is the default, and may be proposed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,12 @@ class People(Protocol):
     async def set_locale(self, person_id: int, locale: str) -> None:
         """Store the language the person chose."""
         ...
+
+    async def set_timezone(self, person_id: int, zone: str) -> None:
+        """Store the time zone the person confirmed or picked."""
+        ...
+
+    async def get(self, person_id: int) -> Person | None: ...
 
     async def set_phone(self, person_id: int, phone: str, *, verified: bool = False) -> None:
         """The person's own mobile number (+62…), shared from their messenger account

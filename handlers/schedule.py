@@ -131,10 +131,13 @@ def assessment(
     ]
 
 
-def decision(reference: str, result: str, decided_at: datetime, rules: Rules) -> list[Planned]:
-    """The decision with the appeal deadline (9.9.2), and a reminder hours before it closes;
-    filing an appeal cancels the reminder (subject ``appeal_window:<reference>``)."""
-    deadline = appeal_deadline(decided_at, rules)
+def decision(
+    reference: str, result: str, decided_at: datetime, rules: Rules, zone: str | None = None
+) -> list[Planned]:
+    """The decision with the appeal deadline (9.9.2: the end of the day after, in the
+    candidate's ``zone``), and a reminder hours before it closes; filing an appeal cancels the
+    reminder (subject ``appeal_window:<reference>``)."""
+    deadline = appeal_deadline(decided_at, rules, zone)
     params = {"reference": reference, "appeal_until_at": deadline.isoformat()}
     return [
         Planned(

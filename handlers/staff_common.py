@@ -105,6 +105,13 @@ async def transition(
         return None
 
 
+async def candidate_zone(ctx: Context, application: ApplicationRecord) -> str:
+    """The candidate's own time zone: their reminders come at 09:00 there, their appeal window
+    ends at midnight there."""
+    person = await ctx.uow.people.get(application.person_id)
+    return person.timezone if person is not None else ctx.services.scheme.rules.timezone
+
+
 async def notify(ctx: Context, application: ApplicationRecord, planned: Planned) -> None:
     """The candidate's notice, queued in this same transaction."""
     notice = planned.notice

@@ -14,12 +14,13 @@ from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.guide import GUIDE
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
 from handlers.status import STATUS
+from handlers.zone import ZONE
 
 LANGUAGE = "language"
 LANGUAGES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
 """Each language is named in itself, so a person who reads neither of the other finds theirs."""
 
-MENU_ITEMS = ("requirements", "apply", "status", "help", "language")
+MENU_ITEMS = ("requirements", "apply", "status", "help", "language", "zone")
 
 
 class LanguageStep:
@@ -65,6 +66,8 @@ class MenuStep:
             ctx.goto(MENU)
         elif item == "language":
             ctx.goto(LANGUAGE, {"return_to": MENU})
+        elif item == "zone":
+            ctx.goto(ZONE, {"then": MENU})
         elif item == "requirements":
             ctx.goto(GUIDE)
         elif item == "apply":

@@ -119,10 +119,11 @@ def local_date(instant: datetime, zone: ZoneInfo) -> date:
     return instant.astimezone(zone).date()
 
 
-def appeal_deadline(decided_at: datetime, rules: Rules) -> datetime:
+def appeal_deadline(decided_at: datetime, rules: Rules, zone_name: str | None = None) -> datetime:
     """9.9.2 "maksimal 1 hari sejak keputusan": until the end of the calendar day after the
-    decision, in the scheme's time zone."""
-    zone = ZoneInfo(rules.timezone)
+    decision, in the candidate's own zone (the scheme's when not given): a decision at 23:59 WIT
+    leaves the whole next day in Jayapura, not until 01:59."""
+    zone = ZoneInfo(zone_name or rules.timezone)
     last_day = local_date(decided_at, zone) + timedelta(days=rules.appeal_window_days)
     return end_of_day(last_day, zone)
 

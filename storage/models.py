@@ -69,6 +69,7 @@ class PersonRow(Base):
     locale: Mapped[str] = mapped_column(String(8))
     locale_chosen: Mapped[bool] = mapped_column(default=False)
     timezone: Mapped[str] = mapped_column(String(64))
+    timezone_chosen: Mapped[bool] = mapped_column(default=False)
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     phone_verified: Mapped[bool] = mapped_column(default=False)
     """The messenger vouched for the number (WhatsApp's sender, Telegram's own shared contact);

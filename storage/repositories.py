@@ -42,7 +42,11 @@ from storage.models import (
 
 def _person(row: PersonRow) -> Person:
     return Person(
-        id=row.id, locale=row.locale, locale_chosen=row.locale_chosen, timezone=row.timezone
+        id=row.id,
+        locale=row.locale,
+        locale_chosen=row.locale_chosen,
+        timezone=row.timezone,
+        timezone_chosen=row.timezone_chosen,
     )
 
 
@@ -60,6 +64,7 @@ _LOCKED_CONVERSATION = (
         _PERSONS.c.locale,
         _PERSONS.c.locale_chosen,
         _PERSONS.c.timezone,
+        _PERSONS.c.timezone_chosen,
         _PERSONS.c.display_name,
     )
     .join(_PERSONS, _PERSONS.c.id == _IDENTITIES.c.person_id)
@@ -143,6 +148,7 @@ class SqlConversations:
                 locale=row.locale,
                 locale_chosen=row.locale_chosen,
                 timezone=row.timezone,
+                timezone_chosen=row.timezone_chosen,
             ),
             step=row.step,
             data=dict(row.step_data or {}),
@@ -242,6 +248,17 @@ class SqlPeople:
             .where(PersonRow.id == person_id)
             .values(locale=locale, locale_chosen=True, updated_at=utcnow())
         )
+
+    async def set_timezone(self, person_id: int, zone: str) -> None:
+        await self._session.execute(
+            update(PersonRow)
+            .where(PersonRow.id == person_id)
+            .values(timezone=zone, timezone_chosen=True, updated_at=utcnow())
+        )
+
+    async def get(self, person_id: int) -> Person | None:
+        row = await self._session.get(PersonRow, person_id)
+        return _person(row) if row is not None else None
 
     async def set_phone(self, person_id: int, phone: str, *, verified: bool = False) -> None:
         await self._session.execute(

@@ -3,7 +3,7 @@ journeys over every channel."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
 from tests import documents as files
@@ -78,6 +78,19 @@ class Messenger(Protocol):
     async def document(self, data: bytes, name: str) -> object: ...
 
     async def photo(self, data: bytes) -> None: ...
+
+    async def text(self, text: str) -> None: ...
+
+
+async def give_apl01(siti: Messenger, share_contact: Callable[[], Awaitable[object]]) -> None:
+    """Every APL-01 answer in order, the mobile number shared the messenger's own way."""
+    for value in APL01:
+        if value == "CONTACT":
+            await share_contact()
+        elif value.startswith("@"):
+            await siti.press(value[1:])
+        else:
+            await siti.text(value)
 
 
 async def upload_answer_and_submit(

@@ -18,7 +18,7 @@ from storage import admin
 from tests import documents as files
 from tests.bot.telegram_rig import NOW, Rig
 from tests.bot.telegram_user import TelegramUser
-from tests.journey import APL01, ELIGIBILITY, EVIDENCE_NEEDS, upload_answer_and_submit
+from tests.journey import ELIGIBILITY, EVIDENCE_NEEDS, give_apl01, upload_answer_and_submit
 
 STAFF_ID = 888001
 
@@ -34,13 +34,7 @@ async def submitted_application(rig: Rig) -> TelegramUser:
         else:
             await siti.text(value)
     await siti.press("apl01")
-    for value in APL01:
-        if value == "CONTACT":
-            await siti.contact("6281234567890")
-        elif value.startswith("@"):
-            await siti.press(value[1:])
-        else:
-            await siti.text(value)
+    await give_apl01(siti, lambda: siti.contact("6281234567890"))
     await siti.press("confirm")
     await upload_answer_and_submit(siti)
     return siti
@@ -261,6 +255,17 @@ async def certify(rig: Rig, budi: TelegramUser, ani: TelegramUser, number: str) 
     assert "Sertifikat untuk" in budi.screen
 
 
+async def decided_not_yet(rig: Rig, budi: TelegramUser, record: str) -> None:
+    """From submitted: accepted, assessed BK by Ani, decided Belum Kompeten with ``record``."""
+    ani = await assessor(rig)
+    await accept_all(budi)
+    await assign(rig, budi)
+    await assess(rig, ani, "BK")
+    await open_application(budi)
+    await budi.press("s:do:decide_not_yet")
+    await budi.text(record)
+
+
 def sent_to(rig: Rig, user: TelegramUser) -> list[str]:
     return [m["text"] for m in rig.api.sent() if m["chat_id"] == user.user["id"]]
 
@@ -392,13 +397,7 @@ async def test_a_declared_conflict_sends_the_assignment_back_to_staff(rig: Rig) 
 async def test_a_late_appeal_is_refused_with_the_reason(rig: Rig) -> None:
     siti = await submitted_application(rig)
     budi = await staff_member(rig)
-    ani = await assessor(rig)
-    await accept_all(budi)
-    await assign(rig, budi)
-    await assess(rig, ani, "BK")
-    await open_application(budi)
-    await budi.press("s:do:decide_not_yet")
-    await budi.text("BA-03/LSP/XI/2026")
+    await decided_not_yet(rig, budi, "BA-03/LSP/XI/2026")
     documents = len(await rows(rig, "SELECT id FROM documents"))
     await siti.text("/banding")
     await siti.text("Alasan banding")
@@ -595,13 +594,7 @@ async def test_staff_record_a_years_cuti_bersama_and_appeals_count_it(rig: Rig) 
     assert ("view_collective_leave", None, False) in [tuple(r) for r in audit]  # Siti
     assert ("collective_leave_saved", "2026", True) in [tuple(r) for r in audit]
 
-    ani = await assessor(rig)
-    await accept_all(budi)
-    await assign(rig, budi)
-    await assess(rig, ani, "BK")
-    await open_application(budi)
-    await budi.press("s:do:decide_not_yet")
-    await budi.text("BA-04/LSP/XI/2026")
+    await decided_not_yet(rig, budi, "BA-04/LSP/XI/2026")
     await siti.text("/banding")
     await siti.text("Unit 2 sudah saya tunjukkan dengan bukti rekaman asesmen.")
     await siti.press("send")

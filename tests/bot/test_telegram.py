@@ -15,7 +15,13 @@ from handlers.apl01 import FIELDS
 from tests import documents as files
 from tests.bot.telegram_rig import SECRET, Rig
 from tests.bot.telegram_user import TelegramUser
-from tests.journey import APL01, EVIDENCE_FILES, upload_answer_and_submit
+from tests.journey import (
+    APL01,
+    EVIDENCE_FILES,
+    RENEWAL_NEEDS,
+    give_apl01,
+    upload_answer_and_submit,
+)
 
 
 async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
@@ -225,3 +231,38 @@ async def test_button_press_is_answered_in_the_webhook_response(rig: Rig) -> Non
     answers = [c for c in rig.api.calls if c.method == "answerCallbackQuery"]
     assert len(answers) == 1
     assert answers[0].params["callback_query_id"] == siti.last_update["callback_query"]["id"]
+
+
+async def test_a_6_2_7_holder_with_4_of_6_spt_submits_the_4_they_have(rig: Rig) -> None:
+    """6.2.7: 4 of the 6 SPT melaksanakan asesmen. The checklist asks for the 4 and says why;
+    the application goes through and is assessed by the new-candidate method."""
+    siti = rig.user()
+    await siti.text("/start")
+    await siti.press("id")
+    await siti.press("apply")
+    await siti.press("1")  # holds the certificate: re-certification (6.2)
+    for typed in ("2", "2", "4"):  # planning, validation, conducting SPT
+        await siti.text(typed)
+    await siti.press("1")
+    await siti.press("1")
+    assert "6.2.7" in siti.screen
+    await siti.press("apl01")
+    await give_apl01(siti, lambda: siti.contact("6281234567890"))
+    await siti.press("confirm")
+    await siti.press("evidence")
+    await siti.press("conducting_spt")
+    assert "Menurut 6.2.7 Anda hanya memenuhi sebagian persyaratan ini" in siti.screen
+    assert "cukup kirim 4 berkas" in siti.screen
+    await siti.press("back")
+    await siti.press("back")
+    needs = {**RENEWAL_NEEDS, "conducting_spt": 4}
+    await upload_answer_and_submit(siti, needs)
+    assert "Nomor: AK-2026-" in siti.screen
+    [(method,)] = [tuple(r) for r in await rig_rows(rig, "SELECT method FROM applications")]
+    assert method == "competency_test"
+    assert await rig.count("documents") == sum(needs.values())
+
+
+async def rig_rows(rig: Rig, sql: str) -> list[Any]:
+    async with rig.app.engine.connect() as connection:
+        return list(await connection.execute(text(sql)))

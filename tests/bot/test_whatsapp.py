@@ -31,6 +31,8 @@ from tests.journey import (
     APL01,
     ELIGIBILITY,
     EVIDENCE_FILES,
+    RENEWAL_NEEDS,
+    give_apl01,
     to_mobile_step,
     upload_answer_and_submit,
 )
@@ -386,3 +388,30 @@ def test_a_text_before_a_document_is_sent_on_its_own() -> None:
     reply = Reply("id", (Text("Dokumen ini dibuka:"), document, Text("Lanjut?")))
     shaped = coalesce(reply, lambda m: ("ktp.pdf", m) if m is document else (m.body, None), 4096)
     assert shaped == [("Dokumen ini dibuka:", None), ("ktp.pdf", document), ("Lanjut?", None)]
+
+
+async def test_a_6_2_2_option_b_holder_submits_exactly_the_evidence_asked(rig: Rig) -> None:
+    """6.2.2 "atau": no SPT merencanakan, 2 SPT merencanakan dan mengorganisasikan and 1 record
+    — the checklist asks for those 3 files (9.1.2.2 d), and the application goes through."""
+    siti = rig.user()
+    await siti.text("halo")
+    await siti.press("id")
+    await siti.press("apply")
+    await siti.press("1")  # holds the certificate (6.2.1)
+    for typed in ("0", "2", "1", "2", "6"):  # SPT A none, B 2 and 1 record; validation; conducting
+        await siti.text(typed)
+    await siti.press("1")
+    await siti.press("1")
+    assert "Anda memenuhi persyaratan dasar" in siti.screen, siti.screen
+    await siti.press("apl01")
+    await give_apl01(siti, lambda: siti.press("contact:self"))
+    await siti.text("1")  # confirm
+    await siti.press("evidence")
+    assert "planning_spt" not in siti.buttons
+    assert {"plan_organise_spt", "planning_record"} <= set(siti.buttons)
+    await siti.press("back")
+    needs = {k: v for k, v in RENEWAL_NEEDS.items() if k != "planning_spt"}
+    needs |= {"plan_organise_spt": 2, "planning_record": 1}
+    await upload_answer_and_submit(siti, needs)
+    assert "Nomor: AK-2026-" in siti.screen
+    assert len(await rig.rows("SELECT id FROM documents")) == sum(needs.values())

@@ -266,3 +266,52 @@ async def test_recertification_by_option_b_of_6_2_2(candidate_app: App) -> None:
     stored = await stored_application(candidate_app)
     assert (stored["route"], stored["method"]) == ("recertification", "portfolio")
     assert len(stored["keys"]) == 16  # type: ignore[arg-type]
+
+
+async def test_a_jayapura_candidate_sees_wit_everywhere(candidate_app: App) -> None:
+    """Item 5: the zone is proposed from the postcode / NIK and confirmed with one press; from
+    then on every time shown names WIT; /zona changes it."""
+    yohana = Candidate(candidate_app, who="yohana")
+    await yohana.command("start")
+    await yohana.option("id")
+    await yohana.option("apply")
+    await yohana.option("0")
+    await yohana.option("s1")
+    await yohana.type("2")
+    await yohana.option("1")
+    await yohana.option("1")
+    answers = dict(APL01_NEW)
+    answers |= {
+        "full_name": "Yohana Wenda",
+        "birth_place": "Jayapura",
+        "id_number": "9171015708850002",  # province 91: Papua
+        "home_address": "Jl. Ahmad Yani No. 5, Jayapura",
+        "home_postcode": "99111",
+    }
+    await yohana.option("apl01")
+    for value in answers.values():
+        await answer(yohana, value)
+    await yohana.option("confirm")
+    assert "APL-01 tersimpan" in yohana.screen
+    assert "tampaknya tinggal di zona WIT (Waktu Indonesia Timur)" in yohana.screen
+    assert yohana.options == ["zone:Asia/Jayapura", "zone:Asia/Jakarta"]
+    await yohana.option("zone:Asia/Jayapura")
+    assert "Zona waktu Anda sekarang WIT (Waktu Indonesia Timur)" in yohana.screen
+    await upload_evidence(yohana, EVIDENCE_NEEDS)
+    await fill_apl02(yohana, 13)
+    await yohana.option("submit")
+    await yohana.option("agree")
+    assert "Waktu: 25-11-2026 12:00 WIT" in yohana.screen  # 03:00 UTC
+    await yohana.command("status")
+    assert "Dikirim: 25-11-2026 12:00 WIT" in yohana.screen
+    await yohana.command("data")
+    assert "Zona waktu: WIT (Waktu Indonesia Timur)" in yohana.screen
+    await yohana.option("zone")
+    assert "sekarang pukul 12:00" in yohana.screen
+    await yohana.option("zone:Asia/Makassar")
+    assert "Zona waktu Anda sekarang WITA" in yohana.screen
+    await yohana.command("status")
+    assert "Dikirim: 25-11-2026 11:00 WITA" in yohana.screen
+    # Once chosen, a zone is never proposed again.
+    await yohana.command("zona")
+    assert "tampaknya" not in yohana.screen

@@ -109,6 +109,18 @@ def test_notices_are_worded_in_the_recipients_language_and_zone() -> None:
     assert format_instant(NOW, "en", "Asia/Makassar") == "25 November 2026 11:00 WITA"
 
 
+def test_a_jayapura_candidates_appeal_window_ends_at_midnight_wit() -> None:
+    """Decided at 23:59 WIT: the notice says the window closes at the end of the next day in
+    Jayapura (9.9.2), and the reminder comes six hours before that."""
+    translator = GettextTranslator()
+    decided = datetime(2026, 11, 25, 14, 59, tzinfo=UTC)  # 23:59 WIT
+    notice, reminder = schedule.decision(
+        "AK-2026-00001", "decided_not_yet", decided, RULES, "Asia/Jayapura"
+    )
+    assert "26 November 2026 23.59 WIT" in notice.notice.text(translator, "id", "Asia/Jayapura")
+    assert reminder.due_at == datetime(2026, 11, 26, 8, 59, 59, tzinfo=UTC)  # 17:59:59 WIT
+
+
 def test_a_notice_refuses_values_it_does_not_take() -> None:
     with pytest.raises(ValueError, match="takes"):
         Notice("certificate_issued", {"certificate": "X"})

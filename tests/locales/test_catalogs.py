@@ -23,9 +23,11 @@ from handlers.staff import FILTERS, MARKS
 from handlers.start import MENU_ITEMS
 from locales import LOCALES, GettextTranslator
 from scheme import apl01
+from scheme.deadlines import zone_label
 from scheme.impartiality import Capacity
 from scheme.lifecycle import ApplicationState, CertificateState
 from scheme.model import Method
+from scheme.zones import ZONES
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = re.compile(r"^([a-z][a-z0-9_]*)(?:\.[a-z0-9_]+)+$")
@@ -75,6 +77,7 @@ def dynamic_keys() -> set[str]:
     keys |= {f"guide.topic.{topic}" for topic in TOPICS}
     keys |= {f"guide.{topic}" for topic in PLAIN_TOPICS}
     keys |= {f"weekday.{day}" for day in range(7)}
+    keys |= {f"zone.name.{zone_label(zone)}" for zone in ZONES}
     keys |= {f"impartiality.{capacity}.own_application" for capacity in Capacity}
     keys |= {"impartiality.panel.involved"} | {f"appeal.outcome.{o}" for o in APPEAL_OUTCOMES}
     keys |= {f"data.language.{locale}" for locale in LOCALES}

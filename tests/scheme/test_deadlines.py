@@ -64,6 +64,17 @@ def test_appeal_window_in_the_schemes_own_zone() -> None:
     )
 
 
+def test_the_appeal_window_ends_at_midnight_in_the_candidates_own_zone() -> None:
+    """A decision at 23:59 WIT leaves the candidate in Jayapura the whole next day (9.9.2), not
+    until 01:59 WIT as the end of the day in WIB would."""
+    jayapura = ZoneInfo("Asia/Jayapura")
+    decided = datetime(2026, 11, 25, 23, 59, tzinfo=jayapura)
+    deadline = appeal_deadline(decided, RULES, "Asia/Jayapura")
+    assert deadline.astimezone(jayapura) == datetime(2026, 11, 26, 23, 59, 59, tzinfo=jayapura)
+    wib_deadline = appeal_deadline(decided, RULES)
+    assert wib_deadline.astimezone(jayapura).time() == time(1, 59, 59)
+
+
 @pytest.mark.parametrize("zone", ZONES)
 @given(decided=instants)
 def test_appeal_deadline_properties(zone: str, decided: datetime) -> None:

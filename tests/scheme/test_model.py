@@ -145,7 +145,12 @@ def test_a_second_scheme_loads(barista: Scheme) -> None:
 def test_clause_table_points_at_real_files() -> None:
     root = Path(__file__).resolve().parents[2]
     table = (root / "docs" / "clauses.md").read_text()
-    paths = set(re.findall(r"`((?:scheme|handlers|storage|bot)/[\w./*]+)`", table))
+    paths = set(re.findall(r"`((?:scheme|handlers|storage|bot|tests)/[\w./*]+)`", table))
     assert paths
     for path in paths:
         assert list(root.glob(path)), path
+    # Each test named after a test file exists in it.
+    for path, names in re.findall(r"`(tests/[\w./]+\.py)`((?: `\w+`,?)+)", table):
+        source = (root / path).read_text()
+        for name in re.findall(r"`(\w+)`", names):
+            assert f"def {name}(" in source, (path, name)
