@@ -16,6 +16,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 
 if TYPE_CHECKING:
+    from bot.dispatcher import Dispatcher
     from bot.factory import App
 
 log = logging.getLogger("asesorbot")
@@ -100,15 +101,16 @@ async def _run(settings: Settings, user: str) -> int:
             chat = TerminalChat(app.conversation, app.translator, write_stdout, user_id=user)
             await chat.run(stdin_lines())
         else:
-            await _run_channels(app, settings)
+            return await _run_channels(app, settings)
     finally:
         await app.aclose()
     return 0
 
 
-async def _run_channels(app: App, settings: Settings) -> None:
+async def _run_channels(app: App, settings: Settings) -> int:
     """Telegram (long polling, or its webhook when ``WEBHOOK_BASE_URL`` is set) and WhatsApp
-    (always a webhook) in one process, until SIGINT or SIGTERM."""
+    (always a webhook) in one process, until SIGINT or SIGTERM; 1 when the dispatcher in it
+    ended by itself (so that the process supervisor restarts it)."""
     from aiohttp import web
 
     from bot.channels.telegram import TelegramChannel
@@ -140,11 +142,17 @@ async def _run_channels(app: App, settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     runner: web.AppRunner | None = None
-    sending = asyncio.create_task(dispatcher.run(stop)) if dispatcher is not None else None
+    sending = _Sending(dispatcher, stop) if dispatcher is not None else None
     try:
         if whatsapp is not None or not polling:
             runner = web.AppRunner(
-                build_web_app(app, None if polling else telegram, whatsapp), access_log=None
+                build_web_app(
+                    app,
+                    None if polling else telegram,
+                    whatsapp,
+                    sending.alive if sending is not None else None,
+                ),
+                access_log=None,
             )
             await runner.setup()
             await web.TCPSite(runner, settings.webhook.host, settings.webhook.port).start()
@@ -165,14 +173,48 @@ async def _run_channels(app: App, settings: Settings) -> None:
             await stop.wait()
     finally:
         stop.set()
-        if sending is not None and dispatcher is not None:
-            await sending
-            await dispatcher.close()
+        failed = await sending.finish() if sending is not None else False
         if runner is not None:
             await runner.cleanup()
         for channel in (telegram, whatsapp):
             if channel is not None:
                 await channel.close()
+    return 1 if failed else 0
+
+
+class _Sending:
+    """The dispatcher inside `run`, supervised: if it ends by itself it says so and takes the
+    process down (its supervisor restarts it) rather than answer webhooks with nobody sending;
+    ``/healthz`` asks :meth:`alive`."""
+
+    def __init__(self, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
+        self._dispatcher = dispatcher
+        self._stop = stop
+        self._task = asyncio.create_task(dispatcher.run(stop))
+        self._task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or self._stop.is_set():
+            return
+        error = task.exception()
+        log.critical(
+            "outbox dispatcher stopped; the process stops too",
+            extra={"error": type(error).__name__ if error else None},
+        )
+        self._stop.set()
+
+    def alive(self) -> bool:
+        return not self._task.done() and self._dispatcher.alive()
+
+    async def finish(self) -> bool:
+        """Wait for the dispatcher to end; True when it failed."""
+        try:
+            await self._task
+        except Exception:  # logged by _ended
+            return True
+        finally:
+            await self._dispatcher.close()
+        return False
 
 
 async def _worker(settings: Settings, *, until_idle: bool) -> int:

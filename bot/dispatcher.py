@@ -25,6 +25,7 @@ from typing import Protocol
 
 import aiohttp
 import orjson
+from sqlalchemy.exc import DBAPIError
 
 from bot.channels.common import split_text
 from bot.channels.whatsapp import RATE_LIMIT_CODES, UNDELIVERABLE_CODES, GraphError, WhatsAppChannel
@@ -32,7 +33,7 @@ from bot.config import OutboxSettings, Settings
 from bot.factory import App
 from handlers.lapses import close_lapsed
 from handlers.notices import Notice
-from handlers.ports import Translator
+from handlers.ports import ConnectionLost, Translator
 from handlers.schedule import DRAFT_IDLE, after_quiet_hours, draft_idle
 from storage.outbox import Identity, OutboxItem, OutboxQueue, Outcome, Recipient, SqlOutbox
 
@@ -45,6 +46,13 @@ BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
 FLUSH_SECONDS = 0.1
 SWEEP_SECONDS = 60.0
+OUTAGE_FIRST_WAIT = 0.5
+OUTAGE_MAX_WAIT = 10.0
+"""While the database is away the loop waits this long, doubling, before it tries again."""
+HEARTBEAT_MAX_AGE = 300.0
+"""A loop that has not come round for this long is stuck: ``/healthz`` says so."""
+TRANSIENT = (DBAPIError, OSError, ConnectionLost, TimeoutError)
+"""What a database restart, a cut connection or a failover raises: waited out, never fatal."""
 
 
 class RetryLater(Exception):
@@ -210,17 +218,44 @@ class Dispatcher:
         self._settings = settings
         self._clock = clock
         self._outcomes: list[Outcome] = []
+        self.heartbeat = time.monotonic()
+        """When the loop last came round (monotonic seconds)."""
 
     # --- the loop ------------------------------------------------------------------------------
 
+    def alive(self) -> bool:
+        """The loop came round recently (``/healthz`` fails otherwise)."""
+        return time.monotonic() - self.heartbeat < HEARTBEAT_MAX_AGE
+
     async def run(self, stop: asyncio.Event, *, until_idle: bool = False) -> None:
-        """Drain until ``stop`` is set (or, with ``until_idle``, until nothing is due)."""
+        """Drain until ``stop`` is set (or, with ``until_idle``, until nothing is due). A
+        database that goes away is waited out with a growing pause, one log line when it goes
+        and one when it is back; the loop never ends because of it."""
         next_sweep = 0.0
+        outage_since: float | None = None
+        wait = OUTAGE_FIRST_WAIT
         while not stop.is_set():
-            if time.monotonic() >= next_sweep:
-                await self.sweep()
-                next_sweep = time.monotonic() + SWEEP_SECONDS
-            sent = await self.drain_once()
+            self.heartbeat = time.monotonic()
+            try:
+                if time.monotonic() >= next_sweep:
+                    await self.sweep()
+                    next_sweep = time.monotonic() + SWEEP_SECONDS
+                sent = await self.drain_once()
+            except TRANSIENT as error:
+                if outage_since is None:
+                    outage_since = time.monotonic()
+                    log.warning(
+                        "outbox: database unavailable, waiting for it",
+                        extra={"error": type(error).__name__},
+                    )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), wait)
+                wait = min(wait * 2, OUTAGE_MAX_WAIT)
+                continue
+            if outage_since is not None:
+                seconds = round(time.monotonic() - outage_since, 1)
+                log.warning("outbox: database back", extra={"seconds": seconds})
+                outage_since, wait = None, OUTAGE_FIRST_WAIT
             if sent == 0:
                 if until_idle:
                     return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 from sqlalchemy import text
@@ -18,6 +19,7 @@ def build_web_app(
     app: App,
     telegram_channel: telegram.TelegramChannel | None = None,
     whatsapp_channel: whatsapp.WhatsAppChannel | None = None,
+    outbox_alive: Callable[[], bool] | None = None,
 ) -> web.Application:
     web_app = web.Application(client_max_size=1024 * 1024)
 
@@ -36,6 +38,8 @@ def build_web_app(
             checks["objects"] = "ok"
         except ObjectStoreError:
             checks["objects"] = "unavailable"
+        if outbox_alive is not None:  # the dispatcher inside `run`: never silently dead
+            checks["outbox"] = "ok" if outbox_alive() else "stopped"
         healthy = all(value == "ok" for value in checks.values())
         return web.json_response(checks, status=200 if healthy else 503)
 

@@ -16,17 +16,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, text
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import insert, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.cli import _Sending
 from bot.config import environment_names, load_settings
 from bot.dispatcher import Dispatcher, build_dispatcher
 from bot.factory import App, build_app
+from bot.server import build_web_app
 from handlers import schedule
 from scheme.model import Rules
 from storage import migrate
+from storage.db import make_engine
 from storage.models import ChannelIdentityRow, OutboxRow, PersonRow
 from tests.bot.telegram_rig import TOKEN
+from tests.fakes.tcp_proxy import TcpProxy
 from tests.fakes.telegram import FakeBotApi
 from tests.fakes.whatsapp import FakeGraphApi
 
@@ -393,3 +398,83 @@ async def test_a_worker_killed_mid_batch_loses_nothing(
     # Only what the killed worker had sent but not yet recorded can go twice: at most its batch.
     assert duplicated <= batch, f"{duplicated} duplicates (killed after {killed_at} sends)"
     print(f"killed after {killed_at} sends; {duplicated} sent twice")
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+async def test_the_dispatcher_waits_out_a_database_outage_and_sends_everything_after(
+    engine, clean_env, bot_api: FakeBotApi, postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14, item 2: the database cut off (every connection closed, new ones refused) while
+    the dispatcher runs: it neither ends nor spins, logs the outage once and its end once, and
+    sends everything due once the database is back."""
+    await migrate.upgrade(engine)
+    async with engine.connect() as connection:
+        schema = (await connection.execute(text("SELECT current_schema()"))).scalar_one()
+    url = make_url(postgres_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    proxied = make_engine(url.set(port=proxy.port), search_path=schema, pool_size=5)
+    rig = await make_rig(proxied, clean_env, bot_api, OUTBOX_POLL_SECONDS="0.05")
+    dispatcher = rig.dispatcher()
+    stop = asyncio.Event()
+    caplog.set_level("WARNING", logger="bot.dispatcher")
+    running = asyncio.create_task(dispatcher.run(stop))
+    try:
+        await asyncio.sleep(0.3)  # connected and idle
+        proxy.cut()
+        persons = await people(engine, 30)  # queued meanwhile, straight to the database
+        await queue(
+            engine, [announcement(p, n, DAYTIME, urgent=True) for n, p in enumerate(persons)]
+        )
+        await asyncio.sleep(3)
+        assert not running.done(), "the dispatcher ended during the outage"
+        assert bot_api.sent() == []
+        assert dispatcher.alive()
+        proxy.restore()
+        await wait_until(lambda: len(bot_api.sent()) == 30, seconds=30)
+    finally:
+        stop.set()
+        await running
+        await dispatcher.close()
+        await rig.app.aclose()
+        await proxied.dispose()
+        await proxy.close()
+    chats = collections.Counter(m["chat_id"] for m in bot_api.sent())
+    assert len(chats) == 30
+    assert set(chats.values()) == {1}
+    messages = [r.getMessage() for r in caplog.records if r.name == "bot.dispatcher"]
+    assert messages.count("outbox: database unavailable, waiting for it") == 1
+    assert messages.count("outbox: database back") == 1
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+async def test_a_dispatcher_that_ends_by_itself_is_never_silent(
+    engine, clean_env, bot_api: FakeBotApi, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    """Inside `run`: the process is told to stop (exit 1, so its supervisor restarts it), the
+    log says why, and /healthz answers 503 "outbox: stopped" until then."""
+    rig = await make_rig(engine, clean_env, bot_api)
+
+    class Broken:
+        async def run(self, stop: asyncio.Event) -> None:
+            raise RuntimeError("a bug")
+
+        def alive(self) -> bool:
+            return True
+
+        async def close(self) -> None:
+            return None
+
+    stop = asyncio.Event()
+    sending = _Sending(Broken(), stop)  # type: ignore[arg-type]
+    async with asyncio.timeout(5):
+        await stop.wait()
+    assert not sending.alive()
+    assert any(r.getMessage().startswith("outbox dispatcher stopped") for r in caplog.records)
+    server = TestServer(build_web_app(rig.app, outbox_alive=sending.alive))
+    async with TestClient(server) as client:
+        response = await client.get("/healthz")
+        assert response.status == 503
+        assert (await response.json())["outbox"] == "stopped"
+    assert await sending.finish() is True
+    await rig.app.aclose()
