@@ -41,6 +41,7 @@ from aiogram.types import (
 )
 from aiogram.types import Update as TelegramUpdate
 from aiohttp import web
+from pydantic import ValidationError
 
 from bot.channels.common import coalesce, command_of, split_text
 from bot.config import Settings
@@ -472,14 +473,14 @@ class TelegramChannel:
         ):
             return web.Response(status=403, text="forbidden")
         try:
-            update = orjson.loads(await request.read())
-        except ValueError:
+            raw = orjson.loads(await request.read())
+            update = TelegramUpdate.model_validate(raw, context={"bot": self.bot})
+        except (ValueError, ValidationError) as error:  # malformed: a 4xx and a line, not a 500
+            log.warning("telegram: malformed update refused", extra={"error": type(error).__name__})
             return web.Response(status=400, text="bad request")
-        press = update.get("callback_query") if isinstance(update, dict) else None
-        query_id = press.get("id") if isinstance(press, dict) else None
-        await self.dispatcher.feed_raw_update(
-            self.bot, update, answer_in_reply=isinstance(query_id, str)
-        )
+        press = update.callback_query
+        query_id = press.id if press is not None else None
+        await self.dispatcher.feed_update(self.bot, update, answer_in_reply=query_id is not None)
         if isinstance(query_id, str):
             # Telegram runs a method given as the webhook's response: answering the button
             # press there saves a Bot API request. Its failure would go unseen, which is

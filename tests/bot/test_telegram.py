@@ -8,6 +8,7 @@ import contextlib
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH
@@ -91,6 +92,24 @@ async def test_webhook_without_or_with_a_wrong_secret_is_refused(rig: Rig) -> No
         rig.url + WEBHOOK_PATH, data=b"not json", headers={SECRET_HEADER: "wrong"}
     ) as response:
         assert response.status == 403  # refused before the body is parsed
+
+
+async def test_a_malformed_update_with_the_right_secret_is_a_4xx_and_a_log_line(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 14, item 7: not a 500 with a traceback."""
+    caplog.set_level("WARNING", logger="bot.channels.telegram")
+    for body in ({"update_id": "x", "message": 5}, [1, 2], {"message": {}}):
+        assert await rig.post(body) == 400  # type: ignore[arg-type]
+    async with rig.http.post(
+        rig.url + WEBHOOK_PATH, data=b"not json", headers={SECRET_HEADER: SECRET}
+    ) as response:
+        assert response.status == 400
+    refused = [r for r in caplog.records if r.getMessage() == "telegram: malformed update refused"]
+    assert len(refused) == 4
+    assert not [r for r in caplog.records if r.exc_info]
+    assert rig.api.calls == []
+    assert await rig.count("persons") == 0
 
 
 async def test_the_same_update_twice_has_one_effect(rig: Rig) -> None:

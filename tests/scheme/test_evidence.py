@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from scheme.eligibility import Answers, assess, next_question
 from scheme.evidence import Basis, Need, counts, evidence_plan, missing
 from scheme.model import Scheme
+from tests.journey import EVIDENCE_NEEDS
 from tests.scheme.test_eligibility import NEW_OK, RECERT_OK
 
 
@@ -22,16 +23,7 @@ def plan_for(scheme: Scheme, answers: Answers) -> dict[str, Need]:
 def test_new_candidate_records_per_activity(asesor: Scheme) -> None:
     """9.1.2.1 d: planning, conducting and validating, 2 times each, and one photo file."""
     plan = plan_for(asesor, NEW_OK)
-    assert {k: n.min for k, n in plan.items()} == {
-        "ktp": 1,
-        "photo": 1,
-        "diploma": 1,
-        "practice_planning": 2,
-        "practice_conducting": 2,
-        "practice_validating": 2,
-        "training_certificate": 2,
-        "technical_competence": 1,
-    }
+    assert {k: n.min for k, n in plan.items()} == EVIDENCE_NEEDS  # what the journeys upload
     assert {n.basis for n in plan.values()} == {Basis.REQUIRED}
     two_planning = ["practice_planning"] * 2
     assert [n.id for n, _ in missing(tuple(plan.values()), two_planning)] == [
