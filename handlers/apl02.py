@@ -107,21 +107,14 @@ def answer_lines(
 
 def _provenance(ctx: Context, question: Question) -> str:
     """Where the element's title and each KUK come from, and how sure the data is."""
-    element = next(
-        e
-        for u in ctx.services.scheme.units
-        if u.code == question.unit_code
-        for e in u.elements
-        if e.number == question.element_number
-    )
     kuk = ", ".join(
         f"{k.number} {k.confidence}" + ("" if k.complete else f" {ctx.t('apl02.cut_off')}")
-        for k in element.kuk
+        for k in question.kuk
     )
     return "    " + ctx.t(
         "apl02.provenance",
-        source=element.source,
-        confidence=element.confidence,
+        source=question.source,
+        confidence=question.confidence,
         kuk=kuk or ctx.t("apl02.no_kuk"),
     )
 

@@ -82,8 +82,8 @@ class LeaveStep:
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        calendar = await work_calendar(ctx)
         staff = {record.year: record for record in await ctx.uow.collective_leave.years()}
+        calendar = WorkCalendar.of(ctx.services.scheme, {y: r.days for y, r in staff.items()})
         shipped = {entry.year: entry.source for entry in ctx.services.scheme.collective_leave}
         lines = [ctx.t("leave.title")]
         for year, days in sorted(calendar.collective_leave.items()):

@@ -35,7 +35,7 @@ from handlers.staff_common import (
     send_document,
     transition,
 )
-from scheme.deadlines import local_date
+from scheme.deadlines import WorkCalendar, local_date
 from scheme.evidence import Need
 from scheme.impartiality import Capacity
 from scheme.lifecycle import ApplicationState
@@ -113,7 +113,8 @@ class QueueStep:
         lines = [ctx.t("staff.queue" if count else "staff.queue_empty", filter=title)]
         if self._filter(ctx) in {"all", "appeals"}:
             appeals = await ctx.uow.applications.in_states((A.UNDER_APPEAL,), QUEUE_SIZE)
-            lines += [f"• {a.reference}: {await _appeal_due(ctx, a)}" for a in appeals]
+            calendar = await work_calendar(ctx)  # once for every appeal listed
+            lines += [f"• {a.reference}: {_appeal_due(ctx, a, calendar)}" for a in appeals]
         return [choice("\n".join(lines), options)]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
@@ -133,7 +134,7 @@ class QueueStep:
         ctx.goto(REVIEW, {"app": int(target)})
 
 
-async def _appeal_due(ctx: Context, application: ApplicationRecord) -> str:
+def _appeal_due(ctx: Context, application: ApplicationRecord, calendar: WorkCalendar) -> str:
     """The appeal's decision due date (9.9.6) and how many working days are left, with a
     warning when a year of the count has no cuti bersama list yet."""
     due_on = application.appeal.get("due_on")
@@ -142,7 +143,6 @@ async def _appeal_due(ctx: Context, application: ApplicationRecord) -> str:
     rules = ctx.services.scheme.rules
     due = date.fromisoformat(due_on)
     today = local_date(ctx.now(), ZoneInfo(rules.timezone))
-    calendar = await work_calendar(ctx)
     left = calendar.working_days_between(today, due)
     key = "staff.appeal_due" if left >= 0 else "staff.appeal_overdue"
     line = ctx.t(key, due=format_day(due, ctx.locale), days=abs(left))

@@ -32,6 +32,9 @@ class Question:
     """What follows "Dapatkah saya" / "Can I": the element's title, first letter lowered."""
     kuk: tuple[Kuk, ...]
     """Every KUK the data holds, for staff; :attr:`shown_kuk` is what candidates read."""
+    source: str
+    """Where the element's title comes from, and how sure the data is (for staff)."""
+    confidence: str
 
     @property
     def shown_kuk(self) -> tuple[Kuk, ...]:
@@ -83,6 +86,8 @@ def questionnaire(scheme: Scheme) -> tuple[Question, ...]:
                 en=_lower_first(element.title.en) if element.title.en else None,
             ),
             kuk=element.kuk,
+            source=element.source,
+            confidence=element.confidence,
         )
         for unit in scheme.units
         for element in unit.elements
@@ -117,33 +122,3 @@ def check(questions: Sequence[Question], answers: Mapping[str, Answer]) -> Apl02
             tally[0 if answer.verdict == Verdict.K else 1] += 1
     summary = tuple(UnitSummary(code, *tally) for code, tally in counts.items())
     return Apl02Check(unanswered=tuple(unanswered), summary=summary)
-
-
-def element_of_kuk_ref(ref: str) -> str | None:
-    """``<unit>/<element>.<kuk>`` (the per-KUK shape answers had before) → ``<unit>/<element>``."""
-    unit, _, number = ref.rpartition("/")
-    element, dot, _ = number.partition(".")
-    return f"{unit}/{element}" if unit and dot and element.isdigit() else None
-
-
-def merge_kuk_answers(raw: Mapping[str, object]) -> dict[str, object]:
-    """Answers given per KUK, carried over per element: K when every answered KUK of the element
-    is K, else BK; the evidence of its KUK together. Answers already per element are kept."""
-    merged: dict[str, dict[str, object]] = {}
-    for ref, value in raw.items():
-        element = element_of_kuk_ref(ref)
-        if element is None:
-            if isinstance(value, Mapping):
-                merged[ref] = dict(value)
-            continue
-        if not isinstance(value, Mapping) or value.get("verdict") not in set(Verdict):
-            continue
-        entry = merged.setdefault(element, {"verdict": Verdict.K.value, "evidence": []})
-        if value["verdict"] != Verdict.K:
-            entry["verdict"] = Verdict.BK.value
-        evidence = entry["evidence"]
-        assert isinstance(evidence, list)
-        for document in value.get("evidence") or []:
-            if document not in evidence:
-                evidence.append(document)
-    return dict(merged)

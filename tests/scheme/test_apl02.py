@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 from scheme.apl02 import (
     Answer,
     UnitSummary,
     Verdict,
     answers_from,
     check,
-    element_of_kuk_ref,
-    merge_kuk_answers,
     questionnaire,
 )
 from scheme.model import Scheme
+from storage import migrations
 
 
 def test_one_question_per_element_of_every_unit(asesor: Scheme) -> None:
@@ -57,6 +59,14 @@ def test_unanswered_elements_are_named_and_stray_answers_ignored(asesor: Scheme)
 
 
 def test_answers_per_kuk_are_carried_over_per_element() -> None:
+    """The conversion of migration 0011 (its own code, so that it never changes later)."""
+    path = Path(migrations.__file__).parent / "versions" / "0011_apl02_per_element.py"
+    spec = importlib.util.spec_from_file_location("apl02_per_element", path)
+    assert spec is not None
+    assert spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    element_of_kuk_ref, merge_kuk_answers = migration._element, migration.per_element
     assert element_of_kuk_ref("P.85ASM00.001.2/3.2") == "P.85ASM00.001.2/3"
     assert element_of_kuk_ref("P.85ASM00.001.2/3") is None
     merged = merge_kuk_answers(
