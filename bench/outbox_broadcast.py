@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 from bot.config import environment_names
 from storage import migrate
 from storage.db import make_engine
-from storage.outbox import _CLAIM_IDS
+from storage.outbox import claim_ids
 from tests.fakes.telegram import FakeBotApi
 
 TOKEN = "123456:BROADCAST"
@@ -144,7 +144,7 @@ async def due_query(schema: str, total: int, due: int) -> None:
             for _ in range(30):
                 started = time.perf_counter()
                 async with connection.begin():
-                    rows = (await connection.execute(_CLAIM_IDS, params)).all()
+                    rows = (await connection.execute(claim_ids(True), params)).all()
                 timings.append((time.perf_counter() - started) * 1000)
         db = await connect()
         await db.execute(f'SET search_path TO "{schema}"')

@@ -1,9 +1,10 @@
 """The dispatcher: drains the outbox at each platform's rate, exactly once where it can be.
 
 A worker claims due rows in batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
-workers on several machines drain one outbox; a single worker on SQLite) under a lease: a row
-its worker never finished goes back to pending when the lease runs out, so a crashed worker
-loses nothing and at most the messages it had in flight can go out twice. Each message is
+workers on several machines drain one outbox; a single worker on SQLite) under a lease that
+is renewed while they are worked on: a row whose worker died is taken by the next claim once
+its lease runs out, so a crashed worker loses nothing and at most the messages it had in flight
+can go out twice. Each message is
 worded when it is sent, in the recipient's language and zone; non-urgent ones wait out the
 recipient's quiet hours. Rates: the channel's overall rate over any one-second window, and a
 minimum spacing per chat. A 429 pauses the channel for the time asked; a blocked chat is marked
@@ -39,7 +40,7 @@ from storage.outbox import Identity, OutboxItem, OutboxQueue, Outcome, Recipient
 
 log = logging.getLogger(__name__)
 
-WINDOW_MARGIN = 0.05
+WINDOW_MARGIN = 0.02
 """Seconds added to the one-second rate window: arrival jitter on the way to the platform must
 not put one message too many into any of its windows."""
 BACKOFF = timedelta(seconds=30)
@@ -49,6 +50,13 @@ SWEEP_SECONDS = 60.0
 OUTAGE_FIRST_WAIT = 0.5
 OUTAGE_MAX_WAIT = 10.0
 """While the database is away the loop waits this long, doubling, before it tries again."""
+OUTAGE_GRACE = 15.0
+"""After a database outage, rows another worker leased are left to it this long: it records
+what it sent meanwhile (its retries are at most ``OUTAGE_MAX_WAIT`` apart) before anyone may
+take them over."""
+RETRIES_IN_PLACE = 3
+"""429s waited out inside one attempt before the row goes back to wait (every one counts)."""
+MESSAGE_LIMIT = 4096
 HEARTBEAT_MAX_AGE = 300.0
 """A loop that has not come round for this long is stuck: ``/healthz`` says so."""
 TRANSIENT = (DBAPIError, OSError, ConnectionLost, TimeoutError)
@@ -76,9 +84,16 @@ class SendFailed(Exception):
 
 
 class Sender(Protocol):
-    """One channel's way of delivering a notice; returns the platform's message id."""
+    """One channel's way of delivering a notice, part by part (a text longer than the platform
+    allows goes as several messages, one unit to the dispatcher)."""
 
-    async def send(self, external_id: str, locale: str, zone: str, notice: Notice) -> str: ...
+    def parts(self, locale: str, zone: str, notice: Notice) -> int: ...
+
+    async def send(
+        self, external_id: str, locale: str, zone: str, notice: Notice, part: int
+    ) -> str:
+        """Part ``part`` (from 0); the platform's message id."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -91,7 +106,9 @@ class ChannelLimit:
 
 class RateLimiter:
     """Per channel: at most ``per_second`` sends in any window of one second (plus a margin),
-    at least ``per_chat_seconds`` between two sends to one chat, and pauses a 429 asks for."""
+    at least ``per_chat_seconds`` (plus the margin) between two sends to one chat, and the
+    pauses a 429 asks for: the chat's own, or the channel's when several chats are refused at
+    once. A chat waiting for its spacing never holds up the others."""
 
     def __init__(
         self, limits: Mapping[str, ChannelLimit], clock: Callable[[], float] = time.monotonic
@@ -99,16 +116,36 @@ class RateLimiter:
         self._limits = dict(limits)
         self._clock = clock
         self._sent: dict[str, collections.deque[float]] = {c: collections.deque() for c in limits}
-        self._chat_last: dict[tuple[str, str], float] = {}
+        self._chat_next: dict[tuple[str, str], float] = {}
         self._paused_until: dict[str, float] = {}
+        self._refused: dict[str, collections.deque[tuple[float, str]]] = {
+            c: collections.deque() for c in limits
+        }
         self._locks = {c: asyncio.Lock() for c in limits}
 
     def pause(self, channel: str, seconds: float) -> None:
         until = self._clock() + seconds
         self._paused_until[channel] = max(self._paused_until.get(channel, 0.0), until)
 
+    def refused(self, channel: str, chat: str, seconds: float) -> None:
+        """A 429 for ``chat``: that chat waits; a second chat refused within a second means
+        the channel's own budget is spent, and the whole channel waits."""
+        now = self._clock()
+        key = (channel, chat)
+        self._chat_next[key] = max(self._chat_next.get(key, 0.0), now + seconds)
+        refused = self._refused[channel]
+        while refused and refused[0][0] < now - 1.0:
+            refused.popleft()
+        refused.append((now, chat))
+        if len({c for _, c in refused}) > 1:
+            self.pause(channel, seconds)
+
     async def acquire(self, channel: str, chat: str) -> None:
         limit = self._limits[channel]
+        key = (channel, chat)
+        # This chat's spacing (or 429 pause) first, without the lock: others go meanwhile.
+        while (wait := self._chat_next.get(key, 0.0) - self._clock()) > 0:  # noqa: ASYNC110  (a deadline, not an event)
+            await asyncio.sleep(wait)
         async with self._locks[channel]:  # one waiter at a time keeps the order fair
             window = 1.0 + WINDOW_MARGIN
             sent = self._sent[channel]
@@ -117,10 +154,7 @@ class RateLimiter:
                 now = self._clock()
                 while sent and sent[0] <= now - window:
                     sent.popleft()
-                waits = [
-                    self._paused_until.get(channel, 0.0) - now,
-                    self._chat_last.get((channel, chat), -1e9) + limit.per_chat_seconds - now,
-                ]
+                waits = [self._paused_until.get(channel, 0.0) - now]
                 if len(sent) >= capacity:
                     waits.append(sent[0] + window - now)
                 wait = max(waits)
@@ -128,10 +162,10 @@ class RateLimiter:
                     break
                 await asyncio.sleep(wait)
             sent.append(now)
-            self._chat_last[(channel, chat)] = now
-            if len(self._chat_last) > 100_000:  # forget chats long quiet
-                cutoff = now - 3600
-                self._chat_last = {k: v for k, v in self._chat_last.items() if v > cutoff}
+            spacing = limit.per_chat_seconds + WINDOW_MARGIN if limit.per_chat_seconds else 0.0
+            self._chat_next[key] = now + spacing
+            if len(self._chat_next) > 100_000:  # forget chats long quiet
+                self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
 
 
 class TelegramSender:
@@ -146,30 +180,35 @@ class TelegramSender:
         self._translator = translator
         self._http: aiohttp.ClientSession | None = None
 
-    async def send(self, external_id: str, locale: str, zone: str, notice: Notice) -> str:
+    def _texts(self, locale: str, zone: str, notice: Notice) -> list[str]:
+        return split_text(notice.text(self._translator, locale, zone), MESSAGE_LIMIT)
+
+    def parts(self, locale: str, zone: str, notice: Notice) -> int:
+        return len(self._texts(locale, zone, notice))
+
+    async def send(
+        self, external_id: str, locale: str, zone: str, notice: Notice, part: int
+    ) -> str:
         if self._http is None:
             self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        first = ""
-        for part in split_text(notice.text(self._translator, locale, zone), 4096):
-            body = orjson.dumps({"chat_id": int(external_id), "text": part})
-            try:
-                async with self._http.post(
-                    self._url, data=body, headers={"Content-Type": "application/json"}
-                ) as response:
-                    answer = orjson.loads(await response.read())
-            except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as error:
-                raise SendFailed(f"network: {error!r}") from error
-            if answer.get("ok"):
-                first = first or str(answer["result"]["message_id"])
-                continue
-            code = answer.get("error_code")
-            description = str(answer.get("description", ""))
-            if code == 429:
-                raise RetryLater(float((answer.get("parameters") or {}).get("retry_after", 1)))
-            if code == 403:
-                raise Unreachable(description)
-            raise SendFailed(f"{code} {description}", transient=code is None or code >= 500)
-        return first
+        text = self._texts(locale, zone, notice)[part]
+        body = orjson.dumps({"chat_id": int(external_id), "text": text})
+        try:
+            async with self._http.post(
+                self._url, data=body, headers={"Content-Type": "application/json"}
+            ) as response:
+                answer = orjson.loads(await response.read())
+        except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as error:
+            raise SendFailed(f"network: {error!r}") from error
+        if answer.get("ok"):
+            return str(answer["result"]["message_id"])
+        code = answer.get("error_code")
+        description = str(answer.get("description", ""))
+        if code == 429:
+            raise RetryLater(float((answer.get("parameters") or {}).get("retry_after", 1)))
+        if code == 403:
+            raise Unreachable(description)
+        raise SendFailed(f"{code} {description}", transient=code is None or code >= 500)
 
     async def close(self) -> None:
         if self._http is not None:
@@ -182,7 +221,12 @@ class WhatsAppSender:
     def __init__(self, channel: WhatsAppChannel) -> None:
         self._channel = channel
 
-    async def send(self, external_id: str, locale: str, zone: str, notice: Notice) -> str:
+    def parts(self, locale: str, zone: str, notice: Notice) -> int:
+        return 1  # a text fits WhatsApp's 4096; a template is one message
+
+    async def send(
+        self, external_id: str, locale: str, zone: str, notice: Notice, part: int
+    ) -> str:
         try:
             return await self._channel.notify(external_id, locale, zone, notice)
         except GraphError as error:
@@ -198,7 +242,54 @@ class WhatsAppSender:
         await self._channel.close()
 
 
+@dataclass(slots=True)
+class _Pending:
+    """An outcome waiting to be recorded; its slot sends nothing more until it is."""
+
+    outcome: Outcome
+    recorded: asyncio.Future[bool]
+
+
+class _Outage:
+    """The database's absence as the loop and the recorder see it: one log line when it goes,
+    one when it is back, a growing wait between tries."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.last_failure = -OUTAGE_GRACE
+        self._wait = OUTAGE_FIRST_WAIT
+
+    def failed(self, error: BaseException) -> float:
+        """The seconds to wait before trying again."""
+        now = time.monotonic()
+        self.last_failure = now
+        if self.since is None:
+            self.since = now
+            log.warning(
+                "outbox: database unavailable, waiting for it",
+                extra={"error": type(error).__name__},
+            )
+        wait, self._wait = self._wait, min(self._wait * 2, OUTAGE_MAX_WAIT)
+        return wait
+
+    def recovered(self) -> None:
+        if self.since is not None:
+            seconds = round(time.monotonic() - self.since, 1)
+            log.warning("outbox: database back", extra={"seconds": seconds})
+            self.since, self._wait = None, OUTAGE_FIRST_WAIT
+
+    def others_may_record(self) -> bool:
+        """Soon after an outage, other workers may still be recording what they sent."""
+        return time.monotonic() - self.last_failure < OUTAGE_GRACE
+
+
 class Dispatcher:
+    """Exactly once in effect: each claimed row is leased under a token and its lease renewed
+    while it is worked on; every outcome is recorded before its sending slot sends another
+    message, so a worker killed at any moment leaves at most ``concurrency`` messages sent but
+    unrecorded; a database outage holds the outcomes (nothing more is sent or claimed) until
+    they are recorded."""
+
     def __init__(
         self,
         queue: OutboxQueue,
@@ -217,7 +308,12 @@ class Dispatcher:
         self._translator = translator
         self._settings = settings
         self._clock = clock
-        self._outcomes: list[Outcome] = []
+        self._lease = timedelta(seconds=settings.lease_seconds)
+        self._pending: list[_Pending] = []
+        self._wake = asyncio.Event()
+        self._token = ""
+        self._outage = _Outage()
+        self._stop = asyncio.Event()
         self.heartbeat = time.monotonic()
         """When the loop last came round (monotonic seconds)."""
 
@@ -231,44 +327,30 @@ class Dispatcher:
         """Drain until ``stop`` is set (or, with ``until_idle``, until nothing is due). A
         database that goes away is waited out with a growing pause, one log line when it goes
         and one when it is back; the loop never ends because of it."""
+        self._stop = stop
         next_sweep = 0.0
-        outage_since: float | None = None
-        wait = OUTAGE_FIRST_WAIT
         while not stop.is_set():
             self.heartbeat = time.monotonic()
             try:
                 if time.monotonic() >= next_sweep:
                     await self.sweep()
                     next_sweep = time.monotonic() + SWEEP_SECONDS
-                sent = await self.drain_once()
+                claimed = await self.drain_once()
             except TRANSIENT as error:
-                if outage_since is None:
-                    outage_since = time.monotonic()
-                    log.warning(
-                        "outbox: database unavailable, waiting for it",
-                        extra={"error": type(error).__name__},
-                    )
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), wait)
-                wait = min(wait * 2, OUTAGE_MAX_WAIT)
+                    await asyncio.wait_for(stop.wait(), self._outage.failed(error))
                 continue
-            if outage_since is not None:
-                seconds = round(time.monotonic() - outage_since, 1)
-                log.warning("outbox: database back", extra={"seconds": seconds})
-                outage_since, wait = None, OUTAGE_FIRST_WAIT
-            if sent == 0:
+            self._outage.recovered()
+            if claimed == 0:
                 if until_idle:
                     return
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._settings.poll_seconds)
 
     async def sweep(self) -> None:
-        """Expired leases back to pending; reminders for drafts left idle; what time alone
-        decides (lapsed appeal windows, expired certificates)."""
+        """Reminders for drafts left idle; what time alone decides (lapsed appeal windows,
+        expired certificates)."""
         now = self._clock()
-        requeued = await self._queue.requeue_expired(now)
-        if requeued:
-            log.warning("outbox rows of a dead worker requeued", extra={"count": requeued})
         await self.schedule_idle_drafts(now)
         if self._housekeeping is not None:
             await self._housekeeping(now)
@@ -292,21 +374,25 @@ class Dispatcher:
             await session.commit()
 
     async def drain_once(self) -> int:
-        """One batch: claim, send (people in parallel, one person's messages in order), record.
-        Returns how many rows were claimed."""
-        settings = self._settings
-        items = await self._queue.claim(
-            self._clock(), settings.batch_size, timedelta(seconds=settings.lease_seconds)
+        """One batch: record what an outage kept, claim, send (people in parallel, one
+        person's messages in order), record. Returns how many rows were claimed."""
+        await self._record()
+        token, items = await self._queue.claim(
+            self._clock(),
+            self._settings.batch_size,
+            self._lease,
+            take_abandoned=not self._outage.others_may_record(),
         )
         if not items:
             return 0
+        self._token = token
         recipients = await self._queue.recipients(item.person_id for item in items)
         by_person: dict[int, list[OutboxItem]] = collections.defaultdict(list)
         for item in items:
             by_person[item.person_id].append(item)
-        gate = asyncio.Semaphore(settings.concurrency)
+        gate = asyncio.Semaphore(self._settings.concurrency)
         done = asyncio.Event()
-        flusher = asyncio.create_task(self._flush_periodically(done))
+        recorder = asyncio.create_task(self._record_continuously(done))
         try:
             await asyncio.gather(
                 *(
@@ -316,84 +402,147 @@ class Dispatcher:
             )
         finally:
             done.set()
-            await flusher
-            await self._flush()
+            self._wake.set()
+            await recorder
+        await self._record()  # left only when stopping during an outage: raises, kept
         await self._queue.report_broadcasts(self._clock())
         return len(items)
 
-    async def _flush_periodically(self, done: asyncio.Event) -> None:
-        """Record outcomes as they come: a worker killed mid-batch re-sends only what it sent
-        since the last flush (never cancelled mid-write: that would lose outcomes)."""
-        while not done.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(done.wait(), FLUSH_SECONDS)
-            await self._flush()
+    async def _record_continuously(self, done: asyncio.Event) -> None:
+        """Record outcomes as they come (a group per round trip) and renew the batch's lease;
+        while the database is away, wait for it. Stopping during an outage releases the
+        waiting slots unrecorded (their rows go out again after the lease)."""
+        every = self._lease.total_seconds() / 3
+        renew_at = time.monotonic() + every
+        while not (done.is_set() and not self._pending):
+            if not self._pending:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), min(every, 1.0))
+                self._wake.clear()
+            try:
+                await self._record()
+                if time.monotonic() >= renew_at:
+                    await self._queue.renew(self._token, self._clock() + self._lease)
+                    renew_at = time.monotonic() + every
+            except TRANSIENT as error:
+                self.heartbeat = time.monotonic()  # alive: waiting, not stuck
+                wait = self._outage.failed(error)
+                if self._stop.is_set():
+                    for pending in self._pending:
+                        if not pending.recorded.done():
+                            pending.recorded.set_result(False)
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), wait)
+                continue
+            self._outage.recovered()
 
-    async def _flush(self) -> None:
-        outcomes, self._outcomes = self._outcomes, []
-        if outcomes:
-            await self._queue.finish(outcomes)
+    async def _record(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        try:
+            await self._queue.finish(self._token, [p.outcome for p in batch])
+        except BaseException:
+            self._pending[:0] = batch  # kept: recorded when the database is back
+            raise
+        for pending in batch:
+            if not pending.recorded.done():
+                pending.recorded.set_result(True)
 
     async def _send_all(
         self, items: Sequence[OutboxItem], recipient: Recipient | None, gate: asyncio.Semaphore
     ) -> None:
+        loop = asyncio.get_running_loop()
         async with gate:
             for item in items:
-                outcome = await self._deliver(item, recipient)
-                self._outcomes.append(outcome)  # after the await: the flusher swaps the list
+                pending = _Pending(await self._deliver(item, recipient), loop.create_future())
+                self._pending.append(pending)
+                self._wake.set()
+                if not await pending.recorded:
+                    return
 
     # --- one message ---------------------------------------------------------------------------
 
     async def _deliver(self, item: OutboxItem, recipient: Recipient | None) -> Outcome:
         now = self._clock()
         if recipient is None:
-            return Outcome(item.id, item.lease, "dead", last_error="the person no longer exists")
+            return Outcome(item.id, "dead", last_error="the person no longer exists")
         try:
             notice = Notice(item.kind, item.params)
         except ValueError as error:
-            return Outcome(item.id, item.lease, "dead", last_error=str(error))
+            return Outcome(item.id, "dead", last_error=str(error))
         if not (item.urgent or notice.urgent):
             later = after_quiet_hours(
                 now, recipient.timezone, self._settings.quiet_start, self._settings.quiet_end
             )
             if later > now:  # not an attempt: the person's night
-                return Outcome(
-                    item.id, item.lease, "pending", due_at=later, attempts=item.attempts - 1
-                )
+                return Outcome(item.id, "pending", due_at=later, attempts=item.attempts - 1)
         tried: set[str] = set()
         while True:
             identity = self._pick(item, recipient, tried)
             if identity is None:
                 reason = "unreachable on every channel" if tried else "no channel to reach them"
-                return Outcome(item.id, item.lease, "dead", last_error=reason)
+                return Outcome(item.id, "dead", last_error=reason)
             tried.add(identity.channel)
-            sender = self._senders[identity.channel]
-            await self._limiter.acquire(identity.channel, identity.external_id)
             try:
-                platform_id = await sender.send(
-                    identity.external_id, recipient.locale, recipient.timezone, notice
-                )
-            except RetryLater as error:
-                self._limiter.pause(identity.channel, error.seconds)
-                log.warning("channel asked to slow down", extra={"channel": identity.channel})
-                due = self._clock() + timedelta(seconds=error.seconds)
-                return Outcome(
-                    item.id, item.lease, "failed", due_at=due, attempts=item.attempts - 1,
-                    last_error=f"429: retry after {error.seconds} s",
-                )  # fmt: skip
+                return await self._send_parts(item, recipient, identity, notice)
             except Unreachable:
-                await self._queue.mark_unreachable(identity.channel, identity.external_id, now)
-                log.info("chat unreachable", extra={"channel": identity.channel})
+                await self._mark_unreachable(identity, now)
                 continue  # the person's other channel, if any
+
+    async def _send_parts(
+        self, item: OutboxItem, recipient: Recipient, identity: Identity, notice: Notice
+    ) -> Outcome:
+        """Every part in order, each under the rate; a 429 is waited out in place (up to
+        ``RETRIES_IN_PLACE``), and a row that must wait longer remembers how many parts went,
+        so no part is ever sent twice."""
+        channel, chat = identity.channel, identity.external_id
+        sender = self._senders[channel]
+        locale, zone = recipient.locale, recipient.timezone
+        total = sender.parts(locale, zone, notice)
+        part = item.parts_sent if channel == item.sent_via else 0
+        first: str | None = None
+        refusals = 0
+        while part < total:
+            await self._limiter.acquire(channel, chat)
+            try:
+                platform_id = await sender.send(chat, locale, zone, notice, part)
+            except RetryLater as error:
+                self._limiter.refused(channel, chat, error.seconds)
+                log.warning(
+                    "channel asked to slow down",
+                    extra={"channel": channel, "retry_after": error.seconds},
+                )
+                refusals += 1
+                if refusals <= RETRIES_IN_PLACE:
+                    continue
+                return self._failed(
+                    item, f"429: retry after {error.seconds} s", transient=True,
+                    parts_sent=part, via=channel, wait=timedelta(seconds=error.seconds),
+                )  # fmt: skip
             except SendFailed as error:
-                return self._failed(item, str(error), transient=error.transient)
+                return self._failed(
+                    item, str(error), transient=error.transient, parts_sent=part, via=channel
+                )
+            except Unreachable:
+                raise
             except Exception as error:  # a bug in a sender must not stop the batch
                 log.exception("sender failed")
-                return self._failed(item, repr(error), transient=True)
-            return Outcome(
-                item.id, item.lease, "sent", attempts=item.attempts, sent_via=identity.channel,
-                platform_message_id=platform_id, sent_at=self._clock(),
-            )  # fmt: skip
+                return self._failed(item, repr(error), transient=True, parts_sent=part, via=channel)
+            first = first or platform_id
+            part += 1
+        return Outcome(
+            item.id, "sent", attempts=item.attempts, sent_via=channel, platform_message_id=first,
+            sent_at=self._clock(), parts_sent=total,
+        )  # fmt: skip
+
+    async def _mark_unreachable(self, identity: Identity, now: datetime) -> None:
+        log.info("chat unreachable", extra={"channel": identity.channel})
+        try:
+            await self._queue.mark_unreachable(identity.channel, identity.external_id, now)
+        except TRANSIENT:  # the next attempt to reach them will find out again
+            log.warning("outbox: could not mark a chat unreachable", exc_info=True)
 
     def _pick(self, item: OutboxItem, recipient: Recipient, tried: set[str]) -> Identity | None:
         """The row's channel first if it names one, then the channels the person used most
@@ -406,13 +555,26 @@ class Dispatcher:
         candidates.sort(key=lambda i: i.channel != item.channel)  # stable: recency stays
         return candidates[0] if candidates else None
 
-    def _failed(self, item: OutboxItem, error: str, *, transient: bool) -> Outcome:
+    def _failed(
+        self,
+        item: OutboxItem,
+        error: str,
+        *,
+        transient: bool,
+        parts_sent: int = 0,
+        via: str | None = None,
+        wait: timedelta = timedelta(0),
+    ) -> Outcome:
+        via = via if parts_sent else None  # where the parts already out went
         if not transient or item.attempts >= self._settings.max_attempts:
-            return Outcome(item.id, item.lease, "dead", attempts=item.attempts, last_error=error)
-        backoff = min(BACKOFF * 2 ** (item.attempts - 1), MAX_BACKOFF)
+            return Outcome(
+                item.id, "dead", attempts=item.attempts, last_error=error,
+                parts_sent=parts_sent, sent_via=via,
+            )  # fmt: skip
+        backoff = max(min(BACKOFF * 2 ** (item.attempts - 1), MAX_BACKOFF), wait)
         return Outcome(
-            item.id, item.lease, "failed", due_at=self._clock() + backoff,
-            attempts=item.attempts, last_error=error,
+            item.id, "failed", due_at=self._clock() + backoff, attempts=item.attempts,
+            last_error=error, parts_sent=parts_sent, sent_via=via,
         )  # fmt: skip
 
     async def close(self) -> None:

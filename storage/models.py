@@ -221,6 +221,10 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(300))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    """Written by each claim; the worker that holds it is the only one that records the row."""
+    parts_sent: Mapped[int] = mapped_column(default=0)
+    """Parts of a long message already out: a resumed send starts after them."""
     sent_via: Mapped[str | None] = mapped_column(String(20))
     platform_message_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -4,12 +4,13 @@ claiming due rows, leases, recipients, and recording what became of each message
 from __future__ import annotations
 
 import collections
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, exists, func, literal, select, update
+from sqlalchemy import Table, and_, bindparam, exists, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -93,7 +94,11 @@ class OutboxItem:
     params: Mapping[str, str]
     urgent: bool
     attempts: int
-    lease: datetime
+    """Including this one: every claim counts."""
+    parts_sent: int = 0
+    """Parts of a long message that an earlier attempt already sent ..."""
+    sent_via: str | None = None
+    """... on this channel."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +122,6 @@ class Outcome:
     """What became of one claimed row."""
 
     id: int
-    lease: datetime
     status: str
     due_at: datetime | None = None
     attempts: int | None = None
@@ -125,49 +129,67 @@ class Outcome:
     sent_via: str | None = None
     platform_message_id: str | None = None
     sent_at: datetime | None = None
+    parts_sent: int | None = None
 
 
-_CLAIM_IDS = (
-    select(_OUTBOX.c.id)
-    .where(
-        _OUTBOX.c.status.in_(OUTBOX_OPEN), _OUTBOX.c.due_at <= bindparam("now", type_=UTCDateTime())
-    )
-    .order_by(_OUTBOX.c.due_at)
-    .limit(bindparam("batch"))
-    .with_for_update(skip_locked=True)
+_DUE = and_(
+    _OUTBOX.c.status.in_(OUTBOX_OPEN), _OUTBOX.c.due_at <= bindparam("now", type_=UTCDateTime())
 )
-_CLAIM = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.id.in_(_CLAIM_IDS.scalar_subquery()))
-    .values(
-        status="sending",
-        lease_until=bindparam("lease", type_=UTCDateTime()),
-        attempts=_OUTBOX.c.attempts + 1,
-    )
-    .returning(
-        _OUTBOX.c.id,
-        _OUTBOX.c.person_id,
-        _OUTBOX.c.channel,
-        _OUTBOX.c.kind,
-        _OUTBOX.c.params,
-        _OUTBOX.c.urgent,
-        _OUTBOX.c.attempts,
-    )
+_ABANDONED = and_(
+    _OUTBOX.c.status == "sending",
+    _OUTBOX.c.lease_until < bindparam("now", type_=UTCDateTime()),
 )
-_REQUEUE = (
-    update(_OUTBOX)
-    .where(
-        _OUTBOX.c.status == "sending",
-        _OUTBOX.c.lease_until < bindparam("now", type_=UTCDateTime()),
+"""Rows whose worker died (or lost the database for longer than its lease)."""
+
+
+def claim_ids(take_abandoned: bool) -> Any:
+    """The ids a claim takes (``now``, ``batch``): its own function for the bench's timing."""
+    return (
+        select(_OUTBOX.c.id)
+        .where(or_(_DUE, _ABANDONED) if take_abandoned else _DUE)
+        .order_by(_OUTBOX.c.due_at)
+        .limit(bindparam("batch"))
+        .with_for_update(skip_locked=True)
     )
-    .values(status="pending", lease_until=None)
+
+
+def _claim(take_abandoned: bool) -> Any:
+    ids = claim_ids(take_abandoned)
+    return (
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id.in_(ids.scalar_subquery()))
+        .values(
+            status="sending",
+            lease_until=bindparam("lease", type_=UTCDateTime()),
+            lease_token=bindparam("token"),
+            attempts=_OUTBOX.c.attempts + 1,
+        )
+        .returning(
+            _OUTBOX.c.id,
+            _OUTBOX.c.person_id,
+            _OUTBOX.c.channel,
+            _OUTBOX.c.kind,
+            _OUTBOX.c.params,
+            _OUTBOX.c.urgent,
+            _OUTBOX.c.attempts,
+            _OUTBOX.c.parts_sent,
+            _OUTBOX.c.sent_via,
+        )
+    )
+
+
+_CLAIM = {True: _claim(True), False: _claim(False)}
+_RENEW = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.lease_token == bindparam("token"), _OUTBOX.c.status == "sending")
+    .values(lease_until=bindparam("lease", type_=UTCDateTime()))
 )
 _FINISH = (
     update(_OUTBOX)
     .where(
         _OUTBOX.c.id == bindparam("b_id"),
         _OUTBOX.c.status == "sending",
-        _OUTBOX.c.lease_until == bindparam("b_lease", type_=UTCDateTime()),
+        _OUTBOX.c.lease_token == bindparam("b_token"),
     )
     .values(
         status=bindparam("b_status"),
@@ -177,7 +199,9 @@ _FINISH = (
         sent_via=bindparam("b_sent_via"),
         platform_message_id=bindparam("b_platform_message_id"),
         sent_at=bindparam("b_sent_at", type_=UTCDateTime()),
+        parts_sent=func.coalesce(bindparam("b_parts_sent"), _OUTBOX.c.parts_sent),
         lease_until=None,
+        lease_token=None,
     )
 )
 
@@ -193,12 +217,16 @@ class OutboxQueue:
         like the use cases)."""
         return AsyncSession(self._engine, expire_on_commit=False)
 
-    async def claim(self, now: datetime, batch: int, lease: timedelta) -> list[OutboxItem]:
-        """Due rows, oldest first, leased to this worker (``FOR UPDATE SKIP LOCKED`` on
-        PostgreSQL: workers never claim the same row)."""
-        until = now + lease
+    async def claim(
+        self, now: datetime, batch: int, lease: timedelta, *, take_abandoned: bool = True
+    ) -> tuple[str, list[OutboxItem]]:
+        """Due rows, oldest first, leased to this worker under a fresh token (``FOR UPDATE SKIP
+        LOCKED`` on PostgreSQL: workers never claim the same row). ``take_abandoned``: also the
+        rows whose lease ran out, so a dead worker's rows return within one lease."""
+        token = uuid.uuid4().hex
+        params = {"now": now, "batch": batch, "lease": now + lease, "token": token}
         async with self._engine.begin() as connection:
-            rows = await connection.execute(_CLAIM, {"now": now, "batch": batch, "lease": until})
+            rows = await connection.execute(_CLAIM[take_abandoned], params)
             claimed = [
                 OutboxItem(
                     id=row.id,
@@ -208,17 +236,18 @@ class OutboxQueue:
                     params=row.params,
                     urgent=row.urgent,
                     attempts=row.attempts,
-                    lease=until,
+                    parts_sent=row.parts_sent,
+                    sent_via=row.sent_via,
                 )
                 for row in rows
             ]
         # Postgres returns UPDATE … RETURNING rows in no particular order.
-        return sorted(claimed, key=lambda item: item.id)
+        return token, sorted(claimed, key=lambda item: item.id)
 
-    async def requeue_expired(self, now: datetime) -> int:
-        """Rows whose worker died mid-send go back to pending."""
+    async def renew(self, token: str, until: datetime) -> int:
+        """Extend the lease of the rows still being sent under ``token``."""
         async with self._engine.begin() as connection:
-            return (await connection.execute(_REQUEUE, {"now": now})).rowcount
+            return (await connection.execute(_RENEW, {"token": token, "lease": until})).rowcount
 
     async def recipients(self, person_ids: Iterable[int]) -> dict[int, Recipient]:
         ids = sorted(set(person_ids))
@@ -254,9 +283,10 @@ class OutboxQueue:
             for pid, r in found.items()
         }
 
-    async def finish(self, outcomes: Sequence[Outcome]) -> None:
-        """Record outcomes in one round trip (``executemany``); a row whose lease was taken
-        over by another worker is left to that worker."""
+    async def finish(self, token: str, outcomes: Sequence[Outcome]) -> None:
+        """Record outcomes in one round trip (``executemany``). Only rows still held under
+        ``token`` are written: one taken over by another worker is that worker's. Recording the
+        same outcomes twice (an answer lost with the connection) changes nothing."""
         if not outcomes:
             return
         async with self._engine.begin() as connection:
@@ -265,7 +295,7 @@ class OutboxQueue:
                 [
                     {
                         "b_id": o.id,
-                        "b_lease": o.lease,
+                        "b_token": token,
                         "b_status": o.status,
                         "b_due_at": o.due_at,
                         "b_attempts": o.attempts,
@@ -273,6 +303,7 @@ class OutboxQueue:
                         "b_sent_via": o.sent_via,
                         "b_platform_message_id": o.platform_message_id,
                         "b_sent_at": o.sent_at,
+                        "b_parts_sent": o.parts_sent,
                     }
                     for o in outcomes
                 ],

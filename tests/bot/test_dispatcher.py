@@ -9,7 +9,7 @@ import collections
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -291,6 +291,57 @@ async def test_a_lease_that_ran_out_goes_back_to_pending(rig: Rig) -> None:
     assert (status, attempts) == ("sent", 2)
 
 
+def long_announcement(person: int, n: int, due: datetime, lines: int = 250) -> dict[str, Any]:
+    """An announcement of about 7,000 characters: two Telegram messages."""
+    text = "\n".join(f"Baris {i} pengumuman {n}" for i in range(lines))
+    return {
+        **announcement(person, n, due, urgent=True),
+        "params": {"text_id": text, "text_en": text},
+    }
+
+
+async def test_a_long_message_goes_in_parts_each_once_under_the_per_chat_limit(
+    engine, clean_env, bot_api: FakeBotApi
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14, item 3: the second part used to hit the per-chat limit, and its retry resent
+    the first, without end. Now the parts are one unit, spaced for the chat with a margin."""
+    rig = await make_rig(engine, clean_env, bot_api, OUTBOX_TELEGRAM_RATE="30")
+    bot_api.rate_limit, bot_api.per_chat_seconds = 30, 1.0  # Telegram's own limits
+    persons = await people(rig.engine, 12)
+    await queue(rig.engine, [long_announcement(p, n, DAYTIME) for n, p in enumerate(persons)])
+    await rig.drain()
+    assert bot_api.too_many == 0
+    sent = collections.Counter((m["chat_id"], m["text"][:40]) for m in bot_api.sent())
+    assert len(sent) == 24, "two parts each"
+    assert set(sent.values()) == {1}, "none twice"
+    rows = await rig.rows("SELECT status, attempts, parts_sent FROM outbox")
+    assert set(rows) == {("sent", 1, 2)}
+    assert bot_api.violations == []
+
+
+async def test_a_429_between_parts_resumes_after_the_part_already_sent(rig: Rig) -> None:
+    """A chat that refuses the second part for longer than the retries in place: the row waits
+    with its progress, and its next attempt sends only the second part. Every attempt counts."""
+    [person] = await people(rig.engine, 1)
+    await queue(rig.engine, [long_announcement(person, 1, DAYTIME)])
+    rig.api.per_chat_seconds = 60.0  # stricter than the dispatcher was told
+    await rig.drain()
+    assert rig.api.too_many == 4  # the first refusal and three retries in place
+    [(status, attempts, parts, error)] = await rig.rows(
+        "SELECT status, attempts, parts_sent, last_error FROM outbox"
+    )
+    assert (status, attempts, parts) == ("failed", 1, 1)
+    assert error.startswith("429")
+    rig.api.per_chat_seconds = None
+    rig.clock[0] = DAYTIME + timedelta(hours=1)
+    await rig.drain()
+    first, second = (m["text"] for m in rig.api.sent())  # refused calls are not recorded
+    assert first.startswith("📢 Baris 0 ")
+    assert not second.startswith("📢")
+    [(status, attempts, parts)] = await rig.rows("SELECT status, attempts, parts_sent FROM outbox")
+    assert (status, attempts, parts) == ("sent", 2, 2)
+
+
 async def test_a_draft_left_for_three_days_gets_one_reminder(rig: Rig) -> None:
     [person] = await people(rig.engine, 1, first=5)
     old = DAYTIME - timedelta(days=4)
@@ -395,8 +446,9 @@ async def test_a_worker_killed_mid_batch_loses_nothing(
     chats = collections.Counter(m["chat_id"] for m in bot_api.sent())
     assert len(chats) == 2000, "every message was sent"
     duplicated = sum(count - 1 for count in chats.values())
-    # Only what the killed worker had sent but not yet recorded can go twice: at most its batch.
-    assert duplicated <= batch, f"{duplicated} duplicates (killed after {killed_at} sends)"
+    # Only what the killed worker had sent but not yet recorded can go twice: each of its
+    # sending slots records a message before it sends the next, so at most its concurrency.
+    assert duplicated <= 8, f"{duplicated} duplicates (killed after {killed_at} sends)"
     print(f"killed after {killed_at} sends; {duplicated} sent twice")
 
 
@@ -445,6 +497,86 @@ async def test_the_dispatcher_waits_out_a_database_outage_and_sends_everything_a
     messages = [r.getMessage() for r in caplog.records if r.name == "bot.dispatcher"]
     assert messages.count("outbox: database unavailable, waiting for it") == 1
     assert messages.count("outbox: database back") == 1
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+async def test_a_database_outage_mid_broadcast_sends_nobody_anything_twice(
+    engine, clean_env, bot_api: FakeBotApi, postgres_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14, item 1: the drill that once sent 205 of 322 people a broadcast twice. The
+    database is cut off mid-broadcast: what was sent is held and recorded when it is back,
+    nothing more is sent meanwhile than was in flight, and nothing is sent twice."""
+    await migrate.upgrade(engine)
+    url = make_url(postgres_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    proxied = make_engine(
+        url.set(port=proxy.port), search_path=await current_schema(engine), pool_size=5
+    )
+    rig = await make_rig(
+        proxied, clean_env, bot_api, OUTBOX_POLL_SECONDS="0.05", OUTBOX_CONCURRENCY="8",
+        OUTBOX_TELEGRAM_RATE="1000",
+    )  # fmt: skip
+    persons = await people(engine, 320)
+    await queue(engine, [announcement(p, n, DAYTIME, urgent=True) for n, p in enumerate(persons)])
+    bot_api.delay = 0.01
+    dispatcher = rig.dispatcher()
+    stop = asyncio.Event()
+    running = asyncio.create_task(dispatcher.run(stop))
+    try:
+        await wait_until(lambda: len(bot_api.sent()) >= 80)
+        proxy.cut()
+        at_cut = len(bot_api.sent())
+        await asyncio.sleep(3)
+        during = len(bot_api.sent()) - at_cut
+        assert during <= 8, f"{during} sent while the database was away"
+        assert not running.done()
+        proxy.restore()
+        await wait_until(lambda: len(bot_api.sent()) >= 320, seconds=60)
+        await wait_until_true(
+            lambda: rig.rows("SELECT id FROM outbox WHERE status <> 'sent'"), empty=True
+        )
+    finally:
+        stop.set()
+        await running
+        await dispatcher.close()
+        await rig.app.aclose()
+        await proxied.dispose()
+        await proxy.close()
+    chats = collections.Counter(m["chat_id"] for m in bot_api.sent())
+    assert len(chats) == 320
+    assert sum(n - 1 for n in chats.values()) == 0, "nobody got it twice"
+    print(f"cut after {at_cut} sends; {during} more in flight; 0 duplicates")
+
+
+async def wait_until_true(
+    query: Callable[[], Awaitable[list[Any]]], *, empty: bool, seconds: float = 30
+) -> None:
+    async with asyncio.timeout(seconds):
+        while bool(await query()) == empty:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+async def test_two_workers_with_batches_longer_than_the_lease_send_each_message_once(
+    engine, clean_env, bot_api: FakeBotApi, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14, item 1: leases that were never renewed let a second worker take rows the
+    first was still sending (57 of 290 twice). Each batch here takes about twice the lease."""
+    await migrate.upgrade(engine)
+    persons = await people(engine, 300)
+    await queue(engine, [announcement(p, n, DAYTIME, urgent=True) for n, p in enumerate(persons)])
+    bot_api.delay = 0.03
+    settings = {
+        "OUTBOX_BATCH_SIZE": "150", "OUTBOX_LEASE_SECONDS": "0.6", "OUTBOX_CONCURRENCY": "4",
+        "OUTBOX_POLL_SECONDS": "0.05",
+    }  # fmt: skip
+    workers = [await worker(engine, bot_api, tmp_path, **settings) for _ in range(2)]
+    for process in workers:
+        await finished(process)
+    chats = collections.Counter(m["chat_id"] for m in bot_api.sent())
+    assert len(chats) == 300
+    assert sum(n - 1 for n in chats.values()) == 0
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)

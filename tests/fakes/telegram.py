@@ -49,6 +49,9 @@ class FakeBotApi:
     rate_limit: int | None = None
     """Like Telegram's flood control: a ``sendMessage`` beyond this many in the last second is
     refused with 429 and ``retry_after`` (and counted in ``too_many``)."""
+    per_chat_seconds: float | None = None
+    """Like Telegram's limit for one chat (about one message a second): a ``sendMessage`` to a
+    chat sooner than this after the last accepted one is refused with 429 (``too_many``)."""
     too_many: int = 0
     delay: float = 0.0
     """Seconds each ``sendMessage`` takes (a slow platform, to catch a worker mid-batch)."""
@@ -57,6 +60,7 @@ class FakeBotApi:
     """Files the bot uploaded (``sendDocument``), by name."""
     """Chat ids whose user blocked the bot: 403."""
     _recent: collections.deque[float] = field(default_factory=collections.deque)
+    _chat_last: dict[str, float] = field(default_factory=dict)
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
     _message_id: int = 1000
     _runner: web.AppRunner | None = None
@@ -164,10 +168,17 @@ class FakeBotApi:
             if len(self._recent) >= self.rate_limit:
                 self.too_many += 1
                 return _failure(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        chat = str(params.get("chat_id"))
+        if self.per_chat_seconds is not None:
+            if now - self._chat_last.get(chat, -1e9) < self.per_chat_seconds:
+                self.too_many += 1
+                return _failure(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+            self._chat_last[chat] = now
+        if self.rate_limit is not None:
             self._recent.append(now)
         if self.delay:
             await asyncio.sleep(self.delay)
-        if str(params.get("chat_id")) in self.blocked:
+        if chat in self.blocked:
             return _failure(403, "Forbidden: bot was blocked by the user", {})
         return None
 
