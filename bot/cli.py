@@ -32,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
         "--until-idle", action="store_true", help="stop once nothing is due (tests, cron)"
     )
     commands.add_parser("outbox", help="how many messages are in each state; the dead ones")
+    objects = commands.add_parser("objects", help="the object store: deletions waiting, lost files")
+    objects.add_argument(
+        "action", choices=("status", "verify", "erase"),
+        help="status: deletions waiting; verify: ask the store for every document and mark "
+        "those it lost; erase: retry the waiting deletions now",
+    )  # fmt: skip
     roles = commands.add_parser("roles", help="grant, revoke or list staff and assessor roles")
     roles_commands = roles.add_subparsers(dest="roles_command", required=True)
     for verb in ("grant", "revoke"):
@@ -72,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         return uvloop.run(_worker(settings, until_idle=args.until_idle))
     if args.command == "outbox":
         return asyncio.run(_outbox(settings))
+    if args.command == "objects":
+        return asyncio.run(_objects(settings, args.action))
     if args.command == "export":
         return asyncio.run(_export(settings, args.format, args.output))
     if args.command in {"roles", "audit"}:
@@ -120,7 +128,12 @@ async def _run_channels(app: App, settings: Settings) -> int:
 
     telegram = (
         TelegramChannel(
-            app.conversation, app.translator, app.uow_factory, settings, objects=app.objects
+            app.conversation,
+            app.translator,
+            app.uow_factory,
+            settings,
+            objects=app.objects,
+            metrics=app.metrics,
         )
         if settings.telegram.bot_token is not None
         else None
@@ -151,6 +164,7 @@ async def _run_channels(app: App, settings: Settings) -> int:
                     None if polling else telegram,
                     whatsapp,
                     sending.alive if sending is not None else None,
+                    sending.heartbeat if sending is not None else None,
                 ),
                 access_log=None,
             )
@@ -205,6 +219,9 @@ class _Sending:
 
     def alive(self) -> bool:
         return not self._task.done() and self._dispatcher.alive()
+
+    def heartbeat(self) -> float:
+        return self._dispatcher.heartbeat
 
     async def finish(self) -> bool:
         """Wait for the dispatcher to end; True when it failed."""
@@ -273,6 +290,40 @@ async def _outbox(settings: Settings) -> int:
                 print(f"dead #{row.id} {row.kind} person {row.person_id}: {row.last_error}")
     finally:
         await engine.dispose()
+    return 0
+
+
+async def _objects(settings: Settings, action: str) -> int:
+    """``objects status|verify|erase``: what an operator needs after a store outage or loss."""
+    from datetime import UTC, datetime
+
+    from bot.factory import SchemaNotCurrent, build_app
+    from handlers.ports import ObjectStoreError
+    from storage.erasure import verify_documents
+
+    setup_logging(settings.app.log_level, settings.app.log_format)
+    try:
+        app = await build_app(settings)
+    except SchemaNotCurrent as error:
+        print(error, file=sys.stderr)
+        return 2
+    try:
+        if action == "verify":
+            try:
+                checked, lost = await verify_documents(app.engine, app.objects, datetime.now(UTC))
+            except ObjectStoreError as error:
+                print(f"the object store did not answer: {error}", file=sys.stderr)
+                return 1
+            print(f"documents checked: {checked}, newly found missing: {len(lost)}")
+            for key in lost:
+                print(f"missing {key}")
+            return 1 if lost else 0
+        if action == "erase":
+            erased, waiting = await app.eraser.retry_due(limit=10_000, every=True)
+            print(f"deleted: {erased}, still waiting: {waiting}")
+        print(f"deletions waiting: {await app.eraser.waiting()}")
+    finally:
+        await app.aclose()
     return 0
 
 

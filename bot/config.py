@@ -82,6 +82,13 @@ class S3Settings(BaseSettings):
     """Server-side encryption to request; empty for stores that do not support it."""
     part_size_mb: int = Field(8, ge=5, le=512)
     create_bucket: bool = False
+    connect_timeout_seconds: float = Field(3.0, gt=0, le=60)
+    read_timeout_seconds: float = Field(5.0, gt=0, le=300)
+    """Silence on an open connection this long is a failure (a store that accepts and hangs)."""
+    max_attempts: int = Field(2, ge=1, le=10)
+    """Tries per call, botocore's own retries included."""
+    deadline_seconds: float = Field(12.0, gt=0, le=600)
+    """No call to the store, retries and all, takes longer: the person hears "try again"."""
 
 
 class TelegramSettings(BaseSettings):

@@ -32,6 +32,7 @@ from bot.channels.common import split_text
 from bot.channels.whatsapp import RATE_LIMIT_CODES, UNDELIVERABLE_CODES, GraphError, WhatsAppChannel
 from bot.config import OutboxSettings, Settings
 from bot.factory import App
+from bot.metrics import Metrics
 from handlers.lapses import close_lapsed
 from handlers.notices import Notice
 from handlers.ports import ConnectionLost, Translator
@@ -43,6 +44,9 @@ log = logging.getLogger(__name__)
 WINDOW_MARGIN = 0.02
 """Seconds added to the one-second rate window: arrival jitter on the way to the platform must
 not put one message too many into any of its windows."""
+CHAT_MARGIN = 0.2
+"""Seconds added to the per-chat spacing, for the same jitter: it costs a broadcast nothing (other
+chats go meanwhile) and one person's second message a fifth of a second."""
 BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
 FLUSH_SECONDS = 0.1
@@ -162,7 +166,7 @@ class RateLimiter:
                     break
                 await asyncio.sleep(wait)
             sent.append(now)
-            spacing = limit.per_chat_seconds + WINDOW_MARGIN if limit.per_chat_seconds else 0.0
+            spacing = limit.per_chat_seconds + CHAT_MARGIN if limit.per_chat_seconds else 0.0
             self._chat_next[key] = now + spacing
             if len(self._chat_next) > 100_000:  # forget chats long quiet
                 self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
@@ -300,7 +304,9 @@ class Dispatcher:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         housekeeping: Callable[[datetime], Awaitable[object]] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or Metrics()
         self._queue = queue
         self._housekeeping = housekeeping
         self._senders = dict(senders)
@@ -509,6 +515,7 @@ class Dispatcher:
             try:
                 platform_id = await sender.send(chat, locale, zone, notice, part)
             except RetryLater as error:
+                self._metrics.refusals.labels(channel, "outbox").inc()
                 self._limiter.refused(channel, chat, error.seconds)
                 log.warning(
                     "channel asked to slow down",
@@ -522,16 +529,19 @@ class Dispatcher:
                     parts_sent=part, via=channel, wait=timedelta(seconds=error.seconds),
                 )  # fmt: skip
             except SendFailed as error:
+                self._metrics.sends.labels(channel, "failed").inc()
                 return self._failed(
                     item, str(error), transient=error.transient, parts_sent=part, via=channel
                 )
             except Unreachable:
+                self._metrics.sends.labels(channel, "unreachable").inc()
                 raise
             except Exception as error:  # a bug in a sender must not stop the batch
                 log.exception("sender failed")
                 return self._failed(item, repr(error), transient=True, parts_sent=part, via=channel)
             first = first or platform_id
             part += 1
+            self._metrics.sends.labels(channel, "sent").inc()
         return Outcome(
             item.id, "sent", attempts=item.attempts, sent_via=channel, platform_message_id=first,
             sent_at=self._clock(), parts_sent=total,
@@ -608,6 +618,7 @@ def build_dispatcher(
     }
 
     async def housekeeping(now: datetime) -> None:
+        await app.eraser.retry_due()
         lapsed = await close_lapsed(app.uow_factory, now, app.scheme.rules)
         if lapsed.appeal_windows_closed or lapsed.certificates_expired:
             log.info(
@@ -620,5 +631,5 @@ def build_dispatcher(
 
     return Dispatcher(
         OutboxQueue(app.engine), senders, limits, app.translator, outbox, clock=clock,
-        housekeeping=housekeeping,
+        housekeeping=housekeeping, metrics=app.metrics,
     )  # fmt: skip

@@ -12,6 +12,7 @@ from botocore.config import Config as BotoConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.schemes import load_scheme
 from handlers.conversation import Conversation, ConversationSettings, Flow
 from handlers.flow import build_flow
@@ -21,6 +22,7 @@ from scheme.model import Scheme
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 from storage.documents import DocumentInspector
+from storage.erasure import ObjectEraser
 from storage.objects import LocalObjectStore, S3ObjectStore
 from storage.uow import SqlUnitOfWork
 
@@ -38,6 +40,8 @@ class App:
     conversation: Conversation
     scheme: Scheme
     uow_factory: UnitOfWorkFactory
+    eraser: ObjectEraser
+    metrics: Metrics
 
     async def aclose(self) -> None:
         await self.engine.dispose()
@@ -50,9 +54,9 @@ def build_object_store(settings: Settings) -> ObjectStore:
     client_args: dict[str, Any] = {
         "region_name": s3.region,
         "config": BotoConfig(
-            retries={"max_attempts": 3, "mode": "standard"},
-            connect_timeout=5,
-            read_timeout=60,
+            retries={"total_max_attempts": s3.max_attempts, "mode": "standard"},
+            connect_timeout=s3.connect_timeout_seconds,
+            read_timeout=s3.read_timeout_seconds,
             s3={"addressing_style": "path"} if s3.endpoint_url else {},
         ),
     }
@@ -67,6 +71,7 @@ def build_object_store(settings: Settings) -> ObjectStore:
         s3.bucket,
         part_size=s3.part_size_mb * 1024 * 1024,
         server_side_encryption=s3.sse or None,
+        deadline=s3.deadline_seconds,
     )
 
 
@@ -111,6 +116,7 @@ async def build_app(
         scheme = load_scheme(settings.app.scheme_file)
         translator = GettextTranslator()
         sessions = make_sessionmaker(engine)
+        eraser = ObjectEraser(engine, objects, clock or (lambda: datetime.now(UTC)))
 
         def uow_factory() -> SqlUnitOfWork:
             return SqlUnitOfWork(sessions)
@@ -129,6 +135,7 @@ async def build_app(
                 inspector=DocumentInspector(),
                 clock=clock or (lambda: datetime.now(UTC)),
                 max_upload_bytes=settings.app.max_upload_mb * 1024 * 1024,
+                eraser=eraser,
             ),
         )
     except BaseException:
@@ -142,4 +149,6 @@ async def build_app(
         conversation=conversation,
         scheme=scheme,
         uow_factory=uow_factory,
+        eraser=eraser,
+        metrics=Metrics(),
     )

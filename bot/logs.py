@@ -9,7 +9,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-CONTEXT_FIELDS = ("channel", "event", "step", "update", "status", "attempt", "revision")
+CONTEXT_FIELDS = (
+    "channel", "event", "step", "update", "status", "attempt", "revision",
+    "error", "code", "count", "waiting", "seconds", "retry_after",
+    "store", "key", "chat", "appeal_windows_closed", "certificates_expired",
+)  # fmt: skip
+"""``error`` is an exception's type or a store's or platform's own error text; ``key`` an object
+key (random hex, never a name a person gave); ``chat`` the platform's chat id, so that a
+reply that could not be sent can be traced to whom."""
 
 
 class JsonFormatter(logging.Formatter):
@@ -24,7 +31,7 @@ class JsonFormatter(logging.Formatter):
             if hasattr(record, name):
                 entry[name] = getattr(record, name)
         if record.exc_info and record.exc_info[0] is not None:
-            entry["error"] = record.exc_info[0].__name__
+            entry.setdefault("error", record.exc_info[0].__name__)
             entry["trace"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 

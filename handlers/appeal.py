@@ -13,7 +13,7 @@ from handlers import schedule
 from handlers.application import current_application, local_time
 from handlers.calendar import work_calendar
 from handlers.conversation import MENU, Context, StepInput, choice
-from handlers.evidence import receive_document
+from handlers.evidence import erase_objects, receive_document
 from handlers.messages import (
     CommandIn,
     FileIn,
@@ -159,16 +159,12 @@ async def _forget_documents(ctx: Context, application: ApplicationRecord | None)
     """An appeal not filed leaves none of its documents behind."""
     if application is None:
         return
-    objects = ctx.services.objects
+    keys = []
     for document_id in _draft_documents(ctx):
         removed = await ctx.uow.applications.remove_document(application.id, document_id)
         if removed is not None:
-            key = removed.object_key
-
-            async def delete_bytes(key: str = key) -> None:
-                await objects.delete(key)
-
-            ctx.after_commit.append(delete_bytes)
+            keys.append(removed.object_key)
+    await erase_objects(ctx, keys)
 
 
 async def _file(ctx: Context, application: ApplicationRecord) -> None:

@@ -64,7 +64,13 @@ def plan_of(scheme: Scheme, application: ApplicationRecord) -> tuple[Need, ...]:
 
 
 def evidence_counts(plan: tuple[Need, ...], documents: Sequence[DocumentRecord]) -> dict[str, int]:
-    return counts(plan, [d.evidence_id for d in documents])
+    """Files per planned item; one the store lost does not count (it must be uploaded again)."""
+    return counts(plan, present(documents))
+
+
+def present(documents: Sequence[DocumentRecord]) -> list[str]:
+    """The evidence ids of the documents whose bytes the store still holds."""
+    return [d.evidence_id for d in documents if d.lost_at is None]
 
 
 def local_time(ctx: Context, instant: datetime) -> str:

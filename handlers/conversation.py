@@ -80,6 +80,22 @@ class Context:
     def say(self, *messages: Outbound) -> None:
         self.replies.extend(messages)
 
+    def say_after_commit(self, word: Callable[[], Awaitable[Outbound]]) -> None:
+        """A reply, at this place among the others, whose wording depends on work done once
+        the transaction is committed (whether the store really deleted a file)."""
+        slot = Text("")
+        self.replies.append(slot)
+
+        async def fill() -> None:
+            index = next(i for i, reply in enumerate(self.replies) if reply is slot)
+            try:
+                self.replies[index] = await word()
+            except BaseException:
+                del self.replies[index]
+                raise
+
+        self.after_commit.append(fill)
+
     def goto(self, step: str, data: Mapping[str, JSONValue] | None = None) -> None:
         """Move to ``step``; its prompt is shown once the handler returns."""
         self.step = step

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from handlers.application import HUB, editable_application, evidence_counts, plan_of
 from handlers.conversation import Context, StepInput, choice
@@ -27,6 +27,30 @@ from scheme.model import Evidence
 CHECKLIST = "evidence"
 ITEM = "evidence_item"
 KIND_NAMES = {"pdf": "PDF", "jpeg": "JPG", "png": "PNG"}
+
+
+async def erase_objects(
+    ctx: Context, keys: Sequence[str], said: Callable[[bool], str] | None = None
+) -> None:
+    """The one way bytes leave the store: queued with this transaction, deleted once it is
+    committed, retried by the worker while the store refuses; ``said`` words the reply from
+    whether they are really gone, so the person is told the truth."""
+    if not keys:
+        return
+    await ctx.uow.deletions.request(keys, ctx.now())
+    eraser = ctx.services.eraser
+    if said is None:
+
+        async def erase() -> None:
+            await eraser.erase(keys)
+
+        ctx.after_commit.append(erase)
+        return
+
+    async def word() -> Outbound:
+        return Text(said(await eraser.erase(keys)))
+
+    ctx.say_after_commit(word)
 
 
 def size_text(size: int) -> str:
@@ -152,17 +176,22 @@ class EvidenceItemStep:
         if need is None:
             return [Text(ctx.t("evidence.unknown_item"))]
         item = need.evidence
+        kept = sum(1 for d in documents if d.lost_at is None)  # a lost one is to be replaced
         kinds = "/".join(KIND_NAMES[k] for k in item.kinds)
         max_bytes = ctx.services.max_upload_bytes
         lines = [
             f"{item.label.get(ctx.locale)} ({item.clause})",
             *basis_lines(ctx, need),
-            count_text(ctx, need, len(documents))
+            count_text(ctx, need, kept)
             + (ctx.t("evidence.max", max=item.max) if item.max > need.min else ""),
-            *(f"{n}. {d.file_name} ({size_text(d.size)})" for n, d in enumerate(documents, 1)),
+            *(
+                f"{n}. {d.file_name} ({size_text(d.size)})"
+                + (f" — ❗ {ctx.t('evidence.lost')}" if d.lost_at else "")
+                for n, d in enumerate(documents, 1)
+            ),
         ]
         messages: list[Outbound] = [choice("\n".join(lines), await self.options(ctx))]
-        if len(documents) < item.max:
+        if kept < item.max:
             hint = ctx.t("evidence.send", kinds=kinds, max_mb=max_bytes // (1024 * 1024))
             if item.photo_3x4_red:
                 hint += "\n" + ctx.t("evidence.photo_hint")
@@ -187,13 +216,14 @@ class EvidenceItemStep:
                 application.id, event.option_id[3:]
             )
             if removed is not None:
-                objects = ctx.services.objects
-
-                async def delete_bytes() -> None:
-                    await objects.delete(removed.object_key)
-
-                ctx.after_commit.append(delete_bytes)
-                ctx.say(Text(ctx.t("evidence.removed", name=removed.file_name)))
+                name = removed.file_name
+                await erase_objects(
+                    ctx,
+                    [removed.object_key],
+                    lambda gone: ctx.t(
+                        "evidence.removed" if gone else "evidence.removed_later", name=name
+                    ),
+                )
             await ctx.show_current()
             return
         assert isinstance(event, FileIn)
@@ -212,7 +242,7 @@ async def receive_document(
     what became of it (None: refused, and why has been said)."""
     max_bytes = ctx.services.max_upload_bytes
     max_mb = max_bytes // (1024 * 1024)
-    if sum(1 for d in every if d.evidence_id == item.id) >= item.max:
+    if sum(1 for d in every if d.evidence_id == item.id and d.lost_at is None) >= item.max:
         ctx.say(Text(ctx.t("evidence.full", max=item.max)))
         return None
     if event.size is not None and event.size > max_bytes:
@@ -232,7 +262,9 @@ async def receive_document(
     try:
         inspection = received.inspection
         same = next((d for d in every if d.sha256 == inspection.sha256), None)
-        if same is not None:
+        if same is not None and same.lost_at is not None:  # the very file the store lost: back
+            await ctx.uow.applications.remove_document(application_id, same.id)
+        elif same is not None:
             ctx.say(Text(ctx.t("evidence.duplicate", name=same.file_name)))
             return None
         objects = ctx.services.objects
@@ -251,7 +283,7 @@ async def receive_document(
             return None
 
         async def forget_bytes() -> None:
-            await objects.delete(stored.key)
+            await ctx.services.eraser.orphaned([stored.key])
 
         ctx.on_rollback.append(forget_bytes)
         document = DocumentRecord(

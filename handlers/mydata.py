@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from handlers.apl01 import FIELDS, shown_value
 from handlers.application import EDITABLE, current_application
 from handlers.conversation import MENU, Context, StepInput, choice
-from handlers.evidence import size_text
+from handlers.evidence import erase_objects, size_text
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
 from handlers.schedule import draft_subject
 from handlers.zone import ZONE, zone_name
@@ -101,15 +101,17 @@ class DeleteConfirmStep:
         await ctx.uow.applications.delete(application.id)
         await ctx.uow.outbox.cancel(draft_subject(application.id))
         await ctx.uow.people.forget(ctx.person.id)
-        objects = ctx.services.objects
         keys = [d.object_key for d in documents]
-
-        async def delete_bytes() -> None:
-            for key in keys:
-                await objects.delete(key)
-
-        ctx.after_commit.append(delete_bytes)
-        ctx.say(Text(ctx.t("data.deleted", count=len(keys))))
+        if keys:
+            await erase_objects(
+                ctx,
+                keys,
+                lambda gone: ctx.t(
+                    "data.deleted" if gone else "data.deleted_later", count=len(keys)
+                ),
+            )
+        else:
+            ctx.say(Text(ctx.t("data.deleted", count=0)))
         ctx.goto(MENU)
 
 

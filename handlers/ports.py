@@ -183,6 +183,8 @@ class DocumentRecord:
     file_name: str
     created_at: datetime
     warnings: tuple[str, ...] = ()
+    lost_at: datetime | None = None
+    """The store lost its bytes: it counts as not uploaded, and says so."""
 
 
 APPLICATION_FIELDS = frozenset(
@@ -238,6 +240,10 @@ class Applications(Protocol):
     async def remove_document(
         self, application_id: int, document_id: str
     ) -> DocumentRecord | None: ...
+
+    async def mark_lost(self, object_key: str, at: datetime) -> bool:
+        """The store does not hold this document's bytes; True the first time it is found."""
+        ...
 
 
 class OutboundMessages(Protocol):
@@ -375,6 +381,13 @@ class Broadcasts(Protocol):
         ...
 
 
+class Deletions(Protocol):
+    """Objects whose bytes must go: queued in the transaction that stops using them, so a
+    deletion the store refused is retried until it is done (PDP: a deletion is a deletion)."""
+
+    async def request(self, keys: Sequence[str], now: datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction: nothing is stored unless :meth:`commit` is called."""
 
@@ -407,6 +420,9 @@ class UnitOfWork(Protocol):
 
     @property
     def collective_leave(self) -> CollectiveLeave: ...
+
+    @property
+    def deletions(self) -> Deletions: ...
 
     async def commit(self) -> None: ...
 
@@ -483,6 +499,11 @@ class ObjectStore(Protocol):
 
     async def exists(self, key: str) -> bool: ...
 
+    @property
+    def name(self) -> str:
+        """Which store, for the log ("local", "s3:<bucket>"): never a credential."""
+        ...
+
     async def ping(self) -> None:
         """Raise :class:`ObjectStoreUnavailable` unless the store answers."""
         ...
@@ -534,6 +555,19 @@ class DocumentInspector(Protocol):
         ...
 
 
+class Eraser(Protocol):
+    """Deletes objects from the store now if it can; what it cannot stays queued for later."""
+
+    async def erase(self, keys: Sequence[str]) -> bool:
+        """Delete the queued ``keys`` now (after the commit that queued them); True when all
+        are gone, False when some wait for the store to come back."""
+        ...
+
+    async def orphaned(self, keys: Sequence[str]) -> None:
+        """Objects stored for a transaction that was rolled back: gone now, or queued."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Services:
     """What the candidate's conversations need besides the database."""
@@ -543,3 +577,4 @@ class Services:
     inspector: DocumentInspector
     clock: Callable[[], datetime]
     max_upload_bytes: int
+    eraser: Eraser

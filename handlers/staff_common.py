@@ -123,7 +123,10 @@ async def notify(ctx: Context, application: ApplicationRecord, planned: Planned)
 
 def document_options(documents: Sequence[DocumentRecord]) -> list[Option]:
     """A button per document: it is sent as a file, to the people allowed to see it only."""
-    return [Option(f"{PREFIX}doc:{d.id}", f"📄 {d.file_name}") for d in documents]
+    return [
+        Option(f"{PREFIX}doc:{d.id}", f"{'❗' if d.lost_at else '📄'} {d.file_name}")
+        for d in documents
+    ]
 
 
 async def send_document(ctx: Context, application: ApplicationRecord, option_id: str) -> None:

@@ -13,6 +13,7 @@ from handlers.application import (
     editable_application,
     local_time,
     plan_of,
+    present,
     route_of,
 )
 from handlers.conversation import MENU, Context, StepInput, choice
@@ -53,7 +54,7 @@ async def problems(ctx: Context, application: ApplicationRecord) -> list[str]:
             have=have,
             need=need.min,
         )
-        for need, have in missing(plan_of(scheme, application), [d.evidence_id for d in documents])
+        for need, have in missing(plan_of(scheme, application), present(documents))
     ]
     result = check(questionnaire(scheme), apl02_answers(application, documents))
     if not result.complete:

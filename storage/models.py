@@ -156,6 +156,8 @@ class DocumentRow(Base):
     file_name: Mapped[str] = mapped_column(String(200))
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the store was found not to hold the bytes any more: the document counts as missing."""
 
 
 class OutboundMessageRow(Base):
@@ -322,3 +324,16 @@ class CollectiveLeaveRow(Base):
     """The decree the list comes from."""
     set_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     set_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ObjectDeletionRow(Base):
+    """An object to delete from the store: written with the change that stops using it, gone
+    when the store has deleted it (retried while the store refuses)."""
+
+    __tablename__ = "object_deletions"
+
+    object_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

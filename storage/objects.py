@@ -74,6 +74,10 @@ class LocalObjectStore:
     def __init__(self, root: Path) -> None:
         self._root = root
 
+    @property
+    def name(self) -> str:
+        return "local"
+
     def _path(self, key: str) -> Path:
         return self._root / _check_key(key)
 
@@ -155,17 +159,27 @@ class S3ObjectStore:
         *,
         part_size: int = MIN_PART_SIZE,
         server_side_encryption: str | None = "AES256",
+        deadline: float = 30.0,
     ) -> None:
         if part_size < MIN_PART_SIZE:
             raise ValueError("S3 parts are at least 5 MiB")
+        self._deadline = deadline
         self._client = client
+        self.name = f"s3:{bucket}"
         self._bucket = bucket
         self._part_size = part_size
         self._sse = server_side_encryption
 
     async def _call(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
+        """One call under the overall deadline: botocore's timeouts bound each try, this bounds
+        them all (the worker thread, which cannot be cancelled, ends at its own timeout)."""
         try:
-            return await asyncio.to_thread(fn, **kwargs)
+            return await asyncio.wait_for(asyncio.to_thread(fn, **kwargs), self._deadline)
+        except TimeoutError as error:
+            name = getattr(fn, "__name__", "call")
+            raise ObjectStoreUnavailable(
+                f"S3: {name} got no answer in {self._deadline} s"
+            ) from error
         except ClientError as error:
             if _is_missing(error):
                 raise ObjectNotFound(str(kwargs.get("Key", ""))) from error

@@ -382,6 +382,7 @@ def _document(row: DocumentRow) -> DocumentRecord:
         file_name=row.file_name,
         created_at=row.created_at,
         warnings=tuple(row.warnings or ()),
+        lost_at=row.lost_at,
     )
 
 
@@ -495,6 +496,14 @@ class SqlApplications:
         await self._session.delete(row)
         await self._session.flush()
         return record
+
+    async def mark_lost(self, object_key: str, at: datetime) -> bool:
+        result = await self._session.execute(
+            update(DocumentRow)
+            .where(DocumentRow.object_key == object_key, DocumentRow.lost_at.is_(None))
+            .values(lost_at=at)
+        )
+        return bool(cast(Any, result).rowcount)
 
 
 STATUS_ORDER = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.ports import ConnectionLost
 from storage.broadcasts import SqlBroadcasts
+from storage.erasure import SqlDeletions
 from storage.outbox import SqlOutbox
 from storage.repositories import (
     SqlApplications,
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
     certificates: SqlCertificates
     broadcasts: SqlBroadcasts
     collective_leave: SqlCollectiveLeave
+    deletions: SqlDeletions
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -59,6 +61,7 @@ class SqlUnitOfWork:
         self.certificates = SqlCertificates(session)
         self.broadcasts = SqlBroadcasts(session)
         self.collective_leave = SqlCollectiveLeave(session)
+        self.deletions = SqlDeletions(session)
         return self
 
     async def commit(self) -> None:

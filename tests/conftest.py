@@ -21,10 +21,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings, environment_names, load_settings
-from bot.factory import App, build_app
+from bot.factory import App, build_app, build_object_store
 from handlers.conversation import Flow
 from storage import migrate
 from storage.db import make_engine
+from storage.objects import S3ObjectStore
+from tests.fakes.tcp_proxy import TcpProxy
 
 # No per-example deadline: the first example of a year builds that year's holiday calendar, and
 # a busy CI machine must not turn that into a flaky failure.
@@ -186,3 +188,22 @@ def s3_settings(clean_env: pytest.MonkeyPatch, s3_endpoint: str) -> Settings:
     clean_env.setenv("S3_SECRET_ACCESS_KEY", "testing")
     clean_env.setenv("S3_PART_SIZE_MB", "5")
     return load_settings(env_file=None)
+
+
+@pytest.fixture
+async def hung_s3(s3_settings: Settings, clean_env: pytest.MonkeyPatch) -> AsyncIterator[Settings]:
+    """Settings for S3 through a proxy the test can hang, with short timeouts."""
+    assert s3_settings.s3.endpoint_url is not None
+    upstream = s3_settings.s3.endpoint_url
+    proxy = TcpProxy(str(upstream.host), int(upstream.port or 80))
+    await proxy.start()
+    clean_env.setenv("S3_ENDPOINT_URL", f"http://127.0.0.1:{proxy.port}")
+    clean_env.setenv("S3_READ_TIMEOUT_SECONDS", "1")
+    clean_env.setenv("S3_DEADLINE_SECONDS", "3")
+    settings = load_settings(env_file=None)
+    store = build_object_store(settings)
+    assert isinstance(store, S3ObjectStore)
+    await store.ensure_bucket()  # while the store still answers
+    proxy.hang()
+    yield settings
+    await proxy.close()

@@ -3,12 +3,17 @@ reply's plain texts to the message that follows them."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from handlers.messages import CommandIn, Outbound, Reply, SendFile
+from handlers.ports import ObjectStore, ObjectStoreError, UnitOfWorkFactory
 
 Markup = TypeVar("Markup")
+
+log = logging.getLogger(__name__)
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -55,3 +60,41 @@ def coalesce(
     if pending:
         messages.append((pending, None))
     return messages
+
+
+async def document_problem(
+    objects: ObjectStore | None,
+    document: SendFile,
+    channel: str,
+    uow_factory: UnitOfWorkFactory,
+) -> str | None:
+    """Why a stored document cannot be sent (the message key to send instead), or None: asked
+    of the store before the upload starts, so that a lost object reads "missing" to the person,
+    is marked lost (the checklist shows it as missing), and the log names the store, not the
+    messaging platform."""
+    if objects is None:
+        log.error("a document to send but no object store", extra={"channel": channel})
+        return "store.open_unavailable"
+    try:
+        found = await objects.exists(document.object_key)
+        if not found:
+            await objects.ping()  # the bucket itself is there: the object really is gone
+    except ObjectStoreError as error:
+        log.warning(
+            "object store unavailable for a document",
+            extra={"store": objects.name, "error": str(error)},
+        )
+        return "store.open_unavailable"
+    if not found:
+        log.error(
+            "document missing in the object store",
+            extra={"store": objects.name, "key": document.object_key, "channel": channel},
+        )
+        try:
+            async with uow_factory() as uow:
+                await uow.applications.mark_lost(document.object_key, datetime.now(UTC))
+                await uow.commit()
+        except Exception:  # the person is told all the same; `objects verify` marks it later
+            log.warning("could not mark a document lost", exc_info=True)
+        return "store.missing"
+    return None

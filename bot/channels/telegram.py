@@ -43,8 +43,9 @@ from aiogram.types import Update as TelegramUpdate
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.channels.common import coalesce, command_of, split_text
+from bot.channels.common import coalesce, command_of, document_problem, split_text
 from bot.config import Settings
+from bot.metrics import Metrics
 from handlers.conversation import Conversation, locale_from_hint
 from handlers.messages import (
     Choice,
@@ -170,7 +171,9 @@ class TelegramChannel:
         *,
         retry_delays: Sequence[float] = (0.5, 1.0, 2.0),
         objects: ObjectStore | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics or Metrics()
         token = settings.telegram.bot_token
         assert token is not None, "TelegramChannel needs BOT_TOKEN"
         api_base = settings.telegram.api_base
@@ -345,7 +348,7 @@ class TelegramChannel:
         shape = functools.partial(self._shape, locale=reply.locale)
         for body, markup in coalesce(reply, shape, MESSAGE_LIMIT):
             if isinstance(markup, SendFile):
-                await self._send_document(chat_id, markup)
+                await self._send_document(chat_id, markup, reply.locale)
                 continue
             parts = split_text(body, MESSAGE_LIMIT)
             for n, part in enumerate(parts, 1):
@@ -374,11 +377,16 @@ class TelegramChannel:
             return message.caption or message.file_name, message
         return message.body, None
 
-    async def _send_document(self, chat_id: int, document: SendFile) -> None:
+    async def _send_document(self, chat_id: int, document: SendFile, locale: str) -> None:
         """A stored document, streamed from the object store to the Bot API (never whole in
-        memory); only steps that checked who may see it ever produce one."""
-        if self.objects is None:
-            log.error("a document to send but no object store")
+        memory); only steps that checked who may see it ever produce one. One the store lost
+        or cannot give now is said so, by name."""
+        problem = await document_problem(self.objects, document, CHANNEL, self.uow_factory)
+        if problem is not None or self.objects is None:
+            text = self.translator.translate(
+                locale, problem or "store.open_unavailable", name=document.file_name
+            )
+            await self._call(lambda: self.bot.send_message(chat_id=chat_id, text=text))
             return
         upload = StoredFile(self.objects, document.object_key, document.file_name)
         await self._call(
@@ -400,6 +408,7 @@ class TelegramChannel:
             try:
                 return await request()
             except TelegramRetryAfter as error:
+                self.metrics.refusals.labels(CHANNEL, "reply").inc()
                 log.warning("telegram asked to slow down", extra={"attempt": attempt})
                 await asyncio.sleep(error.retry_after)
             except TelegramForbiddenError:
@@ -409,7 +418,8 @@ class TelegramChannel:
             except (TelegramNetworkError, TelegramServerError):
                 log.warning("telegram call failed; retrying", extra={"attempt": attempt})
                 await asyncio.sleep(self.retry_delays[min(attempt, len(self.retry_delays) - 1)])
-        log.error("telegram call gave up", extra={"attempt": RETRIES})
+        self.metrics.replies_failed.labels(CHANNEL).inc()
+        log.error("telegram call gave up", extra={"attempt": RETRIES, "chat": external_id})
         return None
 
     async def _mark_unreachable(self, external_id: str) -> None:

@@ -30,7 +30,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from bot.channels.common import coalesce, command_of, split_text
+from bot.channels.common import coalesce, command_of, document_problem, split_text
 from bot.config import Settings
 from handlers.conversation import Conversation, locale_from_hint
 from handlers.messages import (
@@ -459,9 +459,12 @@ class WhatsAppChannel:
         whole in memory), then sent by its media id. Only steps that checked who may see it
         ever produce one."""
         objects = self.objects
-        if objects is None:
-            log.error("a document to send but no object store", extra={"channel": CHANNEL})
-            return False
+        problem = await document_problem(objects, document, CHANNEL, self.uow_factory)
+        if problem is not None or objects is None:
+            text = self.translator.translate(
+                locale, problem or "store.open_unavailable", name=document.file_name
+            )
+            return await self._send_text(wa_id, text)
         try:
             media_id = await self.graph.upload(
                 lambda: objects.get(document.object_key), document.file_name, document.mime_type

@@ -139,3 +139,20 @@ def test_export_applications_as_csv_and_xlsx(tmp_path: Path) -> None:
     ]
     log = run_cli("audit", cwd=tmp_path).stdout
     assert log.count("export_applications") == 2
+
+
+def test_objects_status_verify_and_erase(tmp_path: Path) -> None:
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        db.execute(
+            "INSERT INTO object_deletions (object_key, requested_at, due_at, attempts)"
+            " VALUES ('documents/0123456789abcdef0123456789abcdef', '2026-11-25', '2099-01-01', 3)"
+        )
+    status = run_cli("objects", "status", cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.strip() == "deletions waiting: 1"
+    verified = run_cli("objects", "verify", cwd=tmp_path)
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.strip() == "documents checked: 0, newly found missing: 0"
+    erased = run_cli("objects", "erase", cwd=tmp_path)  # not due for years: erased all the same
+    assert erased.stdout.splitlines() == ["deleted: 1, still waiting: 0", "deletions waiting: 0"]

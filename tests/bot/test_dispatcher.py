@@ -9,6 +9,7 @@ import collections
 import os
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -340,6 +341,26 @@ async def test_a_429_between_parts_resumes_after_the_part_already_sent(rig: Rig)
     assert not second.startswith("📢")
     [(status, attempts, parts)] = await rig.rows("SELECT status, attempts, parts_sent FROM outbox")
     assert (status, attempts, parts) == ("sent", 2, 2)
+
+    beat = time.monotonic() - 2.5  # the dispatcher's loop last came round 2.5 s ago
+    server = TestServer(build_web_app(rig.app, outbox_heartbeat=lambda: beat))
+    async with TestClient(server) as client:  # what an operator's Prometheus scrapes
+        response = await client.get("/metrics")
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain; version=")
+        page = await response.text()
+    figures = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in page.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert figures['asesorbot_outbox_sends_total{channel="telegram",outcome="sent"}'] == 2
+    assert figures['asesorbot_platform_429_total{channel="telegram",source="outbox"}'] == 4
+    assert figures['asesorbot_outbox_rows{state="sent"}'] == 1
+    assert figures['asesorbot_outbox_rows{state="pending"}'] == 0
+    assert figures["asesorbot_outbox_oldest_due_age_seconds"] == 0
+    assert figures["asesorbot_object_deletions_waiting"] == 0
+    assert 2.5 <= figures["asesorbot_dispatcher_heartbeat_age_seconds"] < 10
 
 
 async def test_a_draft_left_for_three_days_gets_one_reminder(rig: Rig) -> None:

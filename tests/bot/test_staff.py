@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import text
 
 from bot.dispatcher import build_dispatcher
@@ -505,6 +506,28 @@ async def test_stats_for_staff_only(rig: Rig) -> None:
     await siti.text("/stats")
     assert "tidak tersedia" in siti.screen
     assert "Permohonan menurut status" not in siti.screen
+
+
+async def test_a_document_lost_by_the_store_reads_missing_and_the_log_names_the_store(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Staff open a document whose object is gone: they are told it is missing (not nothing,
+    not a Telegram error), and the log says which store lost which key."""
+    await submitted_application(rig)
+    budi = await staff_member(rig)
+    [(key,)] = await rows(rig, "SELECT object_key FROM documents WHERE evidence_id = 'ktp'")
+    await rig.app.objects.delete(key)
+    await open_application(budi)
+    await budi.press("s:item:ktp")
+    [document] = [b for b in budi.buttons if b.startswith("s:doc:")]
+    await budi.press(document)
+    assert "ktp-0.pdf tidak ditemukan di penyimpanan berkas" in budi.screen
+    assert rig.api.uploads == []
+    [record] = [
+        r for r in caplog.records if r.getMessage() == "document missing in the object store"
+    ]
+    assert record.__dict__["store"] == rig.app.objects.name
+    assert record.__dict__["key"] == key
 
 
 async def test_documents_reach_staff_and_the_assigned_assessor_only(rig: Rig) -> None:

@@ -1,7 +1,8 @@
 """A TCP proxy a test controls, to cut a real server off (PostgreSQL, S3) and bring it back.
 
 While cut, every open connection is closed and new ones are closed as soon as they arrive: to a
-client this is what a restarting or unreachable server looks like.
+client this is what a restarting or unreachable server looks like. While hung, connections are
+accepted and read from but nothing is forwarded either way: a server that never answers.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self.cut_off = False
+        self.hanging = False
         self.port = 0
 
     async def start(self) -> None:
@@ -28,8 +30,12 @@ class TcpProxy:
             writer.close()
         self._writers.clear()
 
+    def hang(self) -> None:
+        self.hanging = True
+
     def restore(self) -> None:
         self.cut_off = False
+        self.hanging = False
 
     async def close(self) -> None:
         self.cut()
@@ -54,6 +60,8 @@ class TcpProxy:
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                if self.hanging:
+                    continue  # swallowed: the other side waits for an answer that never comes
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):

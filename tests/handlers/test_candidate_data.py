@@ -148,12 +148,6 @@ RULE_7_2_3 = (
 )
 
 
-RULE_7_2_3 = (
-    "7.2.3 Menjamin bahwa seluruh pernyataan dan informasi yang diberikan adalah terbaru, benar"
-    " dan dapat dipertanggungjawabkan."
-)
-
-
 async def test_guide_explains_without_starting_an_application(app: App) -> None:
     person = Candidate(app)
     await person.command("start")

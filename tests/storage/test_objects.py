@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -156,3 +157,20 @@ async def test_s3_missing_bucket_is_unavailable_not_a_crash(s3_settings: Setting
     store = build_object_store(s3_settings)  # the bucket was never created
     with pytest.raises(ObjectStoreUnavailable):
         await store.put("documents", chunks_of(b"data"), content_type="application/pdf")
+
+
+@pytest.mark.parametrize("call", ["put", "get", "delete", "ping"])
+async def test_a_hung_s3_fails_within_its_deadline(hung_s3: Settings, call: str) -> None:
+    """A store that accepts connections and never answers: every call gives up in seconds,
+    as unavailable (the person hears "try again"), not after minutes."""
+    store = build_object_store(hung_s3)
+    calls = {
+        "put": lambda: store.put("documents", generated(6 * MiB), content_type="application/pdf"),
+        "get": lambda: read_all(store, "documents/" + "0" * 32),
+        "delete": lambda: store.delete("documents/" + "0" * 32),
+        "ping": store.ping,
+    }
+    started = time.monotonic()
+    with pytest.raises(ObjectStoreUnavailable):
+        await calls[call]()
+    assert time.monotonic() - started < hung_s3.s3.deadline_seconds + 1.5
