@@ -234,16 +234,24 @@ class _Sending:
         return False
 
 
-async def _worker(settings: Settings, *, until_idle: bool) -> int:
-    """The outbox dispatcher on its own (as many as you like, on PostgreSQL)."""
-    from bot.dispatcher import build_dispatcher
+async def _built(settings: Settings) -> App | None:
+    """The app for a command that needs the current schema (None: it is not, and it said so)."""
     from bot.factory import SchemaNotCurrent, build_app
 
     setup_logging(settings.app.log_level, settings.app.log_format)
     try:
-        app = await build_app(settings)
+        return await build_app(settings)
     except SchemaNotCurrent as error:
         print(error, file=sys.stderr)
+        return None
+
+
+async def _worker(settings: Settings, *, until_idle: bool) -> int:
+    """The outbox dispatcher on its own (as many as you like, on PostgreSQL)."""
+    from bot.dispatcher import build_dispatcher
+
+    app = await _built(settings)
+    if app is None:
         return 2
     try:
         dispatcher = build_dispatcher(app)
@@ -297,15 +305,11 @@ async def _objects(settings: Settings, action: str) -> int:
     """``objects status|verify|erase``: what an operator needs after a store outage or loss."""
     from datetime import UTC, datetime
 
-    from bot.factory import SchemaNotCurrent, build_app
     from handlers.ports import ObjectStoreError
     from storage.erasure import verify_documents
 
-    setup_logging(settings.app.log_level, settings.app.log_format)
-    try:
-        app = await build_app(settings)
-    except SchemaNotCurrent as error:
-        print(error, file=sys.stderr)
+    app = await _built(settings)
+    if app is None:
         return 2
     try:
         if action == "verify":

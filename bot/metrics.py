@@ -17,6 +17,7 @@ from prometheus_client.exposition import generate_latest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.replies import ReplyQueue
 from storage.models import OUTBOX_OPEN, ObjectDeletionRow, OutboxRow
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -59,11 +60,28 @@ class Metrics:
             "Objects the store has yet to delete (it refused, or has not been asked yet)",
             registry=self.registry,
         )
+        self.reply_queue_depth = Gauge(
+            "asesorbot_reply_queue_depth",
+            "Replies waiting to be sent (a 429, the network, the platform down)",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.reply_queue_oldest_age = Gauge(
+            "asesorbot_reply_queue_oldest_age_seconds",
+            "How long the oldest waiting reply has waited",
+            ["channel"],
+            registry=self.registry,
+        )
         self.heartbeat_age = Gauge(
             "asesorbot_dispatcher_heartbeat_age_seconds",
             "Seconds since the dispatcher's loop last came round (absent: no dispatcher here)",
             registry=self.registry,
         )
+
+    def watch_replies(self, channel: str, queue: ReplyQueue) -> None:
+        """The channel's reply queue, read at each scrape."""
+        self.reply_queue_depth.labels(channel).set_function(queue.depth)
+        self.reply_queue_oldest_age.labels(channel).set_function(queue.oldest_age)
 
     async def render(
         self,

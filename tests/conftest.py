@@ -191,8 +191,9 @@ def s3_settings(clean_env: pytest.MonkeyPatch, s3_endpoint: str) -> Settings:
 
 
 @pytest.fixture
-async def hung_s3(s3_settings: Settings, clean_env: pytest.MonkeyPatch) -> AsyncIterator[Settings]:
-    """Settings for S3 through a proxy the test can hang, with short timeouts."""
+async def s3_proxy(s3_settings: Settings, clean_env: pytest.MonkeyPatch) -> AsyncIterator[TcpProxy]:
+    """The S3 server behind a proxy the test can cut or hang: S3_ENDPOINT_URL points at the
+    proxy (moto itself stays at ``s3_endpoint``), with short timeouts and the bucket created."""
     assert s3_settings.s3.endpoint_url is not None
     upstream = s3_settings.s3.endpoint_url
     proxy = TcpProxy(str(upstream.host), int(upstream.port or 80))
@@ -200,10 +201,15 @@ async def hung_s3(s3_settings: Settings, clean_env: pytest.MonkeyPatch) -> Async
     clean_env.setenv("S3_ENDPOINT_URL", f"http://127.0.0.1:{proxy.port}")
     clean_env.setenv("S3_READ_TIMEOUT_SECONDS", "1")
     clean_env.setenv("S3_DEADLINE_SECONDS", "3")
-    settings = load_settings(env_file=None)
-    store = build_object_store(settings)
+    store = build_object_store(load_settings(env_file=None))
     assert isinstance(store, S3ObjectStore)
     await store.ensure_bucket()  # while the store still answers
-    proxy.hang()
-    yield settings
+    yield proxy
     await proxy.close()
+
+
+@pytest.fixture
+def hung_s3(s3_proxy: TcpProxy) -> Settings:
+    """Settings for an S3 that accepts connections and never answers."""
+    s3_proxy.hang()
+    return load_settings(env_file=None)

@@ -12,6 +12,7 @@ import asyncio
 import functools
 import hmac
 import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -44,6 +45,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.channels.common import coalesce, command_of, document_problem, split_text
+from bot.channels.replies import ReplyQueue
 from bot.config import Settings
 from bot.metrics import Metrics
 from handlers.conversation import Conversation, locale_from_hint
@@ -74,6 +76,8 @@ PAGE_SIZE = 8
 CALLBACK_LIMIT = 64
 DOWNLOAD_CHUNK = 256 * 1024
 RETRIES = 4
+REPLY_PATIENCE = 600.0
+"""Seconds a reply's message is tried for (429s waited out, network errors backed off)."""
 COMMANDS = (
     "start",
     "menu",
@@ -174,6 +178,8 @@ class TelegramChannel:
         metrics: Metrics | None = None,
     ) -> None:
         self.metrics = metrics or Metrics()
+        self.replies = ReplyQueue(CHANNEL)
+        self.metrics.watch_replies(CHANNEL, self.replies)
         token = settings.telegram.bot_token
         assert token is not None, "TelegramChannel needs BOT_TOKEN"
         api_base = settings.telegram.api_base
@@ -332,7 +338,7 @@ class TelegramChannel:
                 display_name=user.full_name,
             )
         )
-        await self.render(chat_id, str(user.id), reply)
+        await self.replies.send(str(chat_id), lambda: self.render(chat_id, str(user.id), reply))
 
     # --- outbound ------------------------------------------------------------------------
 
@@ -358,6 +364,7 @@ class TelegramChannel:
                         chat_id=chat_id, text=part, reply_markup=markup if last else None
                     ),
                     external_id=external_id,
+                    patient=True,
                 )
                 if sent is None:
                     return
@@ -386,13 +393,16 @@ class TelegramChannel:
             text = self.translator.translate(
                 locale, problem or "store.open_unavailable", name=document.file_name
             )
-            await self._call(lambda: self.bot.send_message(chat_id=chat_id, text=text))
+            await self._call(
+                lambda: self.bot.send_message(chat_id=chat_id, text=text), patient=True
+            )
             return
         upload = StoredFile(self.objects, document.object_key, document.file_name)
         await self._call(
             lambda: self.bot.send_document(
                 chat_id=chat_id, document=upload, caption=document.caption
-            )
+            ),
+            patient=True,
         )
 
     async def _send_text(self, chat_id: int, user: User, key: str) -> None:
@@ -400,26 +410,44 @@ class TelegramChannel:
         await self._call(lambda: self.bot.send_message(chat_id=chat_id, text=text))
 
     async def _call(
-        self, request: Callable[[], Awaitable[T]], *, external_id: str | None = None
+        self,
+        request: Callable[[], Awaitable[T]],
+        *,
+        external_id: str | None = None,
+        patient: bool = False,
     ) -> T | None:
         """A Bot API call that honours RetryAfter, retries network errors with backoff, and
-        marks a chat that blocked the bot as unreachable."""
-        for attempt in range(RETRIES):
+        marks a chat that blocked the bot as unreachable. ``patient`` (a reply's messages):
+        tried for up to ``REPLY_PATIENCE`` seconds, not ``RETRIES`` times, since the change it
+        reports is already saved; what fails in the end is logged with its chat."""
+        deadline = time.monotonic() + (REPLY_PATIENCE if patient else 0.0)
+        attempt = 0
+        while True:
             try:
                 return await request()
             except TelegramRetryAfter as error:
                 self.metrics.refusals.labels(CHANNEL, "reply").inc()
-                log.warning("telegram asked to slow down", extra={"attempt": attempt})
-                await asyncio.sleep(error.retry_after)
+                log.warning(
+                    "telegram asked to slow down",
+                    extra={"attempt": attempt, "retry_after": error.retry_after},
+                )
+                wait = float(error.retry_after)
             except TelegramForbiddenError:
                 if external_id is not None:
                     await self._mark_unreachable(external_id)
                 return None
             except (TelegramNetworkError, TelegramServerError):
                 log.warning("telegram call failed; retrying", extra={"attempt": attempt})
-                await asyncio.sleep(self.retry_delays[min(attempt, len(self.retry_delays) - 1)])
+                wait = self.retry_delays[min(attempt, len(self.retry_delays) - 1)] * (
+                    2 ** max(0, attempt - len(self.retry_delays) + 1)
+                )
+                wait = min(wait, 30.0)
+            attempt += 1
+            if attempt >= RETRIES and time.monotonic() + wait > deadline:
+                break
+            await asyncio.sleep(wait)
         self.metrics.replies_failed.labels(CHANNEL).inc()
-        log.error("telegram call gave up", extra={"attempt": RETRIES, "chat": external_id})
+        log.error("telegram call gave up", extra={"attempt": attempt, "chat": external_id})
         return None
 
     async def _mark_unreachable(self, external_id: str) -> None:
@@ -501,4 +529,5 @@ class TelegramChannel:
         return web.json_response({})
 
     async def close(self) -> None:
+        await self.replies.close()
         await self.bot.session.close()

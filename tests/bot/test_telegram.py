@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from bot.channels import replies
 from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH
 from handlers.apl01 import FIELDS
 from tests import documents as files
@@ -201,6 +202,35 @@ async def test_retry_after_is_honoured_and_blocked_chats_are_marked(rig: Rig) ->
             await connection.execute(text("SELECT unreachable_at FROM channel_identities"))
         ).scalar_one()
     assert unreachable is not None
+
+
+async def test_a_reply_refused_past_the_retries_waits_and_goes_out_in_order(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14, item 4: six 429s in a row used to drop the reply after four (the state change
+    was saved all the same). Now it waits; the webhook is answered meanwhile, and the chat's
+    next reply comes after it, never before."""
+    monkeypatch.setattr(replies, "WAIT_IN_WEBHOOK", 0.3)
+    siti = rig.user()
+    rig.api.fail_next += [("sendMessage", 429, {"retry_after": 1})] * 6
+    async with asyncio.timeout(3):  # the webhook does not wait six seconds
+        await siti.text("/start")
+        await siti.text("/bantuan")
+    texts = [m["text"] for m in rig.api.sent()]
+    assert len(texts) <= 2, "nothing but refused tries of the first reply yet"
+    async with asyncio.timeout(20):
+        while len(rig.api.sent()) < 8:  # noqa: ASYNC110  (the fake records; nothing to await)
+            await asyncio.sleep(0.1)
+    texts = [m["text"] for m in rig.api.sent()]
+    greeting = [n for n, t in enumerate(texts) if "Selamat datang" in t]
+    assert len(greeting) == 7  # six refused, then sent
+    assert len(texts) == 8
+    assert "Selamat datang" not in texts[7]  # the help, after the greeting
+    registry = rig.channel.metrics.registry
+    labels = {"channel": "telegram", "source": "reply"}
+    assert registry.get_sample_value("asesorbot_platform_429_total", labels) == 6
+    assert not registry.get_sample_value("asesorbot_replies_failed_total", {"channel": "telegram"})
+    assert rig.channel.replies.depth() == 0
 
 
 async def test_healthz(rig: Rig) -> None:

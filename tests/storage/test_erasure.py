@@ -54,22 +54,12 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(
-    engine: AsyncEngine, s3_settings: Settings, clean_env: pytest.MonkeyPatch
-) -> AsyncIterator[Rig]:
-    assert s3_settings.s3.endpoint_url is not None
-    upstream = s3_settings.s3.endpoint_url
-    proxy = TcpProxy(str(upstream.host), int(upstream.port or 80))
-    await proxy.start()
-    clean_env.setenv("S3_ENDPOINT_URL", f"http://127.0.0.1:{proxy.port}")
-    clean_env.setenv("S3_CREATE_BUCKET", "true")
-    clean_env.setenv("S3_DEADLINE_SECONDS", "3")
+async def rig(engine: AsyncEngine, s3_proxy: TcpProxy, s3_endpoint: str) -> AsyncIterator[Rig]:
     settings = load_settings(env_file=None)
     await migrate.upgrade(engine)
     clock = [NOW]
     app = await build_app(settings, engine=engine, clock=lambda: clock[0])
-    yield Rig(app, proxy, settings, clock, str(upstream).rstrip("/"))
-    await proxy.close()
+    yield Rig(app, s3_proxy, settings, clock, s3_endpoint)
     await app.aclose()
 
 
@@ -78,6 +68,14 @@ async def candidate_with_ktp(rig: Rig) -> tuple[Candidate, str]:
     await person.upload(files.pdf("ktp"), "ktp.pdf")
     (key,) = rig.bucket()
     return person, key
+
+
+async def open_checklist(person: Candidate, item: str | None = None) -> None:
+    await person.command("menu")
+    await person.option("apply")
+    await person.option("evidence")
+    if item is not None:
+        await person.option(item)
 
 
 def texts(person: Candidate) -> list[str]:
@@ -89,10 +87,7 @@ async def test_a_document_removed_while_s3_is_down_leaves_the_store_when_it_is_b
     rig: Rig,
 ) -> None:
     person, key = await candidate_with_ktp(rig)
-    await person.command("menu")
-    await person.option("apply")
-    await person.option("evidence")
-    await person.option("ktp")
+    await open_checklist(person, "ktp")
     (remove,) = [o for o in person.options if o.startswith("rm:")]
     rig.proxy.cut()
     await person.option(remove)
@@ -120,10 +115,7 @@ async def test_a_document_removed_while_s3_is_down_leaves_the_store_when_it_is_b
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 async def test_a_document_removed_while_s3_is_up_is_gone_at_once(rig: Rig) -> None:
     person, _ = await candidate_with_ktp(rig)
-    await person.command("menu")
-    await person.option("apply")
-    await person.option("evidence")
-    await person.option("ktp")
+    await open_checklist(person, "ktp")
     (remove,) = [o for o in person.options if o.startswith("rm:")]
     await person.option(remove)
     assert texts(person)[0] == "🗑 ktp.pdf dihapus."
@@ -195,9 +187,7 @@ async def test_a_document_the_store_lost_is_missing_on_the_checklist_until_sent_
     """`asesorbot objects verify` finds the object gone: the checklist no longer says ✅, the
     item says what happened, and the very same file is taken again."""
     person, key = await candidate_with_ktp(rig)
-    await person.command("menu")
-    await person.option("apply")
-    await person.option("evidence")
+    await open_checklist(person)
     assert "✅" in next(line for line in person.screen.splitlines() if "KTP" in line)
     client = boto3.client(
         "s3", endpoint_url=rig.upstream, region_name="us-east-1",
@@ -207,9 +197,7 @@ async def test_a_document_the_store_lost_is_missing_on_the_checklist_until_sent_
     assert await verify_documents(rig.app.engine, rig.app.objects, NOW) == (1, [key])
     assert await verify_documents(rig.app.engine, rig.app.objects, NOW) == (0, [])  # known
 
-    await person.command("menu")
-    await person.option("apply")
-    await person.option("evidence")
+    await open_checklist(person)
     assert "✅" not in next(line for line in person.screen.splitlines() if "KTP" in line)
     await person.option("ktp")
     assert "ktp.pdf (" in person.screen
