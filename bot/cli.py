@@ -140,7 +140,12 @@ async def _run_channels(app: App, settings: Settings) -> int:
     )
     whatsapp = (
         WhatsAppChannel(
-            app.conversation, app.translator, app.uow_factory, settings, objects=app.objects
+            app.conversation,
+            app.translator,
+            app.uow_factory,
+            settings,
+            objects=app.objects,
+            metrics=app.metrics,
         )
         if settings.whatsapp.enabled
         else None

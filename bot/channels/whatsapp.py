@@ -21,6 +21,7 @@ import functools
 import hashlib
 import hmac
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,7 +32,9 @@ import orjson
 from aiohttp import web
 
 from bot.channels.common import coalesce, command_of, document_problem, split_text
+from bot.channels.replies import ReplyQueue
 from bot.config import Settings
+from bot.metrics import Metrics
 from handlers.conversation import Conversation, locale_from_hint
 from handlers.messages import (
     Choice,
@@ -71,6 +74,8 @@ WINDOW = timedelta(hours=24)
 last wrote; afterwards only approved templates."""
 CONTACT_SELF = "contact:self"
 RETRIES = 4
+REPLY_PATIENCE = 600.0
+"""Seconds a reply's message is tried for while WhatsApp refuses it for a reason that passes."""
 DOWNLOAD_CHUNK = 256 * 1024
 RATE_LIMIT_CODES = {4, 80007, 130429, 131048, 131056}
 UNDELIVERABLE_CODES = {131026}
@@ -270,15 +275,20 @@ class WhatsAppChannel:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         retry_delays: Sequence[float] = (0.5, 1.0, 2.0),
         objects: ObjectStore | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         wa = settings.whatsapp
         self.objects = objects
+        self.metrics = metrics or Metrics()
+        self.replies = ReplyQueue(CHANNEL)
+        self.metrics.watch_replies(CHANNEL, self.replies)
         assert wa.app_secret is not None, "WhatsApp needs WHATSAPP_APP_SECRET"
         assert wa.verify_token is not None, "WhatsApp needs WHATSAPP_VERIFY_TOKEN"
         self.conversation = conversation
         self.translator = translator
         self.uow_factory = uow_factory
         self.graph = GraphClient(settings, retry_delays=retry_delays)
+        self._retry_delays = tuple(retry_delays)
         self._app_secret = wa.app_secret.get_secret_value().encode()
         self._verify_token = wa.verify_token.get_secret_value()
         self._phone_id = wa.phone_id
@@ -286,6 +296,7 @@ class WhatsAppChannel:
         self._clock = clock
 
     async def close(self) -> None:
+        await self.replies.close()
         await self.graph.close()
 
     # --- webhooks ----------------------------------------------------------------------------
@@ -358,7 +369,7 @@ class WhatsAppChannel:
                 verified_phone=f"+{wa_id}",
             )
         )
-        await self.render(wa_id, reply)
+        await self.replies.send(wa_id, lambda: self.render(wa_id, reply))
 
     async def _inbound(self, wa_id: str, message: dict[str, Any]) -> Inbound | None:
         kind = message.get("type")
@@ -506,13 +517,35 @@ class WhatsAppChannel:
     async def _send(
         self, wa_id: str, kind: str, content: dict[str, Any], note: str = "reply"
     ) -> bool:
-        try:
-            platform_id = await self.graph.send(wa_id, kind, content)
-        except GraphError as error:
-            if error.code in UNDELIVERABLE_CODES:
-                await self._mark_unreachable(wa_id)
-            log.error("whatsapp send failed", extra={"channel": CHANNEL, "code": error.code})
-            return False
+        """One message of a reply. A refusal that may pass (a rate limit, WhatsApp or the
+        network down) is tried again for up to ``REPLY_PATIENCE`` seconds: the change the reply
+        reports is already saved. What fails in the end is logged with its chat."""
+        deadline = time.monotonic() + REPLY_PATIENCE
+        wait = self._retry_delays[-1]
+        while True:
+            try:
+                platform_id = await self.graph.send(wa_id, kind, content)
+                break
+            except GraphError as error:
+                undeliverable = error.code in UNDELIVERABLE_CODES
+                if undeliverable:
+                    await self._mark_unreachable(wa_id)
+                limited = error.code in RATE_LIMIT_CODES or error.status == 429
+                passing = not undeliverable and (
+                    limited or error.status in {0} or error.status >= 500
+                )
+                if limited:
+                    self.metrics.refusals.labels(CHANNEL, "reply").inc()
+                if not passing or time.monotonic() + wait > deadline:
+                    self.metrics.replies_failed.labels(CHANNEL).inc()
+                    log.error(
+                        "whatsapp send failed",
+                        extra={"channel": CHANNEL, "code": error.code, "chat": wa_id},
+                    )
+                    return False
+                log.warning("whatsapp reply waits", extra={"code": error.code, "seconds": wait})
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 30.0)
         await self._record(platform_id, wa_id, note)
         return True
 

@@ -310,6 +310,19 @@ async def test_a_proactive_message_outside_the_window_is_a_template(
     assert kinds[-1] == "notice:status_changed"
 
 
+async def test_a_reply_rate_limited_past_the_retries_is_sent_not_dropped(rig: Rig) -> None:
+    """Issue 14, item 4: WhatsApp refusing a reply six times in a row (130429, its rate limit)
+    used to drop it after four tries, after the state change was saved."""
+    siti = rig.user()
+    limit = {"message": "Rate limit hit", "type": "OAuthException", "code": 130429}
+    rig.api.fail_next += [(400, limit)] * 6
+    await siti.text("halo")
+    assert rig.api.fail_next == []  # every refusal was met, and then:
+    assert any("Selamat datang" in str(body) for body in rig.api.to(siti.wa_id))
+    registry = rig.channel.metrics.registry
+    assert not registry.get_sample_value("asesorbot_replies_failed_total", {"channel": "whatsapp"})
+
+
 async def test_window_closed_early_falls_back_to_the_template(rig: Rig) -> None:
     """WhatsApp's own view of the window wins: a 131047 refusal sends the template instead."""
     siti = rig.user()
