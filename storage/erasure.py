@@ -74,9 +74,7 @@ class ObjectEraser:
         self._clock = clock
 
     async def erase(self, keys: Sequence[str]) -> bool:
-        results = await asyncio.gather(*(self._delete(key) for key in keys))
-        done = [key for key, error in zip(keys, results, strict=True) if error is None]
-        failed = {key: error for key, error in zip(keys, results, strict=True) if error}
+        done, failed = await self._attempt(keys)
         try:
             async with self._sessions.begin() as session:
                 await self._done(session, done)
@@ -87,13 +85,12 @@ class ObjectEraser:
 
     async def orphaned(self, keys: Sequence[str]) -> None:
         """Bytes stored for a transaction that was rolled back: no document names them."""
-        results = await asyncio.gather(*(self._delete(key) for key in keys))
-        failed = [key for key, error in zip(keys, results, strict=True) if error]
+        _, failed = await self._attempt(keys)
         if not failed:
             return
         try:
             async with self._sessions.begin() as session:
-                await _queue(session, failed, self._clock())
+                await _queue(session, list(failed), self._clock())
         except Exception:
             log.error(
                 "object deletions: an orphaned object could not be queued",
@@ -135,9 +132,7 @@ class ObjectEraser:
             )
         keys = [key for key, _ in due if key not in named]
         attempts = dict(due)
-        results = await asyncio.gather(*(self._delete(key) for key in keys))
-        done = [key for key, error in zip(keys, results, strict=True) if error is None]
-        failed = {key: error for key, error in zip(keys, results, strict=True) if error}
+        done, failed = await self._attempt(keys)
         async with self._sessions.begin() as session:
             await self._done(session, done)
             await self._failed(session, failed, attempts)
@@ -151,6 +146,13 @@ class ObjectEraser:
     async def waiting(self) -> int:
         async with self._sessions() as session:
             return int(await session.scalar(select(func.count()).select_from(_TABLE)) or 0)
+
+    async def _attempt(self, keys: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+        """Delete ``keys`` at once: those gone, and the store's refusal for each of the rest."""
+        results = await asyncio.gather(*(self._delete(key) for key in keys))
+        done = [key for key, error in zip(keys, results, strict=True) if error is None]
+        failed = {key: error for key, error in zip(keys, results, strict=True) if error}
+        return done, failed
 
     async def _delete(self, key: str) -> str | None:
         try:
