@@ -106,6 +106,8 @@ async def _run(settings: Settings, user: str) -> int:
         if terminal:
             from bot.channels.terminal import TerminalChat, stdin_lines, write_stdout
 
+            await app.eraser.retry_due()  # no worker runs here: deletions left waiting go now
+
             chat = TerminalChat(app.conversation, app.translator, write_stdout, user_id=user)
             await chat.run(stdin_lines())
         else:

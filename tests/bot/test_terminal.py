@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -89,6 +90,34 @@ async def test_terminal_chat_switches_language_and_resumes_after_a_kill(tmp_path
     await again.expect("Goodbye! Your conversation is saved.")
     assert await again.process.wait() == 0
     assert (tmp_path / "var" / "asesorbot.db").is_file()
+
+
+async def test_a_deletion_left_waiting_is_done_when_the_terminal_chat_starts(
+    tmp_path: Path,
+) -> None:
+    """No worker runs beside the terminal chat: a deletion the store refused earlier is
+    retried as it starts."""
+    first = await start(tmp_path)
+    await first.expect("2. 🇬🇧 English")
+    first.process.kill()
+    await first.process.wait()
+    key = "documents/" + "ab" * 16
+    left = tmp_path / "var" / "objects" / key
+    left.parent.mkdir(parents=True)
+    left.write_bytes(b"%PDF-1.4 a KTP the person asked to delete")
+    with sqlite3.connect(tmp_path / "var" / "asesorbot.db") as db:
+        db.execute(
+            "INSERT INTO object_deletions (object_key, requested_at, due_at, attempts)"
+            " VALUES (?, '2026-11-25 00:00:00', '2026-11-25 00:00:00', 1)",
+            (key,),
+        )
+    again = await start(tmp_path)
+    await again.expect("2. 🇬🇧 English")
+    assert not left.exists()
+    with sqlite3.connect(tmp_path / "var" / "asesorbot.db") as db:
+        assert db.execute("SELECT count(*) FROM object_deletions").fetchone() == (0,)
+    again.process.kill()
+    await again.process.wait()
 
 
 async def test_upload_of_a_missing_file_is_explained(tmp_path: Path) -> None:
