@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 
-from handlers.application import HUB, editable_application, evidence_counts, plan_of
+from handlers.application import HUB, editable_application, evidence_counts, plan_of, present
 from handlers.conversation import Context, StepInput, choice
 from handlers.messages import FileIn, Option, OptionIn, Outbound, RequestFile, Text
 from handlers.ports import (
@@ -176,7 +176,7 @@ class EvidenceItemStep:
         if need is None:
             return [Text(ctx.t("evidence.unknown_item"))]
         item = need.evidence
-        kept = sum(1 for d in documents if d.lost_at is None)  # a lost one is to be replaced
+        kept = len(present(documents))  # a lost one is to be replaced
         kinds = "/".join(KIND_NAMES[k] for k in item.kinds)
         max_bytes = ctx.services.max_upload_bytes
         lines = [
@@ -242,7 +242,7 @@ async def receive_document(
     what became of it (None: refused, and why has been said)."""
     max_bytes = ctx.services.max_upload_bytes
     max_mb = max_bytes // (1024 * 1024)
-    if sum(1 for d in every if d.evidence_id == item.id and d.lost_at is None) >= item.max:
+    if present(every).count(item.id) >= item.max:
         ctx.say(Text(ctx.t("evidence.full", max=item.max)))
         return None
     if event.size is not None and event.size > max_bytes:
