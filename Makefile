@@ -39,6 +39,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.object_store
 	$(BIN)/python -m bench.upload_document
 	$(BIN)/python -m bench.telegram_webhook
+	$(BIN)/python -m bench.reply_burst
 	$(BIN)/python -m bench.outbox_broadcast
 
 clean:

@@ -23,30 +23,19 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy.engine import make_url
 
+from bench.postgres import DATABASE, bench_schema, connect
 from bot.config import environment_names
-from storage import migrate
 from storage.db import make_engine
 from storage.outbox import claim_ids
 from tests.fakes.telegram import FakeBotApi
 
 TOKEN = "123456:BROADCAST"
-DATABASE = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 ASESORBOT = Path(sys.executable).with_name("asesorbot")
-
-
-async def connect() -> asyncpg.Connection:
-    url = make_url(DATABASE)
-    return await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, database=url.database,
-        password=url.password,
-    )  # fmt: skip
 
 
 LONG_TEXT = "\n".join(f"Baris {i} pengumuman LSP tentang jadwal uji kompetensi" for i in range(120))
@@ -177,14 +166,7 @@ async def due_query(schema: str, total: int, due: int) -> None:
 
 
 async def main(seconds: int) -> None:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    db = await connect()
-    await db.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        engine = make_engine(DATABASE, search_path=schema)
-        await migrate.upgrade(engine)
-        await engine.dispose()
-        await db.execute(f'SET search_path TO "{schema}"')
+    async with bench_schema() as (schema, db):
         print("broadcasts (target: >= 0.950 of the limit, 0 × 429, 0 duplicates)")
         for limit in (30, 1000):
             print(f" at {limit}/s, one message a second per chat:")
@@ -198,9 +180,6 @@ async def main(seconds: int) -> None:
                 await seed_broadcast(db, people, per_person, long)
                 await broadcast(schema, label, limit, people * parts)
         await due_query(schema, 1_000_000, 1_000)
-    finally:
-        await db.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await db.close()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,14 @@
-"""A 20 MB document uploaded through the conversation into the S3 server (moto, over HTTP).
+"""The largest document the bot takes, uploaded through the conversation into the S3 server
+(moto, over HTTP), beside a baseline that holds the whole file in memory.
 
-Walks a candidate to the KTP evidence item, then sends a valid 20 MB PDF streamed in 256 KiB
-chunks, and prints the time, the throughput and the memory growth during that one upload:
-the Python peak (tracemalloc) and the process's peak RSS growth.  Target: growth under 16 MB.
-Usage: ``python -m bench.upload_document [MiB]``.
+Walks a candidate to the KTP evidence item, then sends a valid PDF of exactly ``MAX_UPLOAD_MB``
+(the default 20 MiB: the worst case the settings allow) streamed in 256 KiB chunks, and prints
+the time, the throughput and the memory growth during that one upload: the Python peak
+(tracemalloc) and the process's peak RSS growth. Each case runs in a process of its own (peak
+RSS only grows): at the default part size (``S3_PART_SIZE_MB`` 8), at the smallest S3 allows
+(5), and the baseline, which reads the file whole and sends it in one ``put_object``.
+Target: growth under 16 MiB at the defaults.
+Usage: ``python -m bench.upload_document [MiB]`` (default: the default ``MAX_UPLOAD_MB``).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -56,7 +62,51 @@ def write_big_pdf(path: Path, size: int) -> None:
         out.write(b"trailer << /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
 
 
-async def main(size: int) -> None:
+def file_size(size: int) -> int:
+    """The stream length that makes the whole PDF exactly ``size`` bytes."""
+    with tempfile.TemporaryDirectory() as folder:
+        probe = Path(folder) / "probe.pdf"
+        write_big_pdf(probe, 1)
+        overhead = probe.stat().st_size - 1
+    return size - overhead - (len(str(size)) - 1)  # the /Length digits grow with it
+
+
+async def baseline(size: int) -> None:
+    """What a bot that reads an upload whole does: the file in memory, one ``put_object``."""
+    moto, endpoint = start_moto()
+    with tempfile.TemporaryDirectory() as folder:
+        document = Path(folder) / "scan.pdf"
+        write_big_pdf(document, file_size(size))
+        import boto3
+
+        client = boto3.client(
+            "s3", endpoint_url=endpoint, region_name="us-east-1",
+            aws_access_key_id="bench", aws_secret_access_key="bench",
+        )  # fmt: skip
+        client.create_bucket(Bucket="bench")
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        tracemalloc.start()
+        started = time.perf_counter()
+        data = document.read_bytes()
+        await asyncio.to_thread(client.put_object, Bucket="bench", Key="scan", Body=data)
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
+    moto.terminate()
+    moto.wait()
+    report("baseline: whole file, one put", size, elapsed, peak, rss_growth)
+
+
+def report(label: str, size: int, elapsed: float, peak: int, rss_growth_kib: int) -> None:
+    print(
+        f"  {label:<34} {size / MiB:5.1f} MiB in {elapsed:5.2f} s = "
+        f"{size / MiB / elapsed:5.1f} MiB/s; peak Python {peak / MiB:6.2f} MiB, "
+        f"peak RSS growth {rss_growth_kib / 1024:6.2f} MiB"
+    )
+
+
+async def streamed(size: int, part_mb: int) -> None:
     moto, endpoint = start_moto()
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -67,11 +117,12 @@ async def main(size: int) -> None:
             S3_BUCKET="bench",
             S3_ACCESS_KEY_ID="bench",
             S3_SECRET_ACCESS_KEY="bench",
-            S3_PART_SIZE_MB="5",
-            MAX_UPLOAD_MB=str(size // MiB + 1),
+            S3_PART_SIZE_MB=str(part_mb),
+            MAX_UPLOAD_MB=str(-(-size // MiB)),
         )
         document = work / "scan.pdf"
-        write_big_pdf(document, size)
+        write_big_pdf(document, file_size(size))
+        assert document.stat().st_size == size, document.stat().st_size
         app = await build_app(load_settings(env_file=None))
         assert isinstance(app.objects, S3ObjectStore)
         await app.objects.ensure_bucket()
@@ -96,13 +147,26 @@ async def main(size: int) -> None:
             await app.aclose()
     moto.terminate()
     moto.wait()
-    print(
-        f"uploaded {size / MiB:.1f} MiB through the conversation into S3 (moto) in {elapsed:.2f} s "
-        f"= {size / MiB / elapsed:.1f} MiB/s"
-    )
-    print(f"peak Python memory during the upload: {peak / MiB:.2f} MiB (tracemalloc)")
-    print(f"peak RSS growth during the upload: {rss_growth / 1024:.2f} MiB (target < 16 MiB)")
+    report(f"streamed, {part_mb} MiB parts", size, elapsed, peak, rss_growth)
+
+
+def main() -> None:
+    from bot.config import AppSettings, S3Settings
+
+    size = int(float(sys.argv[1]) * MiB) if len(sys.argv) > 1 else AppSettings().max_upload_mb * MiB
+    default_part = S3Settings().part_size_mb
+    print(f"one upload of {size / MiB:.1f} MiB through the conversation into S3 (moto, HTTP)")
+    print("(target: peak RSS growth < 16 MiB at the defaults)")
+    for case in (f"streamed:{default_part}", "streamed:5", "baseline"):
+        subprocess.run(
+            [sys.executable, "-m", "bench.upload_document", "--case", case, str(size)], check=True
+        )
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(float(sys.argv[1]) * MiB) if len(sys.argv) > 1 else 20 * MiB))
+    if len(sys.argv) > 1 and sys.argv[1] == "--case":
+        kind, _, part = sys.argv[2].partition(":")
+        total = int(sys.argv[3])
+        asyncio.run(streamed(total, int(part)) if kind == "streamed" else baseline(total))
+    else:
+        main()

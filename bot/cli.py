@@ -136,6 +136,7 @@ async def _run_channels(app: App, settings: Settings) -> int:
             settings,
             objects=app.objects,
             metrics=app.metrics,
+            pacer=app.pacer,
         )
         if settings.telegram.bot_token is not None
         else None
@@ -148,6 +149,7 @@ async def _run_channels(app: App, settings: Settings) -> int:
             settings,
             objects=app.objects,
             metrics=app.metrics,
+            pacer=app.pacer,
         )
         if settings.whatsapp.enabled
         else None
@@ -163,6 +165,12 @@ async def _run_channels(app: App, settings: Settings) -> int:
         loop.add_signal_handler(signum, stop.set)
     runner: web.AppRunner | None = None
     sending = _Sending(dispatcher, stop) if dispatcher is not None else None
+    # Kept replies: leases renewed while they wait, and those of a process that died sent.
+    keepers = [
+        asyncio.create_task(channel.replies.keep_alive(stop))
+        for channel in (telegram, whatsapp)
+        if channel is not None
+    ]
     try:
         if whatsapp is not None or not polling:
             runner = web.AppRunner(
@@ -195,6 +203,7 @@ async def _run_channels(app: App, settings: Settings) -> int:
     finally:
         stop.set()
         failed = await sending.finish() if sending is not None else False
+        await asyncio.gather(*keepers)
         if runner is not None:
             await runner.cleanup()
         for channel in (telegram, whatsapp):

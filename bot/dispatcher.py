@@ -6,8 +6,9 @@ is renewed while they are worked on: a row whose worker died is taken by the nex
 its lease runs out, so a crashed worker loses nothing and at most the messages it had in flight
 can go out twice. Each message is
 worded when it is sent, in the recipient's language and zone; non-urgent ones wait out the
-recipient's quiet hours. Rates: the channel's overall rate over any one-second window, and a
-minimum spacing per chat. A 429 pauses the channel for the time asked; a blocked chat is marked
+recipient's quiet hours. Rates: the account's budget, shared with replies and with every other
+process (``bot/channels/pacing``), and a minimum spacing per chat. A 429 pauses the chat, or the
+account, for the time asked; a blocked chat is marked
 unreachable and the person's other channel is tried; transient errors back off exponentially;
 after the last attempt the row is ``dead``.
 """
@@ -29,6 +30,7 @@ import orjson
 from sqlalchemy.exc import DBAPIError
 
 from bot.channels.common import split_text
+from bot.channels.pacing import Pacer
 from bot.channels.whatsapp import RATE_LIMIT_CODES, UNDELIVERABLE_CODES, GraphError, WhatsAppChannel
 from bot.config import OutboxSettings, Settings
 from bot.factory import App
@@ -41,12 +43,6 @@ from storage.outbox import Identity, OutboxItem, OutboxQueue, Outcome, Recipient
 
 log = logging.getLogger(__name__)
 
-WINDOW_MARGIN = 0.02
-"""Seconds added to the one-second rate window: arrival jitter on the way to the platform must
-not put one message too many into any of its windows."""
-CHAT_MARGIN = 0.2
-"""Seconds added to the per-chat spacing, for the same jitter: it costs a broadcast nothing (other
-chats go meanwhile) and one person's second message a fifth of a second."""
 BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
 FLUSH_SECONDS = 0.1
@@ -100,76 +96,6 @@ class Sender(Protocol):
         ...
 
     async def close(self) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelLimit:
-    per_second: float
-    per_chat_seconds: float
-
-
-class RateLimiter:
-    """Per channel: at most ``per_second`` sends in any window of one second (plus a margin),
-    at least ``per_chat_seconds`` (plus the margin) between two sends to one chat, and the
-    pauses a 429 asks for: the chat's own, or the channel's when several chats are refused at
-    once. A chat waiting for its spacing never holds up the others."""
-
-    def __init__(
-        self, limits: Mapping[str, ChannelLimit], clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._limits = dict(limits)
-        self._clock = clock
-        self._sent: dict[str, collections.deque[float]] = {c: collections.deque() for c in limits}
-        self._chat_next: dict[tuple[str, str], float] = {}
-        self._paused_until: dict[str, float] = {}
-        self._refused: dict[str, collections.deque[tuple[float, str]]] = {
-            c: collections.deque() for c in limits
-        }
-        self._locks = {c: asyncio.Lock() for c in limits}
-
-    def pause(self, channel: str, seconds: float) -> None:
-        until = self._clock() + seconds
-        self._paused_until[channel] = max(self._paused_until.get(channel, 0.0), until)
-
-    def refused(self, channel: str, chat: str, seconds: float) -> None:
-        """A 429 for ``chat``: that chat waits; a second chat refused within a second means
-        the channel's own budget is spent, and the whole channel waits."""
-        now = self._clock()
-        key = (channel, chat)
-        self._chat_next[key] = max(self._chat_next.get(key, 0.0), now + seconds)
-        refused = self._refused[channel]
-        while refused and refused[0][0] < now - 1.0:
-            refused.popleft()
-        refused.append((now, chat))
-        if len({c for _, c in refused}) > 1:
-            self.pause(channel, seconds)
-
-    async def acquire(self, channel: str, chat: str) -> None:
-        limit = self._limits[channel]
-        key = (channel, chat)
-        # This chat's spacing (or 429 pause) first, without the lock: others go meanwhile.
-        while (wait := self._chat_next.get(key, 0.0) - self._clock()) > 0:  # noqa: ASYNC110  (a deadline, not an event)
-            await asyncio.sleep(wait)
-        async with self._locks[channel]:  # one waiter at a time keeps the order fair
-            window = 1.0 + WINDOW_MARGIN
-            sent = self._sent[channel]
-            capacity = max(1, int(limit.per_second))
-            while True:
-                now = self._clock()
-                while sent and sent[0] <= now - window:
-                    sent.popleft()
-                waits = [self._paused_until.get(channel, 0.0) - now]
-                if len(sent) >= capacity:
-                    waits.append(sent[0] + window - now)
-                wait = max(waits)
-                if wait <= 0:
-                    break
-                await asyncio.sleep(wait)
-            sent.append(now)
-            spacing = limit.per_chat_seconds + CHAT_MARGIN if limit.per_chat_seconds else 0.0
-            self._chat_next[key] = now + spacing
-            if len(self._chat_next) > 100_000:  # forget chats long quiet
-                self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
 
 
 class TelegramSender:
@@ -298,7 +224,7 @@ class Dispatcher:
         self,
         queue: OutboxQueue,
         senders: Mapping[str, Sender],
-        limits: Mapping[str, ChannelLimit],
+        pacer: Pacer,
         translator: Translator,
         settings: OutboxSettings,
         *,
@@ -310,7 +236,7 @@ class Dispatcher:
         self._queue = queue
         self._housekeeping = housekeeping
         self._senders = dict(senders)
-        self._limiter = RateLimiter({c: limits[c] for c in senders})
+        self._pacer = pacer
         self._translator = translator
         self._settings = settings
         self._clock = clock
@@ -511,12 +437,12 @@ class Dispatcher:
         first: str | None = None
         refusals = 0
         while part < total:
-            await self._limiter.acquire(channel, chat)
+            await self._pacer.turn(channel, chat)
             try:
                 platform_id = await sender.send(chat, locale, zone, notice, part)
             except RetryLater as error:
                 self._metrics.refusals.labels(channel, "outbox").inc()
-                self._limiter.refused(channel, chat, error.seconds)
+                await self._pacer.refused(channel, chat, error.seconds)
                 log.warning(
                     "channel asked to slow down",
                     extra={"channel": channel, "retry_after": error.seconds},
@@ -607,15 +533,12 @@ def build_dispatcher(
         senders["telegram"] = TelegramSender(settings, app.translator)
     if settings.whatsapp.enabled:
         whatsapp = whatsapp or WhatsAppChannel(
-            app.conversation, app.translator, app.uow_factory, settings
-        )
+            app.conversation, app.translator, app.uow_factory, settings,
+            objects=app.objects, metrics=app.metrics, pacer=app.pacer,
+        )  # fmt: skip
         senders["whatsapp"] = WhatsAppSender(whatsapp)
     if not senders:
         return None
-    limits = {
-        "telegram": ChannelLimit(outbox.telegram_rate, outbox.telegram_per_chat_seconds),
-        "whatsapp": ChannelLimit(outbox.whatsapp_rate, outbox.whatsapp_per_chat_seconds),
-    }
 
     async def housekeeping(now: datetime) -> None:
         await app.eraser.retry_due()
@@ -630,6 +553,6 @@ def build_dispatcher(
             )
 
     return Dispatcher(
-        OutboxQueue(app.engine), senders, limits, app.translator, outbox, clock=clock,
+        OutboxQueue(app.engine), senders, app.pacer, app.translator, outbox, clock=clock,
         housekeeping=housekeeping, metrics=app.metrics,
     )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ import boto3
 from botocore.config import Config as BotoConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.pacing import Pacer, pacer_for
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.schemes import load_scheme
@@ -20,6 +22,7 @@ from handlers.ports import ObjectStore, Services, UnitOfWorkFactory
 from locales import DEFAULT_LOCALE, GettextTranslator
 from scheme.model import Scheme
 from storage import migrate
+from storage.budget import SqlSchedule
 from storage.db import make_engine, make_sessionmaker
 from storage.documents import DocumentInspector
 from storage.erasure import ObjectEraser
@@ -42,6 +45,7 @@ class App:
     uow_factory: UnitOfWorkFactory
     eraser: ObjectEraser
     metrics: Metrics
+    pacer: Pacer
 
     async def aclose(self) -> None:
         await self.engine.dispose()
@@ -118,8 +122,10 @@ async def build_app(
         sessions = make_sessionmaker(engine)
         eraser = ObjectEraser(engine, objects, clock or (lambda: datetime.now(UTC)))
 
+        holder = uuid.uuid4().hex  # this process, as the sender of the replies it keeps
+
         def uow_factory() -> SqlUnitOfWork:
-            return SqlUnitOfWork(sessions)
+            return SqlUnitOfWork(sessions, holder)
 
         conversation = Conversation(
             uow_factory=uow_factory,
@@ -151,4 +157,7 @@ async def build_app(
         uow_factory=uow_factory,
         eraser=eraser,
         metrics=Metrics(),
+        pacer=pacer_for(
+            settings, SqlSchedule(engine) if engine.dialect.name == "postgresql" else None
+        ),
     )

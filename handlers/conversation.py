@@ -28,6 +28,7 @@ from handlers.messages import (
     Text,
     TextIn,
     Update,
+    reply_document,
 )
 from handlers.ports import (
     ConnectionLost,
@@ -223,6 +224,7 @@ class Conversation:
     async def _handle_once(self, update: Update) -> Reply:
         fallback_locale = locale_from_hint(update.language_hint, self._settings.default_locale)
         ctx: Context | None = None
+        kept: int | None = None
         try:
             async with self._uow_factory() as uow:
                 state = await uow.conversations.open_locked(
@@ -245,6 +247,12 @@ class Conversation:
                     await self._flow.verified_phone(ctx, update.verified_phone)
                     await self._show_if_moved(ctx)
                 await uow.conversations.save(state.identity_id, ctx.step, ctx.data)
+                if update.keep_reply and ctx.replies:
+                    kept = await uow.replies.keep(
+                        update.channel,
+                        update.external_id,
+                        reply_document(Reply(ctx.locale, tuple(ctx.replies))),
+                    )
                 await uow.commit()
         except Exception as error:
             if ctx is not None:
@@ -257,7 +265,7 @@ class Conversation:
             )
             return self._apology(fallback_locale)
         await _run_all(ctx.after_commit, "after-commit work failed")
-        return Reply(ctx.locale, tuple(ctx.replies))
+        return Reply(ctx.locale, tuple(ctx.replies), kept)
 
     def _context(self, uow: UnitOfWork, state: ConversationState, channel: str) -> Context:
         step = state.step if state.step in self._flow.steps else MENU

@@ -7,8 +7,9 @@ keyboards, WhatsApp buttons/lists and the terminal can each render them their ow
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 ChunkSource = Callable[[], AsyncIterator[bytes]]
 """Opens a file's bytes as a stream of chunks; calling it again starts the stream anew."""
@@ -78,6 +79,9 @@ class Update:
     display_name: str | None = None
     verified_phone: str | None = None
     """The sender's number when the messenger vouches for it (WhatsApp), +62… form."""
+    keep_reply: bool = False
+    """Save the reply with the change it reports, for the channel to send even if its process
+    dies first (a messenger's background queue; not the terminal, which shows it at once)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +144,45 @@ class Reply:
 
     locale: str
     messages: tuple[Outbound, ...] = field(default_factory=tuple)
+    kept: int | None = None
+    """The id of its durable copy, saved with the change it reports (gone once it is sent)."""
+
+
+_KINDS: dict[str, type[Outbound]] = {
+    "text": Text,
+    "choice": Choice,
+    "request_file": RequestFile,
+    "request_contact": RequestContact,
+    "send_file": SendFile,
+}
+_NAMES = {kind: name for name, kind in _KINDS.items()}
+
+
+def reply_document(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON-ready data: what is kept until it has been sent."""
+    messages: list[dict[str, Any]] = []
+    for message in reply.messages:
+        fields = {name: getattr(message, name) for name in message.__dataclass_fields__}
+        if isinstance(message, Choice):
+            fields["options"] = [
+                {"id": o.id, "label": o.label, "description": o.description}
+                for o in message.options
+            ]
+        if isinstance(message, RequestFile):
+            fields["accept"] = list(message.accept)
+        messages.append({"kind": _NAMES[type(message)], **fields})
+    return {"locale": reply.locale, "messages": messages}
+
+
+def reply_from_document(document: Mapping[str, Any], kept: int | None = None) -> Reply:
+    """The reply :func:`reply_document` kept."""
+    messages: list[Outbound] = []
+    for data in document["messages"]:
+        fields = {k: v for k, v in data.items() if k != "kind"}
+        kind = _KINDS[data["kind"]]
+        if kind is Choice:
+            fields["options"] = tuple(Option(**o) for o in fields["options"])
+        if kind is RequestFile:
+            fields["accept"] = tuple(fields["accept"])
+        messages.append(kind(**fields))
+    return Reply(str(document["locale"]), tuple(messages), kept)

@@ -388,6 +388,37 @@ class Deletions(Protocol):
     async def request(self, keys: Sequence[str], now: datetime) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class KeptReply:
+    """A reply saved with the change it reports, not yet sent."""
+
+    id: int
+    external_id: str
+    document: Mapping[str, Any]
+
+
+class KeptReplies(Protocol):
+    """Replies kept until their channel has sent them (issue 14, item 4): saved in the
+    update's transaction under this process's name and a lease it renews while the reply waits;
+    a reply whose process died (its lease ran out) is claimed by another and sent from there."""
+
+    async def keep(self, channel: str, external_id: str, document: Mapping[str, Any]) -> int:
+        """Save a reply (inside the update's transaction); its id."""
+        ...
+
+    async def done(self, ids: Sequence[int]) -> None:
+        """Sent (or given up on, and logged): forgotten."""
+        ...
+
+    async def renew(self, ids: Sequence[int]) -> set[int]:
+        """Extend this process's lease on the replies it still has waiting; those still its."""
+        ...
+
+    async def claim(self, channel: str, limit: int) -> list[KeptReply]:
+        """Replies of ``channel`` whose lease ran out (their process died): now this one's."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction: nothing is stored unless :meth:`commit` is called."""
 
@@ -423,6 +454,9 @@ class UnitOfWork(Protocol):
 
     @property
     def deletions(self) -> Deletions: ...
+
+    @property
+    def replies(self) -> KeptReplies: ...
 
     async def commit(self) -> None: ...
 

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -337,3 +338,28 @@ class ObjectDeletionRow(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class RateScheduleRow(Base):
+    """The next free send slot of one platform account (a bot, a WhatsApp number), in seconds
+    since the epoch by the database's clock: the rate budget every process books from."""
+
+    __tablename__ = "rate_schedule"
+
+    account: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_slot: Mapped[float] = mapped_column(Double(), default=0.0)
+
+
+class KeptReplyRow(Base):
+    """A reply saved with the change it reports, until its channel has sent it: ``holder`` is
+    the process that sends it, for as long as it renews ``held_until``."""
+
+    __tablename__ = "kept_replies"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    holder: Mapped[str] = mapped_column(String(32))
+    held_until: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -12,6 +12,7 @@ from handlers.ports import ConnectionLost
 from storage.broadcasts import SqlBroadcasts
 from storage.erasure import SqlDeletions
 from storage.outbox import SqlOutbox
+from storage.replies import SqlKeptReplies
 from storage.repositories import (
     SqlApplications,
     SqlAudit,
@@ -42,9 +43,11 @@ class SqlUnitOfWork:
     broadcasts: SqlBroadcasts
     collective_leave: SqlCollectiveLeave
     deletions: SqlDeletions
+    replies: SqlKeptReplies
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], holder: str = "") -> None:
         self._sessions = sessions
+        self._holder = holder
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> Self:
@@ -62,6 +65,7 @@ class SqlUnitOfWork:
         self.broadcasts = SqlBroadcasts(session)
         self.collective_leave = SqlCollectiveLeave(session)
         self.deletions = SqlDeletions(session)
+        self.replies = SqlKeptReplies(session, self._holder)
         return self
 
     async def commit(self) -> None:

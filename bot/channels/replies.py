@@ -6,7 +6,11 @@ one after the other; one chat waiting (a 429, the network, the platform down) ne
 another. The webhook waits a little for its reply (the usual case: sent before the platform
 gets its 200) and otherwise leaves it to go out in the background.
 
-Still in memory: a process killed while a reply waits loses that reply (issue 14, item 4).
+A reply is also kept in the database with the change it reports (``storage/replies``), under
+this process's lease, renewed every ``RENEW_SECONDS`` while it waits here and dropped once it
+has gone (or has been given up on, and logged). Should the process die, another one claims it
+when the lease has run out and sends it from there: a reply can go twice only when its process
+died between sending it and forgetting it (issue 14, item 4).
 """
 
 from __future__ import annotations
@@ -14,63 +18,157 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from handlers.messages import Reply, reply_from_document
+from handlers.ports import UnitOfWorkFactory
+
 log = logging.getLogger(__name__)
 
 WAIT_IN_WEBHOOK = 5.0
 """Seconds the webhook waits for its own reply before answering the platform anyway."""
+RENEW_SECONDS = 10.0
+"""How often the leases of the kept replies still waiting are renewed (a third of the lease),
+and how often replies whose process died are looked for."""
+CLAIM_BATCH = 100
+
+
+@dataclass(slots=True)
+class _Job:
+    queued_at: float
+    send: Callable[[], Awaitable[None]]
+    done: asyncio.Future[None]
+    kept: int | None
 
 
 @dataclass(slots=True)
 class _Chat:
-    jobs: collections.deque[tuple[float, Callable[[], Awaitable[None]], asyncio.Future[None]]] = (
-        field(default_factory=collections.deque)
-    )
+    jobs: collections.deque[_Job] = field(default_factory=collections.deque)
     task: asyncio.Task[None] | None = None
 
 
 class ReplyQueue:
-    """Per chat, in order; across chats, at once."""
+    """Per chat, in order; across chats, at once. ``uow_factory`` (the messengers) keeps the
+    replies' durable copies; ``render`` sends a reply claimed from a process that died."""
 
-    def __init__(self, channel: str) -> None:
+    def __init__(
+        self,
+        channel: str,
+        uow_factory: UnitOfWorkFactory | None = None,
+        render: Callable[[str, Reply], Awaitable[None]] | None = None,
+    ) -> None:
         self._channel = channel
         self._chats: dict[str, _Chat] = {}
+        self._uow_factory = uow_factory
+        self._render = render
+        self._unforgotten: set[int] = set()
 
-    def put(self, chat: str, send: Callable[[], Awaitable[None]]) -> asyncio.Future[None]:
+    def put(
+        self, chat: str, send: Callable[[], Awaitable[None]], kept: int | None = None
+    ) -> asyncio.Future[None]:
         """Queue ``send`` for ``chat``; the future is done when it has run (or failed)."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         queue = self._chats.setdefault(chat, _Chat())
-        queue.jobs.append((time.monotonic(), send, done))
+        queue.jobs.append(_Job(time.monotonic(), send, done, kept))
         if queue.task is None:
             queue.task = asyncio.create_task(self._work(chat, queue))
         return done
 
-    async def send(self, chat: str, send: Callable[[], Awaitable[None]]) -> None:
+    async def send(
+        self, chat: str, send: Callable[[], Awaitable[None]], kept: int | None = None
+    ) -> None:
         """Queue and wait up to ``WAIT_IN_WEBHOOK`` for it; past that it goes on alone."""
-        done = self.put(chat, send)
+        done = self.put(chat, send, kept)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(done), WAIT_IN_WEBHOOK)
 
     async def _work(self, chat: str, queue: _Chat) -> None:
         try:
             while queue.jobs:
-                _, send, done = queue.jobs[0]
+                job = queue.jobs[0]
+                stopped = False
                 try:
-                    await send()
+                    await job.send()
                 except Exception:  # a bug in one reply must not stop the chat's next ones
                     log.exception("reply failed", extra={"channel": self._channel, "chat": chat})
+                except asyncio.CancelledError:  # shutting down: the next process sends it
+                    stopped = True
+                    raise
                 finally:
                     queue.jobs.popleft()
-                    if not done.done():
-                        done.set_result(None)
+                    if job.kept is not None and not stopped:
+                        await self._forget([job.kept])
+                    if not job.done.done():
+                        job.done.set_result(None)
         finally:
             queue.task = None
             if not queue.jobs:
                 self._chats.pop(chat, None)
+
+    async def _forget(self, ids: list[int]) -> None:
+        """Drop sent replies' copies; one the database refuses now is dropped later."""
+        if self._uow_factory is None:
+            return
+        try:
+            async with self._uow_factory() as uow:
+                await uow.replies.done(ids)
+                await uow.commit()
+        except Exception:  # the database away: still ours (renewed) until it is back
+            self._unforgotten.update(ids)
+            log.warning("kept reply not yet forgotten", extra={"channel": self._channel})
+        else:
+            self._unforgotten.difference_update(ids)
+
+    def _waiting_kept(self) -> list[int]:
+        return [j.kept for q in self._chats.values() for j in q.jobs if j.kept is not None]
+
+    async def keep_alive(self, stop: asyncio.Event) -> None:
+        """Until ``stop``: renew the leases of the replies waiting here, forget those sent
+        while the database was away, and send the replies of processes that died. Never ends
+        because of a fault: each round that fails is logged and the next one tries again."""
+        while not stop.is_set():
+            try:
+                await self.keep_once()
+            except Exception:  # a database outage, say: the next round tries again
+                log.warning("kept replies: round failed", extra={"channel": self._channel})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), RENEW_SECONDS)
+
+    async def keep_once(self) -> int:
+        """One round of :meth:`keep_alive`; how many replies it claimed."""
+        if self._uow_factory is None:
+            return 0
+        waiting = self._waiting_kept()
+        held = set(self._unforgotten)
+        async with self._uow_factory() as uow:
+            ours = await uow.replies.renew([*waiting, *held])
+            await uow.commit()
+        self._unforgotten &= ours
+        if self._unforgotten:
+            await self._forget(sorted(self._unforgotten))
+        if self._render is None:
+            return 0
+        async with self._uow_factory() as uow:
+            claimed = await uow.replies.claim(self._channel, CLAIM_BATCH)
+            await uow.commit()
+        for kept in claimed:
+            reply = reply_from_document(kept.document, kept.id)
+            log.warning(
+                "kept reply taken over from a process that stopped",
+                extra={"channel": self._channel, "chat": kept.external_id},
+            )
+            self.put(
+                kept.external_id, functools.partial(self._resend, kept.external_id, reply), kept.id
+            )
+        return len(claimed)
+
+    async def _resend(self, chat: str, reply: Reply) -> None:
+        assert self._render is not None
+        await self._render(chat, reply)
 
     def depth(self) -> int:
         """Replies not yet sent, over every chat."""
@@ -78,18 +176,19 @@ class ReplyQueue:
 
     def oldest_age(self) -> float:
         """Seconds the oldest reply not yet sent has waited (0 when none waits)."""
-        queued = [q.jobs[0][0] for q in self._chats.values() if q.jobs]
+        queued = [q.jobs[0].queued_at for q in self._chats.values() if q.jobs]
         return time.monotonic() - min(queued) if queued else 0.0
 
     async def close(self, grace: float = 10.0) -> None:
-        """On shutdown: give what waits ``grace`` seconds to go out, then log what did not."""
+        """On shutdown: give what waits ``grace`` seconds to go out, then log what did not (it
+        is kept: the next process sends it)."""
         tasks = [q.task for q in self._chats.values() if q.task is not None]
         if not tasks:
             return
         _, pending = await asyncio.wait(tasks, timeout=grace)
         if pending:
-            log.error(
-                "replies still waiting at shutdown",
+            log.warning(
+                "replies still waiting at shutdown, kept for the next process",
                 extra={"channel": self._channel, "count": self.depth()},
             )
             for task in pending:

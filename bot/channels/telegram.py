@@ -45,6 +45,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.channels.common import coalesce, command_of, document_problem, split_text
+from bot.channels.pacing import Pacer, pacer_for
 from bot.channels.replies import ReplyQueue
 from bot.config import Settings
 from bot.metrics import Metrics
@@ -176,9 +177,11 @@ class TelegramChannel:
         retry_delays: Sequence[float] = (0.5, 1.0, 2.0),
         objects: ObjectStore | None = None,
         metrics: Metrics | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.metrics = metrics or Metrics()
-        self.replies = ReplyQueue(CHANNEL)
+        self.pacer = pacer or pacer_for(settings)
+        self.replies = ReplyQueue(CHANNEL, uow_factory, self._render_kept)
         self.metrics.watch_replies(CHANNEL, self.replies)
         token = settings.telegram.bot_token
         assert token is not None, "TelegramChannel needs BOT_TOKEN"
@@ -323,7 +326,8 @@ class TelegramChannel:
         await self._call(
             lambda: self.bot.edit_message_reply_markup(
                 chat_id=chat_id, message_id=message_id, reply_markup=markup
-            )
+            ),
+            chat=chat_id,
         )
 
     async def deliver(self, user: User, chat_id: int, event: Inbound, update_id: int) -> None:
@@ -336,9 +340,12 @@ class TelegramChannel:
                 delivery_id=str(update_id),
                 language_hint=user.language_code,
                 display_name=user.full_name,
+                keep_reply=True,
             )
         )
-        await self.replies.send(str(chat_id), lambda: self.render(chat_id, str(user.id), reply))
+        await self.replies.send(
+            str(chat_id), lambda: self.render(chat_id, str(user.id), reply), reply.kept
+        )
 
     # --- outbound ------------------------------------------------------------------------
 
@@ -347,6 +354,10 @@ class TelegramChannel:
             self.translator.translate(locale, "telegram.previous"),
             self.translator.translate(locale, "telegram.next"),
         )
+
+    async def _render_kept(self, external_id: str, reply: Reply) -> None:
+        """A kept reply, taken over from a process that died (the chat is the person's own)."""
+        await self.render(int(external_id), external_id, reply)
 
     async def render(self, chat_id: int, external_id: str, reply: Reply) -> None:
         """Send a reply as few messages as it reads well in: plain texts are joined to the
@@ -365,6 +376,7 @@ class TelegramChannel:
                     ),
                     external_id=external_id,
                     patient=True,
+                    chat=chat_id,
                 )
                 if sent is None:
                     return
@@ -394,7 +406,9 @@ class TelegramChannel:
                 locale, problem or "store.open_unavailable", name=document.file_name
             )
             await self._call(
-                lambda: self.bot.send_message(chat_id=chat_id, text=text), patient=True
+                lambda: self.bot.send_message(chat_id=chat_id, text=text),
+                patient=True,
+                chat=chat_id,
             )
             return
         upload = StoredFile(self.objects, document.object_key, document.file_name)
@@ -403,11 +417,12 @@ class TelegramChannel:
                 chat_id=chat_id, document=upload, caption=document.caption
             ),
             patient=True,
+            chat=chat_id,
         )
 
     async def _send_text(self, chat_id: int, user: User, key: str) -> None:
         text = self.translator.translate(locale_from_hint(user.language_code, "id"), key)
-        await self._call(lambda: self.bot.send_message(chat_id=chat_id, text=text))
+        await self._call(lambda: self.bot.send_message(chat_id=chat_id, text=text), chat=chat_id)
 
     async def _call(
         self,
@@ -415,23 +430,30 @@ class TelegramChannel:
         *,
         external_id: str | None = None,
         patient: bool = False,
+        chat: int | None = None,
     ) -> T | None:
         """A Bot API call that honours RetryAfter, retries network errors with backoff, and
         marks a chat that blocked the bot as unreachable. ``patient`` (a reply's messages):
         tried for up to ``REPLY_PATIENCE`` seconds, not ``RETRIES`` times, since the change it
-        reports is already saved; what fails in the end is logged with its chat."""
+        reports is already saved; what fails in the end is logged with its chat. A call that
+        sends to ``chat`` takes its turn in the bot's rate budget first (replies go first)."""
         deadline = time.monotonic() + (REPLY_PATIENCE if patient else 0.0)
         attempt = 0
         while True:
             try:
+                if chat is not None:
+                    await self.pacer.reply_turn(CHANNEL, str(chat))
                 return await request()
             except TelegramRetryAfter as error:
                 self.metrics.refusals.labels(CHANNEL, "reply").inc()
                 log.warning(
                     "telegram asked to slow down",
-                    extra={"attempt": attempt, "retry_after": error.retry_after},
+                    extra={"attempt": attempt, "retry_after": error.retry_after, "chat": chat},
                 )
                 wait = float(error.retry_after)
+                if chat is not None:
+                    await self.pacer.refused(CHANNEL, str(chat), wait)
+                    wait = 0.0  # the pacer holds the chat (or the bot) for as long as asked
             except TelegramForbiddenError:
                 if external_id is not None:
                     await self._mark_unreachable(external_id)

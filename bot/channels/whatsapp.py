@@ -32,6 +32,7 @@ import orjson
 from aiohttp import web
 
 from bot.channels.common import coalesce, command_of, document_problem, split_text
+from bot.channels.pacing import Pacer, pacer_for
 from bot.channels.replies import ReplyQueue
 from bot.config import Settings
 from bot.metrics import Metrics
@@ -153,7 +154,8 @@ def interactive(
 
 
 class GraphClient:
-    """The four Graph API calls the bot makes, with retries where retrying helps."""
+    """The four Graph API calls the bot makes, with retries where retrying helps. A rate
+    limit is never retried here: the caller paces, counts and waits it out (the rate budget)."""
 
     def __init__(
         self,
@@ -252,10 +254,7 @@ class GraphClient:
                     raise GraphError(0, None, str(network)) from network
                 await asyncio.sleep(delay)
                 continue
-            if failure.code in RATE_LIMIT_CODES or failure.status == 429:
-                log.warning("whatsapp asked to slow down", extra={"attempt": attempt})
-                await asyncio.sleep(delay * 4)
-            elif failure.status >= 500:
+            if failure.status >= 500 and failure.code not in RATE_LIMIT_CODES:
                 await asyncio.sleep(delay)
             else:
                 raise failure
@@ -276,11 +275,13 @@ class WhatsAppChannel:
         retry_delays: Sequence[float] = (0.5, 1.0, 2.0),
         objects: ObjectStore | None = None,
         metrics: Metrics | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         wa = settings.whatsapp
         self.objects = objects
         self.metrics = metrics or Metrics()
-        self.replies = ReplyQueue(CHANNEL)
+        self.pacer = pacer or pacer_for(settings)
+        self.replies = ReplyQueue(CHANNEL, uow_factory, self.render)
         self.metrics.watch_replies(CHANNEL, self.replies)
         assert wa.app_secret is not None, "WhatsApp needs WHATSAPP_APP_SECRET"
         assert wa.verify_token is not None, "WhatsApp needs WHATSAPP_VERIFY_TOKEN"
@@ -367,9 +368,10 @@ class WhatsAppChannel:
                 language_hint=hint,
                 display_name=name,
                 verified_phone=f"+{wa_id}",
+                keep_reply=True,
             )
         )
-        await self.replies.send(wa_id, lambda: self.render(wa_id, reply))
+        await self.replies.send(wa_id, lambda: self.render(wa_id, reply), reply.kept)
 
     async def _inbound(self, wa_id: str, message: dict[str, Any]) -> Inbound | None:
         kind = message.get("type")
@@ -524,6 +526,7 @@ class WhatsAppChannel:
         wait = self._retry_delays[-1]
         while True:
             try:
+                await self.pacer.reply_turn(CHANNEL, wa_id)
                 platform_id = await self.graph.send(wa_id, kind, content)
                 break
             except GraphError as error:
@@ -536,6 +539,7 @@ class WhatsAppChannel:
                 )
                 if limited:
                     self.metrics.refusals.labels(CHANNEL, "reply").inc()
+                    await self.pacer.refused(CHANNEL, wa_id, wait)
                 if not passing or time.monotonic() + wait > deadline:
                     self.metrics.replies_failed.labels(CHANNEL).inc()
                     log.error(
@@ -544,7 +548,8 @@ class WhatsAppChannel:
                     )
                     return False
                 log.warning("whatsapp reply waits", extra={"code": error.code, "seconds": wait})
-                await asyncio.sleep(wait)
+                if not limited:  # a refusal's pause is the pacer's: the next turn waits it out
+                    await asyncio.sleep(wait)
                 wait = min(wait * 2, 30.0)
         await self._record(platform_id, wa_id, note)
         return True

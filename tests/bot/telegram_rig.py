@@ -87,6 +87,10 @@ async def rig(
     clean_env.setenv("TELEGRAM_API_BASE", bot_api.base_url)
     clean_env.setenv("WEBHOOK_BASE_URL", "https://bot.example.org")
     clean_env.setenv("WEBHOOK_SECRET", SECRET)
+    # A conversation's messages are paced like everything else (34 ms apart at Telegram's
+    # 30/s): at that rate a test's hundreds of steps would wait seconds for nothing. The tests
+    # of the limits set the platform's own rate.
+    clean_env.setenv("OUTBOX_TELEGRAM_RATE", "1000")
     settings = load_settings(env_file=None)
     await migrate.upgrade(engine)
     clock = Clock()
@@ -100,6 +104,7 @@ async def rig(
         settings,
         retry_delays=(0.01,),
         objects=app.objects,
+        pacer=app.pacer,
     )
     runner = web.AppRunner(build_web_app(app, channel), access_log=None)
     await runner.setup()

@@ -390,19 +390,21 @@ async def current_schema(engine: AsyncEngine) -> str:
 
 
 async def worker(
-    engine: AsyncEngine, api: FakeBotApi, tmp_path: Path, **env: str
+    engine: AsyncEngine, api: FakeBotApi | str, tmp_path: Path, **env: str
 ) -> asyncio.subprocess.Process:
+    """``asesorbot worker --until-idle`` on the test's database, sending to ``api`` (a fake,
+    or the URL of one in a process of its own)."""
     variables = {k: v for k, v in os.environ.items() if k not in environment_names()}
     variables.update(
         DATABASE_URL=engine.url.render_as_string(hide_password=False),
         DATABASE_SCHEMA=await current_schema(engine),
         BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE=api.base_url,
+        TELEGRAM_API_BASE=api if isinstance(api, str) else api.base_url,
         LOG_LEVEL="WARNING",
         OUTBOX_TELEGRAM_RATE="5000",
         OUTBOX_TELEGRAM_PER_CHAT_SECONDS="0",
-        **env,
     )
+    variables.update(env)
     return await asyncio.create_subprocess_exec(
         str(ASESORBOT), "worker", "--until-idle", cwd=tmp_path, env=variables,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,7 +32,7 @@ async def api() -> AsyncIterator[FakeBotApi]:
 
 async def run(tmp_path: Path, **settings: str) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if k not in environment_names()}
-    env.update(BOT_TOKEN=TOKEN, **settings)
+    env.update({"BOT_TOKEN": TOKEN, **settings})
     return await asyncio.create_subprocess_exec(
         str(ASESORBOT), "run", cwd=tmp_path, env=env,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
@@ -151,3 +152,45 @@ async def test_run_serves_whatsapp_beside_telegram_polling(tmp_path: Path, api: 
         assert await asyncio.wait_for(process.wait(), 15) == 0
     finally:
         await stop(process)
+
+
+async def test_a_reply_waiting_when_its_process_is_killed_goes_out_from_the_next(
+    tmp_path: Path, api: FakeBotApi
+) -> None:
+    """Issue 14, item 4: the reply to /start waits (Telegram asked for a minute) when the bot is
+    SIGKILLed. The greeting was saved with the change it reports; the next process, once the
+    dead one's lease has run out, sends it — once."""
+    api.fail_next.append(("sendMessage", 429, {"retry_after": 60}))
+    first = await run(tmp_path, TELEGRAM_API_BASE=api.base_url)
+    try:
+        await wait_for(lambda: "getUpdates" in api.methods(), "polling")
+        api.push(start_update(1))
+        await wait_for(lambda: api.sent("sendMessage"), "the refused try")
+        await asyncio.sleep(0.3)
+    finally:
+        first.kill()
+        await first.wait()
+    database = sqlite3.connect(tmp_path / "var" / "asesorbot.db")
+    try:
+        kept = database.execute("SELECT channel, external_id, body FROM kept_replies").fetchall()
+        assert [(c, e) for c, e, _ in kept] == [("telegram", "4242")]
+        assert "Selamat datang" in kept[0][2]
+        # A minute later: the killed process's 30 s lease has run out.
+        database.execute("UPDATE kept_replies SET held_until = '2000' || substr(held_until, 5)")
+        database.commit()
+    finally:
+        database.close()
+    second = await run(tmp_path, TELEGRAM_API_BASE=api.base_url)
+    try:
+        await wait_for(lambda: len(api.sent("sendMessage")) >= 2, "the greeting, at last")
+        await asyncio.sleep(1.0)  # nothing more comes
+    finally:
+        await stop(second)
+    greetings = [m for m in api.sent("sendMessage") if "Selamat datang" in m["text"]]
+    assert len(greetings) == 2  # the refused try, then the one that went
+    assert {str(m["chat_id"]) for m in greetings} == {"4242"}
+    database = sqlite3.connect(tmp_path / "var" / "asesorbot.db")
+    try:
+        assert database.execute("SELECT count(*) FROM kept_replies").fetchone() == (0,)
+    finally:
+        database.close()

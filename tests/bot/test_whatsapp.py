@@ -91,6 +91,7 @@ async def rig(
     clean_env.setenv("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)
     clean_env.setenv("WHATSAPP_API_BASE", graph_api.base_url)
     clean_env.setenv("WHATSAPP_TEMPLATES", '{"status_changed": "lsp_status_update"}')
+    clean_env.setenv("OUTBOX_WHATSAPP_RATE", "1000")  # as in the Telegram rig: no waiting here
     settings = load_settings(env_file=None)
     await migrate.upgrade(engine)
     app = await build_app(settings, engine=engine, clock=lambda: NOW)
@@ -104,6 +105,7 @@ async def rig(
         clock=lambda: datetime.now(UTC) + later[0],
         retry_delays=(0.01,),
         objects=app.objects,
+        pacer=app.pacer,
     )
     runner = web.AppRunner(build_web_app(app, whatsapp_channel=channel), access_log=None)
     await runner.setup()

@@ -70,6 +70,7 @@ class FakeBotApi:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.*}", self._download)
+        app.router.add_get("/_fake/state", self._state)  # for a test in another process
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -109,6 +110,12 @@ class FakeBotApi:
         return [c.method for c in self.calls]
 
     # --- the server ------------------------------------------------------------------------
+
+    async def _state(self, request: web.Request) -> web.Response:
+        """What a test in another process needs: every call and its arrival, the refusals."""
+        calls = [{"method": c.method, "params": c.params, "at": c.at} for c in self.calls]
+        state = {"calls": calls, "too_many": self.too_many, "violations": self.violations}
+        return web.json_response(state, dumps=lambda v: json.dumps(v, default=str))
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
         if request.content_type == "application/json":
@@ -304,3 +311,24 @@ def _failure(code: int, description: str, parameters: dict[str, Any]) -> web.Res
     if parameters:
         body["parameters"] = parameters
     return web.json_response(body, status=code)
+
+
+async def serve(token: str, rate_limit: int | None, per_chat_seconds: float | None) -> None:
+    """Run a fake in a process of its own (``python -m tests.fakes.telegram TOKEN RATE
+    PER_CHAT``): its clock is then not held up by whatever the test's own process is doing.
+    Prints its URL, serves until SIGTERM."""
+    import signal
+
+    api = FakeBotApi(token, rate_limit=rate_limit, per_chat_seconds=per_chat_seconds)
+    print(await api.start(), flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await api.close()
+
+
+if __name__ == "__main__":
+    import sys
+
+    token, rate, per_chat = sys.argv[1:4]
+    asyncio.run(serve(token, int(rate) or None, float(per_chat) or None))

@@ -1,0 +1,70 @@
+"""The rate budget's schedule on PostgreSQL: one row per platform account holding its next free
+send slot, booked in one statement with the database's clock, so that every process sending for
+the account (the bot, any number of workers, on any machine) shares one budget and nobody's
+clock needs to agree with anybody else's (issue 14, item 3; the pacing: ``bot/channels/pacing``).
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import ColumnElement, Double, Table, func, update
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.models import RateScheduleRow
+
+_SCHEDULE = cast(Table, RateScheduleRow.__table__)
+
+
+def _now() -> ColumnElement[float]:
+    return sql_cast(func.extract("epoch", func.clock_timestamp()), Double)
+
+
+class SqlSchedule:
+    """``book`` and ``hold`` as one ``UPDATE … RETURNING`` each; the row's lock orders the
+    bookings of every process."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._known: set[str] = set()
+
+    async def _ensure(self, account: str) -> None:
+        if account in self._known:
+            return
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                insert(_SCHEDULE)
+                .values(account=account, next_slot=0.0)
+                .on_conflict_do_nothing(index_elements=["account"])
+            )
+        self._known.add(account)
+
+    async def book(
+        self, account: str, slots: float, spacing: float, *, reply: bool, horizon: float
+    ) -> float | None:
+        await self._ensure(account)
+        column = _SCHEDULE.c.next_slot
+        span = slots * spacing
+        statement = (
+            update(_SCHEDULE)
+            .where(_SCHEDULE.c.account == account)
+            .values(next_slot=func.greatest(column, _now()) + span)
+            .returning(column - span - _now())
+        )
+        if not reply:
+            statement = statement.where(column <= _now() + horizon)
+        async with self._engine.begin() as connection:
+            wait = (await connection.execute(statement)).scalar_one_or_none()
+        return None if wait is None else float(wait)
+
+    async def hold(self, account: str, seconds: float) -> None:
+        await self._ensure(account)
+        column = _SCHEDULE.c.next_slot
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(_SCHEDULE)
+                .where(_SCHEDULE.c.account == account)
+                .values(next_slot=func.greatest(column, _now() + seconds))
+            )

@@ -1,0 +1,79 @@
+"""Kept replies (issue 14, item 4): a reply is saved in the update's transaction under the
+name of the process that will send it and a lease that process renews while the reply waits
+in its queue. Should the process die, the lease runs out and another process claims the reply
+and sends it. Leases run on the wall clock (not the bot's clock, which tests may stop)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.ports import KeptReply
+from storage.models import KeptReplyRow
+
+LEASE = timedelta(seconds=30)
+"""A kept reply whose process has not renewed it for this long is another's to send."""
+
+_KEPT = cast(Table, KeptReplyRow.__table__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqlKeptReplies:
+    def __init__(self, session: AsyncSession, holder: str) -> None:
+        self._session = session
+        self._holder = holder
+
+    async def keep(self, channel: str, external_id: str, document: Mapping[str, Any]) -> int:
+        now = _now()
+        row = KeptReplyRow(
+            channel=channel, external_id=external_id, body=dict(document), created_at=now,
+            holder=self._holder, held_until=now + LEASE,
+        )  # fmt: skip
+        self._session.add(row)
+        await self._session.flush()
+        return row.id
+
+    async def done(self, ids: Sequence[int]) -> None:
+        if ids:
+            await self._session.execute(delete(_KEPT).where(_KEPT.c.id.in_(ids)))
+
+    async def renew(self, ids: Sequence[int]) -> set[int]:
+        if not ids:
+            return set()
+        result = await self._session.execute(
+            update(_KEPT)
+            .where(_KEPT.c.id.in_(ids), _KEPT.c.holder == self._holder)
+            .values(held_until=_now() + LEASE)
+            .returning(_KEPT.c.id)
+        )
+        return set(result.scalars())
+
+    async def claim(self, channel: str, limit: int) -> list[KeptReply]:
+        now = _now()
+        query = (
+            select(_KEPT.c.id)
+            .where(_KEPT.c.channel == channel, _KEPT.c.held_until < now)
+            .order_by(_KEPT.c.id)
+            .limit(limit)
+        )
+        if self._session.bind is not None and self._session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids = list((await self._session.execute(query)).scalars())
+        if not ids:
+            return []
+        result = await self._session.execute(
+            update(_KEPT)
+            .where(_KEPT.c.id.in_(ids), _KEPT.c.held_until < now)
+            .values(holder=self._holder, held_until=now + LEASE)
+            .returning(_KEPT.c.id, _KEPT.c.external_id, _KEPT.c.body)
+        )
+        return sorted(
+            (KeptReply(row.id, row.external_id, row.body) for row in result), key=lambda r: r.id
+        )
