@@ -62,13 +62,13 @@ def write_big_pdf(path: Path, size: int) -> None:
         out.write(b"trailer << /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
 
 
-def file_size(size: int) -> int:
-    """The stream length that makes the whole PDF exactly ``size`` bytes."""
-    with tempfile.TemporaryDirectory() as folder:
-        probe = Path(folder) / "probe.pdf"
-        write_big_pdf(probe, 1)
-        overhead = probe.stat().st_size - 1
-    return size - overhead - (len(str(size)) - 1)  # the /Length digits grow with it
+def write_pdf_of(path: Path, size: int) -> None:
+    """A valid PDF of exactly ``size`` bytes (its numbers' digits grow with it: measured)."""
+    stream = size
+    for _ in range(3):
+        write_big_pdf(path, stream)
+        stream += size - path.stat().st_size
+    assert path.stat().st_size == size, path.stat().st_size
 
 
 async def baseline(size: int) -> None:
@@ -76,7 +76,7 @@ async def baseline(size: int) -> None:
     moto, endpoint = start_moto()
     with tempfile.TemporaryDirectory() as folder:
         document = Path(folder) / "scan.pdf"
-        write_big_pdf(document, file_size(size))
+        write_pdf_of(document, size)
         import boto3
 
         client = boto3.client(
@@ -121,8 +121,7 @@ async def streamed(size: int, part_mb: int) -> None:
             MAX_UPLOAD_MB=str(-(-size // MiB)),
         )
         document = work / "scan.pdf"
-        write_big_pdf(document, file_size(size))
-        assert document.stat().st_size == size, document.stat().st_size
+        write_pdf_of(document, size)
         app = await build_app(load_settings(env_file=None))
         assert isinstance(app.objects, S3ObjectStore)
         await app.objects.ensure_bucket()

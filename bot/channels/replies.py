@@ -43,6 +43,9 @@ class _Job:
     send: Callable[[], Awaitable[None]]
     done: asyncio.Future[None]
     kept: int | None
+    taken: bool = False
+    """Its lease ran out (this process was cut off from the database) and another process
+    claimed it: that one sends it, this one must not."""
 
 
 @dataclass(slots=True)
@@ -92,7 +95,8 @@ class ReplyQueue:
                 job = queue.jobs[0]
                 stopped = False
                 try:
-                    await job.send()
+                    if not job.taken:
+                        await job.send()
                 except Exception:  # a bug in one reply must not stop the chat's next ones
                     log.exception("reply failed", extra={"channel": self._channel, "chat": chat})
                 except asyncio.CancelledError:  # shutting down: the next process sends it
@@ -148,6 +152,10 @@ class ReplyQueue:
             ours = await uow.replies.renew([*waiting, *held])
             await uow.commit()
         self._unforgotten &= ours
+        for queue in self._chats.values():
+            for job in list(queue.jobs)[1:]:  # the first may be on its way already
+                if job.kept is not None and job.kept not in ours:
+                    job.taken, job.kept = True, None
         if self._unforgotten:
             await self._forget(sorted(self._unforgotten))
         if self._render is None:
