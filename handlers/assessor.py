@@ -70,16 +70,9 @@ class AssignmentsStep:
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        mine = [
-            a
-            for a in await ctx.uow.applications.in_states(OPEN, 200)
-            if a.assessment.get("assessor") == ctx.person.id
-        ]
+        mine = await ctx.uow.applications.assigned_to(ctx.person.id, OPEN)
         options = [
-            Option(
-                f"{PREFIX}app:{a.id}",
-                f"{a.reference} · {await ctx.uow.applications.applicant_name(a.id) or '—'}",
-            )
+            Option(f"{PREFIX}app:{a.id}", f"{a.reference} · {a.apl01.get('full_name') or '—'}")
             for a in mine
         ]
         return [*options, Option(f"{PREFIX}menu", ctx.t("common.menu"))]

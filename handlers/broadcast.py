@@ -171,8 +171,7 @@ class ConfirmStep:
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         segment = str(ctx.data["segment"])
-        zone = ctx.services.scheme.rules.timezone
-        people = await ctx.uow.broadcasts.audience(segment, ctx.now(), zone)
+        people = await ctx.uow.broadcasts.audience(segment, ctx.now(), ctx.services.scheme.rules)
         preview = ctx.t(
             "broadcast.preview",
             segment=segment_label(ctx, segment),
@@ -193,7 +192,7 @@ class ConfirmStep:
             return
         texts = {"text_id": str(ctx.data["text_id"]), "text_en": str(ctx.data["text_en"])}
         broadcast_id, count = await ctx.uow.broadcasts.create(
-            ctx.person.id, segment, texts, ctx.now(), ctx.services.scheme.rules.timezone
+            ctx.person.id, segment, texts, ctx.now(), ctx.services.scheme.rules
         )
         await ctx.uow.audit.record(
             ctx.person.id, ctx.channel, "broadcast", f"broadcast:{broadcast_id}",

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from scheme.model import Scheme
+from scheme.model import Rules, Scheme
 
 JSONValue = Any
 """A value that survives a JSON round trip (str, int, float, bool, None, list, dict)."""
@@ -229,6 +229,12 @@ class Applications(Protocol):
         """Applications in any of ``states``, the longest waiting first (staff's queue)."""
         ...
 
+    async def assigned_to(
+        self, assessor_id: int, states: Sequence[str]
+    ) -> Sequence[ApplicationRecord]:
+        """Every application in ``states`` assigned to this assessor (9.2.2), oldest first."""
+        ...
+
     async def applicant_name(self, application_id: int) -> str | None: ...
 
     async def count_by_state(self) -> Mapping[str, int]: ...
@@ -369,13 +375,13 @@ class Audit(Protocol):
 
 
 class Broadcasts(Protocol):
-    async def audience(self, segment: str, now: datetime, zone: str) -> Sequence[int]:
+    async def audience(self, segment: str, now: datetime, rules: Rules) -> Sequence[int]:
         """The people a segment reaches (candidates with a channel); dates ("expiring within",
-        "surveillance due") are days in ``zone``, the scheme's."""
+        "surveillance due") are days in the scheme's zone, by the scheme's rules."""
         ...
 
     async def create(
-        self, created_by: int, segment: str, texts: Mapping[str, str], now: datetime, zone: str
+        self, created_by: int, segment: str, texts: Mapping[str, str], now: datetime, rules: Rules
     ) -> tuple[int, int]:
         """The broadcast and its outbox rows: (broadcast id, people reached)."""
         ...

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheme.deadlines import add_months, local_date
+from scheme.deadlines import add_months, local_date, surveillance_due_dates
+from scheme.model import Rules
 from storage.models import (
     ApplicationRow,
     BroadcastRow,
@@ -29,10 +30,10 @@ class SqlBroadcasts:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def audience(self, segment: str, now: datetime, zone: str) -> Sequence[int]:
+    async def audience(self, segment: str, now: datetime, rules: Rules) -> Sequence[int]:
         """Everyone the segment reaches: people with a channel, never staff or assessors."""
         kind, _, value = segment.partition(":")
-        today = local_date(now, ZoneInfo(zone))
+        today = local_date(now, ZoneInfo(rules.timezone))
         has_channel = exists().where(ChannelIdentityRow.person_id == PersonRow.id)
         has_role = exists().where(RoleRow.person_id == PersonRow.id)
         query = select(PersonRow.id).where(has_channel, ~has_role).order_by(PersonRow.id)
@@ -62,31 +63,32 @@ class SqlBroadcasts:
                 )
             )
         elif kind == "surveillance":
-            holders = await self._surveillance_due(today)
+            holders = await self._surveillance_due(today, rules)
             query = query.where(PersonRow.id.in_(holders))
         return list((await self._session.execute(query)).scalars())
 
-    async def _surveillance_due(self, today: date) -> set[int]:
-        """Holders of an active certificate whose yearly anniversary (9.6.2) is within a month."""
+    async def _surveillance_due(self, today: date, rules: Rules) -> set[int]:
+        """Holders of an active certificate with a surveillance due (9.6.2, at the scheme's
+        interval) within the next ``SURVEILLANCE_AHEAD``."""
         rows = await self._session.execute(
             select(CertificateRow.person_id, CertificateRow.issued_on).where(
                 CertificateRow.state == "active"
             )
         )
-        due: set[int] = set()
-        for person, issued in rows:
-            years = 1
-            while (anniversary := add_months(issued, 12 * years)) < today:
-                years += 1
-            if anniversary <= today + SURVEILLANCE_AHEAD:
-                due.add(person)
-        return due
+        return {
+            person
+            for person, issued in rows
+            if any(
+                today <= due <= today + SURVEILLANCE_AHEAD
+                for due in surveillance_due_dates(issued, rules)
+            )
+        }
 
     async def create(
-        self, created_by: int, segment: str, texts: Mapping[str, str], now: datetime, zone: str
+        self, created_by: int, segment: str, texts: Mapping[str, str], now: datetime, rules: Rules
     ) -> tuple[int, int]:
         """The broadcast and one outbox row per person reached, in the caller's transaction."""
-        people = await self.audience(segment, now, zone)
+        people = await self.audience(segment, now, rules)
         row = BroadcastRow(
             created_by=created_by, segment=segment, text_id=texts["text_id"],
             text_en=texts["text_en"], total=len(people), created_at=now, progress_sent=False,

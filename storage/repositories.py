@@ -447,6 +447,19 @@ class SqlApplications:
         )
         return [_application(row) for row in rows.scalars()]
 
+    async def assigned_to(
+        self, assessor_id: int, states: Sequence[str]
+    ) -> Sequence[ApplicationRecord]:
+        rows = await self._session.execute(
+            select(ApplicationRow)
+            .where(
+                ApplicationRow.state.in_(states),
+                ApplicationRow.assessment["assessor"].as_integer() == assessor_id,
+            )
+            .order_by(ApplicationRow.submitted_at, ApplicationRow.id)
+        )
+        return [_application(row) for row in rows.scalars()]
+
     async def count_by_state(self) -> Mapping[str, int]:
         rows = await self._session.execute(
             select(ApplicationRow.state, func.count()).group_by(ApplicationRow.state)

@@ -6,7 +6,7 @@ the certificate (9.7) that replaces it, and what the worker closes when time run
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.dispatcher import build_dispatcher
 from tests import documents as files
@@ -284,3 +284,21 @@ async def test_a_broadcast_reaches_certificates_expiring_within_the_months_typed
     await budi.press("s:send")
     await deliver_notices(rig)
     assert any("Pengingat sertifikasi ulang" in t for t in sent_to(rig, siti))
+
+
+async def test_the_surveillance_segment_follows_the_schemes_interval(rig: Rig) -> None:
+    """9.6.2 at the scheme's own interval, not a fixed twelve months (issue 15): with surveillance
+    every six months, a certificate issued on 25 November 2026 is due on 25 May 2027."""
+    siti, _ = await certified(rig)
+    holder = await person_of(rig, siti.user["id"])
+    rules = rig.app.scheme.rules
+    every_six = rules.model_copy(update={"surveillance_interval_months": 6})
+    async with rig.app.uow_factory() as uow:
+        audience = uow.broadcasts.audience
+        in_may = datetime(2027, 5, 1, 3, 0, tzinfo=UTC)
+        assert await audience("surveillance", in_may, every_six) == [holder]
+        assert await audience("surveillance", in_may, rules) == []  # yearly: not yet
+        in_november = datetime(2027, 11, 1, 3, 0, tzinfo=UTC)
+        assert await audience("surveillance", in_november, rules) == [holder]
+        after_expiry = datetime(2029, 11, 1, 3, 0, tzinfo=UTC)  # the certificate's last year
+        assert await audience("surveillance", after_expiry, rules) == []

@@ -653,3 +653,36 @@ async def test_staff_never_act_on_their_own_application(rig: Rig) -> None:
     assert f"s:assessor:{await person_of(rig, ASSESSOR_ID)}" in budi.buttons
     refused = await rows(rig, "SELECT action, allowed FROM audit_log WHERE action LIKE 'conflict%'")
     assert [tuple(r) for r in refused] == [("conflict_staff_own_application", False)]
+
+
+async def test_an_assessor_sees_an_assignment_behind_two_hundred_older_ones(rig: Rig) -> None:
+    """The list of assignments is the assessor's own, found by the database (issue 15): it used
+    to take the 200 longest-waiting open applications and look for theirs among them."""
+    await submitted_application(rig)
+    budi = await staff_member(rig)
+    ani = await assessor(rig)
+    await accept_all(budi)
+    await assign(rig, budi)
+    [(person,)] = await rows(rig, "SELECT person_id FROM applications")
+    older = NOW - timedelta(days=30)
+    async with rig.app.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO applications (person_id, scheme_code, state, reference, eligibility,"
+                " apl01, apl02, review, assessment, decision, appeal, created_at, updated_at,"
+                " submitted_at) VALUES (:p, 'SKM-01/BNSP/VII/2020', 'assessor_assigned', :ref,"
+                " '{}', '{}', '{}', '{}', :assessment, '{}', '{}', :at, :at, :at)"
+            ),
+            [
+                {
+                    "p": person,
+                    "ref": f"AK-OLD-{n}",
+                    "at": older,
+                    "assessment": json.dumps({"assessor": 424242}),
+                }
+                for n in range(200)
+            ],
+        )
+    await ani.text("/tugas")
+    assert "Penugasan Anda (1)" in ani.screen
+    assert not any("AK-OLD" in label for label in ani.labels.values())
