@@ -104,10 +104,10 @@ class ReplyQueue:
                     raise
                 finally:
                     queue.jobs.popleft()
+                    if not job.done.done():
+                        job.done.set_result(None)  # the webhook need not wait for the forgetting
                     if job.kept is not None and not stopped:
                         await self._forget([job.kept])
-                    if not job.done.done():
-                        job.done.set_result(None)
         finally:
             queue.task = None
             if not queue.jobs:

@@ -18,6 +18,7 @@ from tests.bot.test_staff import (
     assessor,
     certify,
     deliver_notices,
+    insert_applications,
     person_of,
     rows,
     sent_to,
@@ -240,22 +241,18 @@ async def test_the_worker_closes_a_lapsed_appeal_window_and_expires_certificates
     await rina.press("id")
     application = await person_of(rig, 555001)
     assert application  # Rina is a person now; her application is set straight to the decision
-    async with rig.app.engine.begin() as connection:
-        from sqlalchemy import text
-
-        await connection.execute(
-            text(
-                "INSERT INTO applications (person_id, scheme_code, state, reference, eligibility,"
-                " apl01, apl02, review, assessment, decision, appeal, created_at, updated_at)"
-                " VALUES (:p, 'SKM-01/BNSP/VII/2020', 'decided_not_yet', 'AK-2026-LAPSE', '{}',"
-                " '{}', '{}', '{}', '{}', :d, '{}', :now, :now)"
-            ),
+    decision = {"result": "decided_not_yet", "appeal_until": "2026-11-26T16:59:59+00:00"}
+    await insert_applications(
+        rig,
+        [
             {
-                "p": application,
-                "d": '{"result": "decided_not_yet", "appeal_until": "2026-11-26T16:59:59+00:00"}',
-                "now": NOW,
-            },
-        )
+                "person_id": application,
+                "state": "decided_not_yet",
+                "reference": "AK-2026-LAPSE",
+                "decision": decision,
+            }
+        ],
+    )
     await run_worker(rig, NOW + timedelta(hours=12))  # window still open
     [(state,)] = await rows(rig, "SELECT state FROM applications WHERE reference = 'AK-2026-LAPSE'")
     assert state == "decided_not_yet"

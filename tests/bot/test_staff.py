@@ -12,10 +12,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
 
 from bot.dispatcher import build_dispatcher
 from storage import admin
+from storage.models import ApplicationRow
 from tests import documents as files
 from tests.bot.telegram_rig import NOW, Rig
 from tests.bot.telegram_user import TelegramUser
@@ -655,6 +656,28 @@ async def test_staff_never_act_on_their_own_application(rig: Rig) -> None:
     assert [tuple(r) for r in refused] == [("conflict_staff_own_application", False)]
 
 
+async def insert_applications(rig: Rig, applications: list[dict[str, Any]]) -> None:
+    """Applications written straight into the database, at a stage a journey would take long
+    to reach: ``person_id``, ``state`` and ``reference``, and any JSON part or date."""
+    defaults: dict[str, Any] = {
+        "scheme_code": "SKM-01/BNSP/VII/2020",
+        "eligibility": {},
+        "apl01": {},
+        "apl02": {},
+        "review": {},
+        "assessment": {},
+        "decision": {},
+        "appeal": {},
+        "created_at": NOW,
+        "updated_at": NOW,
+        "submitted_at": None,
+    }
+    async with rig.app.engine.begin() as connection:
+        await connection.execute(
+            insert(ApplicationRow), [{**defaults, **row} for row in applications]
+        )
+
+
 async def test_an_assessor_sees_an_assignment_behind_two_hundred_older_ones(rig: Rig) -> None:
     """The list of assignments is the assessor's own, found by the database (issue 15): it used
     to take the 200 longest-waiting open applications and look for theirs among them."""
@@ -665,24 +688,20 @@ async def test_an_assessor_sees_an_assignment_behind_two_hundred_older_ones(rig:
     await assign(rig, budi)
     [(person,)] = await rows(rig, "SELECT person_id FROM applications")
     older = NOW - timedelta(days=30)
-    async with rig.app.engine.begin() as connection:
-        await connection.execute(
-            text(
-                "INSERT INTO applications (person_id, scheme_code, state, reference, eligibility,"
-                " apl01, apl02, review, assessment, decision, appeal, created_at, updated_at,"
-                " submitted_at) VALUES (:p, 'SKM-01/BNSP/VII/2020', 'assessor_assigned', :ref,"
-                " '{}', '{}', '{}', '{}', :assessment, '{}', '{}', :at, :at, :at)"
-            ),
-            [
-                {
-                    "p": person,
-                    "ref": f"AK-OLD-{n}",
-                    "at": older,
-                    "assessment": json.dumps({"assessor": 424242}),
-                }
-                for n in range(200)
-            ],
-        )
+    others = {"assessor": 424242}
+    await insert_applications(
+        rig,
+        [
+            {
+                "person_id": person,
+                "state": "assessor_assigned",
+                "reference": f"AK-OLD-{n}",
+                "assessment": others,
+                "submitted_at": older,
+            }
+            for n in range(200)
+        ],
+    )
     await ani.text("/tugas")
     assert "Penugasan Anda (1)" in ani.screen
     assert not any("AK-OLD" in label for label in ani.labels.values())
