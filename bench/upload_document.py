@@ -23,6 +23,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
+import boto3
+
 from bench.object_store import start_moto
 from bot.channels.terminal import file_chunks
 from bot.config import load_settings
@@ -77,8 +79,6 @@ async def baseline(size: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         document = Path(folder) / "scan.pdf"
         write_pdf_of(document, size)
-        import boto3
-
         client = boto3.client(
             "s3", endpoint_url=endpoint, region_name="us-east-1",
             aws_access_key_id="bench", aws_secret_access_key="bench",

@@ -7,6 +7,7 @@ keyboards, WhatsApp buttons/lists and the terminal can each render them their ow
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -160,17 +161,7 @@ _NAMES = {kind: name for name, kind in _KINDS.items()}
 
 def reply_document(reply: Reply) -> dict[str, Any]:
     """A reply as JSON-ready data: what is kept until it has been sent."""
-    messages: list[dict[str, Any]] = []
-    for message in reply.messages:
-        fields = {name: getattr(message, name) for name in message.__dataclass_fields__}
-        if isinstance(message, Choice):
-            fields["options"] = [
-                {"id": o.id, "label": o.label, "description": o.description}
-                for o in message.options
-            ]
-        if isinstance(message, RequestFile):
-            fields["accept"] = list(message.accept)
-        messages.append({"kind": _NAMES[type(message)], **fields})
+    messages = [{"kind": _NAMES[type(m)], **dataclasses.asdict(m)} for m in reply.messages]
     return {"locale": reply.locale, "messages": messages}
 
 

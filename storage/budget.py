@@ -27,13 +27,15 @@ class SqlSchedule:
     bookings of every process."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+        # Each statement commits alone: one round trip a booking, not BEGIN, UPDATE, COMMIT
+        # (a booking comes before every reply's message).
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._known: set[str] = set()
 
     async def _ensure(self, account: str) -> None:
         if account in self._known:
             return
-        async with self._engine.begin() as connection:
+        async with self._engine.connect() as connection:
             await connection.execute(
                 insert(_SCHEDULE)
                 .values(account=account, next_slot=0.0)
@@ -55,14 +57,14 @@ class SqlSchedule:
         )
         if not reply:
             statement = statement.where(column <= _now() + horizon)
-        async with self._engine.begin() as connection:
+        async with self._engine.connect() as connection:
             wait = (await connection.execute(statement)).scalar_one_or_none()
         return None if wait is None else float(wait)
 
     async def hold(self, account: str, seconds: float) -> None:
         await self._ensure(account)
         column = _SCHEDULE.c.next_slot
-        async with self._engine.begin() as connection:
+        async with self._engine.connect() as connection:
             await connection.execute(
                 update(_SCHEDULE)
                 .where(_SCHEDULE.c.account == account)

@@ -139,8 +139,6 @@ class Pacer:
 
     async def reply_turn(self, channel: str, chat: str) -> None:
         """Wait for the next free slot (and for a 429 of this chat to pass)."""
-        if channel not in self._limits:
-            return
         await self._chat_pause(channel, chat)
         limit = self._limits[channel]
         for _ in range(REBOOKS):
@@ -188,8 +186,6 @@ class Pacer:
     async def refused(self, channel: str, chat: str, seconds: float) -> None:
         """A 429 for ``chat``: that chat waits; a second chat refused within a second means
         the account's budget is spent, and everyone sending for it waits."""
-        if channel not in self._limits:
-            return
         now = self._clock()
         key = (channel, chat)
         self._chat_paused[key] = max(self._chat_paused.get(key, 0.0), now + seconds)
@@ -202,9 +198,9 @@ class Pacer:
             account = self._limits[channel].account
             self._slots[channel].clear()
             await self._memory.hold(account, seconds)
-            if self._shared is not None and self._clock() >= self._shared_down_until:
+            if (shared := self._shared_up()) is not None:
                 try:
-                    await asyncio.wait_for(self._shared.hold(account, seconds), SHARED_TIMEOUT)
+                    await asyncio.wait_for(shared.hold(account, seconds), SHARED_TIMEOUT)
                 except Exception:  # the pause holds here either way
                     self._shared_failed()
 
@@ -226,13 +222,11 @@ class Pacer:
         """The first slot booked, on this process's clock: from the shared schedule while it
         answers (its answer dated halfway through the round trip), from this process's own
         meanwhile."""
-        if self._shared is not None and self._clock() >= self._shared_down_until:
+        if (shared := self._shared_up()) is not None:
             asked = self._clock()
             try:
                 wait = await asyncio.wait_for(
-                    self._shared.book(
-                        limit.account, slots, limit.spacing, reply=reply, horizon=HORIZON
-                    ),
+                    shared.book(limit.account, slots, limit.spacing, reply=reply, horizon=HORIZON),
                     SHARED_TIMEOUT,
                 )
             except Exception:  # any failure of the database: pace alone meanwhile
@@ -246,6 +240,10 @@ class Pacer:
             limit.account, slots, limit.spacing, reply=reply, horizon=HORIZON
         )
         return None if wait is None else self._clock() + wait
+
+    def _shared_up(self) -> Schedule | None:
+        """The shared schedule, unless it failed within the last ``SHARED_RETRY`` seconds."""
+        return self._shared if self._clock() >= self._shared_down_until else None
 
     def _shared_failed(self) -> None:
         if not self._shared_down:

@@ -158,25 +158,20 @@ class ReplyQueue:
                     job.taken, job.kept = True, None
         if self._unforgotten:
             await self._forget(sorted(self._unforgotten))
-        if self._render is None:
+        render = self._render
+        if render is None:
             return 0
         async with self._uow_factory() as uow:
             claimed = await uow.replies.claim(self._channel, CLAIM_BATCH)
             await uow.commit()
         for kept in claimed:
-            reply = reply_from_document(kept.document, kept.id)
+            chat, reply = kept.external_id, reply_from_document(kept.document, kept.id)
             log.warning(
                 "kept reply taken over from a process that stopped",
-                extra={"channel": self._channel, "chat": kept.external_id},
+                extra={"channel": self._channel, "chat": chat},
             )
-            self.put(
-                kept.external_id, functools.partial(self._resend, kept.external_id, reply), kept.id
-            )
+            self.put(chat, functools.partial(render, chat, reply), kept.id)
         return len(claimed)
-
-    async def _resend(self, chat: str, reply: Reply) -> None:
-        assert self._render is not None
-        await self._render(chat, reply)
 
     def depth(self) -> int:
         """Replies not yet sent, over every chat."""
