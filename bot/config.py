@@ -151,7 +151,7 @@ class OutboxSettings(BaseSettings):
     """A claimed row not finished within this goes back to pending (its worker died)."""
     poll_seconds: float = Field(1.0, gt=0)
     max_attempts: int = Field(6, ge=1)
-    concurrency: int = Field(32, ge=1, le=1000)
+    concurrency: int = Field(32, ge=1, le=5000)
     quiet_start: time = time(21, 0)
     quiet_end: time = time(7, 0)
     """Non-urgent messages wait for the end of the recipient's local quiet hours."""

@@ -45,7 +45,8 @@ class SqlSchedule:
 
     async def book(
         self, account: str, slots: float, spacing: float, *, reply: bool, horizon: float
-    ) -> float | None:
+    ) -> tuple[float, float] | None:
+        """The first slot booked and the moment of booking, by the database's clock."""
         await self._ensure(account)
         column = _SCHEDULE.c.next_slot
         span = slots * spacing
@@ -53,13 +54,13 @@ class SqlSchedule:
             update(_SCHEDULE)
             .where(_SCHEDULE.c.account == account)
             .values(next_slot=func.greatest(column, _now()) + span)
-            .returning(column - span - _now())
+            .returning(column - span, _now())
         )
         if not reply:
             statement = statement.where(column <= _now() + horizon)
         async with self._engine.connect() as connection:
-            wait = (await connection.execute(statement)).scalar_one_or_none()
-        return None if wait is None else float(wait)
+            row = (await connection.execute(statement)).one_or_none()
+        return None if row is None else (float(row[0]), float(row[1]))
 
     async def hold(self, account: str, seconds: float) -> None:
         await self._ensure(account)

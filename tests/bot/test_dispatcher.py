@@ -320,6 +320,39 @@ async def test_a_long_message_goes_in_parts_each_once_under_the_per_chat_limit(
     assert bot_api.violations == []
 
 
+async def test_overlapping_batches_keep_each_persons_messages_in_order(
+    engine, clean_env, bot_api: FakeBotApi
+) -> None:  # type: ignore[no-untyped-def]
+    """The next batch is claimed while the last one's people still wait for their chats; a
+    person's rows in it wait for their rows in the earlier one. Batches of two rows, four
+    people at a time (so two rows of one person would otherwise be sent side by side): each
+    person's five messages arrive in order, none refused for the chat's spacing, once."""
+    rig = await make_rig(
+        engine, clean_env, bot_api, OUTBOX_TELEGRAM_PER_CHAT_SECONDS="0.2",
+        OUTBOX_BATCH_SIZE="2", OUTBOX_CONCURRENCY="4",
+    )  # fmt: skip
+    bot_api.per_chat_seconds = 0.2
+    persons = await people(rig.engine, 3)
+    base = DAYTIME - timedelta(minutes=10)
+    await queue(
+        rig.engine,
+        [
+            announcement(p, 10 * k + i, base + timedelta(seconds=3 * k + i))
+            for k in range(5)
+            for i, p in enumerate(persons)
+        ],
+    )
+    await rig.drain()
+    assert bot_api.too_many == 0
+    by_chat: dict[int, list[str]] = collections.defaultdict(list)
+    for message in bot_api.sent():
+        by_chat[message["chat_id"]].append(message["text"])
+    assert len(by_chat) == 3
+    for i in range(3):
+        assert by_chat[100_000 + i] == [f"📢 Pengumuman {10 * k + i}" for k in range(5)]
+    assert set(await rig.rows("SELECT status FROM outbox")) == {("sent",)}
+
+
 async def test_a_429_between_parts_resumes_after_the_part_already_sent(rig: Rig) -> None:
     """A chat that refuses the second part for longer than the retries in place: the row waits
     with its progress, and its next attempt sends only the second part. Every attempt counts."""

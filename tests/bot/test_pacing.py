@@ -29,16 +29,31 @@ async def test_memory_slots_are_spaced_and_proactive_ones_wait_beyond_the_horizo
     now = [100.0]
     schedule = MemorySchedule(lambda: now[0])
     spacing = LIMIT.spacing
-    assert await schedule.book("a", 3, spacing, reply=False, horizon=0.05) == 0.0
+    assert await schedule.book("a", 3, spacing, reply=False, horizon=0.05) == (100.0, 100.0)
     # Booked 3 slots ahead (about 61 ms): past the horizon, a proactive booking is refused...
     assert await schedule.book("a", 1, spacing, reply=False, horizon=0.05) is None
     # ...and a reply takes the next free slot all the same.
     assert await schedule.book("a", 1, spacing, reply=True, horizon=0.05) == pytest.approx(
-        3 * spacing
+        (100.0 + 3 * spacing, 100.0)
     )
     await schedule.hold("a", 2.0)
-    assert await schedule.book("a", 1, spacing, reply=True, horizon=0.05) == pytest.approx(2.0)
-    assert await schedule.book("b", 1, spacing, reply=False, horizon=0.05) == 0.0  # its own
+    assert await schedule.book("a", 1, spacing, reply=True, horizon=0.05) == pytest.approx(
+        (102.0, 100.0)
+    )
+    assert await schedule.book("b", 1, spacing, reply=False, horizon=0.05) == (100.0, 100.0)
+
+
+def test_a_booking_answered_late_is_placed_by_the_quickest_round_trip() -> None:
+    """The database's clock stands 1000 s ahead of this process's. A booking answered in 2 ms
+    fixes the offset; one whose answer was read 300 ms late (its slot was booked at once) is
+    placed where the database put it, not 150 ms later, which would crowd the next booking's
+    slots; after ``OFFSET_SECONDS`` a fresh sample is taken whatever its round trip."""
+    offset = pacing._ClockOffset()
+    assert offset.place((1010.001, 1010.001), 10.0, 10.002) == pytest.approx(10.001)
+    assert offset.place((1011.0, 1011.0), 11.0, 11.3) == pytest.approx(11.0)
+    later = 11.3 + pacing.OFFSET_SECONDS + 1
+    moved = (1000.05 + later, 1000.05 + later)  # the database's clock was set 50 ms on
+    assert offset.place(moved, later - 0.1, later + 0.1) == pytest.approx(later)
 
 
 async def test_a_flood_of_proactive_messages_keeps_the_window_and_lets_replies_first() -> None:

@@ -53,6 +53,8 @@ class FakeBotApi:
     """Like Telegram's limit for one chat (about one message a second): a ``sendMessage`` to a
     chat sooner than this after the last accepted one is refused with 429 (``too_many``)."""
     too_many: int = 0
+    too_many_chat: int = 0
+    """Of ``too_many``, those refused for the per-chat spacing (the rest: the overall rate)."""
     delay: float = 0.0
     """Seconds each ``sendMessage`` takes (a slow platform, to catch a worker mid-batch)."""
     blocked: set[str] = field(default_factory=set)
@@ -179,6 +181,7 @@ class FakeBotApi:
         if self.per_chat_seconds is not None:
             if now - self._chat_last.get(chat, -1e9) < self.per_chat_seconds:
                 self.too_many += 1
+                self.too_many_chat += 1
                 return _failure(429, "Too Many Requests: retry after 1", {"retry_after": 1})
             self._chat_last[chat] = now
         if self.rate_limit is not None:
