@@ -41,6 +41,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.telegram_webhook
 	$(BIN)/python -m bench.reply_burst
 	$(BIN)/python -m bench.outbox_broadcast
+	$(BIN)/python -m bench.staff_screens
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

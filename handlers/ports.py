@@ -187,6 +187,30 @@ class DocumentRecord:
     """The store lost its bytes: it counts as not uploaded, and says so."""
 
 
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """One line of staff's queue (``/antrian``): what the screen shows, read in one query with
+    the others (issue 15: it used to be one query per line for the name)."""
+
+    id: int
+    reference: str | None
+    state: str
+    submitted_at: datetime | None
+    applicant_name: str | None
+    appeal_due_on: date | None
+    """9.9.6: the appeal's decision due date, while one is open."""
+    appeal_filed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppealCounts:
+    """``/stats``: appeals open, and of them past their 9.9.6 due date (counted by the
+    database, not by loading every appeal)."""
+
+    open: int
+    overdue: int
+
+
 APPLICATION_FIELDS = frozenset(
     {
         "state",
@@ -237,7 +261,18 @@ class Applications(Protocol):
 
     async def applicant_name(self, application_id: int) -> str | None: ...
 
-    async def count_by_state(self) -> Mapping[str, int]: ...
+    async def queue(self, states: Sequence[str], limit: int) -> Sequence[QueueEntry]:
+        """The lines of staff's queue: applications in any of ``states``, the longest waiting
+        first, with the applicant's name and an open appeal's dates."""
+        ...
+
+    async def appeal_counts(self, today: date) -> AppealCounts:
+        """Appeals under way, and how many of them are due before ``today`` (9.9.6)."""
+        ...
+
+    async def count_by_state(self, states: Sequence[str] | None = None) -> Mapping[str, int]:
+        """Applications per state (only ``states``, if given: counted through the index)."""
+        ...
 
     async def documents(self, application_id: int) -> Sequence[DocumentRecord]: ...
 

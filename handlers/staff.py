@@ -9,8 +9,8 @@ with "not available" and logged (see :func:`refuse_forged`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from handlers import decisions
@@ -20,7 +20,7 @@ from handlers.calendar import unlisted_note, work_calendar
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
 from handlers.notices import format_day
-from handlers.ports import ApplicationRecord, JSONValue
+from handlers.ports import ApplicationRecord, JSONValue, QueueEntry
 from handlers.schedule import fix_requested, status_changed
 from handlers.staff_common import (
     PREFIX,
@@ -71,6 +71,17 @@ async def open_queue(ctx: Context, command: CommandIn) -> None:
         ctx.goto(QUEUE)
 
 
+@dataclass(frozen=True, slots=True)
+class _QueueView:
+    """What one render of the queue shows, read once (issue 15: the lines, their names, the
+    counts and the appeals used to be read two or three times, one query per name)."""
+
+    chosen: str
+    entries: Sequence[QueueEntry]
+    counts: Mapping[str, int]
+    appeals: Sequence[QueueEntry]
+
+
 class QueueStep:
     """Applications waiting for staff, the longest waiting first, filtered by stage; appeals
     show their decision due date and the working days left (9.9.6)."""
@@ -82,40 +93,48 @@ class QueueStep:
         chosen = str(ctx.data.get("filter", "all"))
         return chosen if chosen in FILTERS else "all"
 
-    async def options(self, ctx: Context) -> Sequence[Option]:
+    async def _view(self, ctx: Context) -> _QueueView:
         chosen = self._filter(ctx)
-        waiting = await ctx.uow.applications.in_states(FILTERS[chosen], QUEUE_SIZE)
+        applications = ctx.uow.applications
+        entries = await applications.queue(FILTERS[chosen], QUEUE_SIZE)
+        appeals: Sequence[QueueEntry] = ()
+        if chosen == "appeals":
+            appeals = entries
+        elif chosen == "all":
+            appeals = await applications.queue((A.UNDER_APPEAL,), QUEUE_SIZE)
+        counts = await applications.count_by_state(WAITING_FOR_STAFF)
+        return _QueueView(chosen, entries, counts, appeals)
+
+    def _options(self, ctx: Context, view: _QueueView) -> list[Option]:
         options = []
-        for application in waiting:
-            name = await ctx.uow.applications.applicant_name(application.id) or "—"
-            due_on = application.appeal.get("due_on")
-            if application.state == A.UNDER_APPEAL and isinstance(due_on, str):
-                when = "⏳ " + date.fromisoformat(due_on).strftime("%d-%m-%Y")
+        for entry in view.entries:
+            if entry.state == A.UNDER_APPEAL and entry.appeal_due_on is not None:
+                when = "⏳ " + entry.appeal_due_on.strftime("%d-%m-%Y")
             else:
-                when = local_time(ctx, application.submitted_at) if application.submitted_at else ""
-            label = f"{application.reference} · {name} · {when}"
-            options.append(Option(f"{PREFIX}app:{application.id}", label))
-        counts = await ctx.uow.applications.count_by_state()
+                when = local_time(ctx, entry.submitted_at) if entry.submitted_at else ""
+            label = f"{entry.reference} · {entry.applicant_name or '—'} · {when}"
+            options.append(Option(f"{PREFIX}app:{entry.id}", label))
         filters = [
             Option(
                 f"{PREFIX}filter:{key}",
-                ctx.t(f"staff.filter.{key}", count=sum(counts.get(s, 0) for s in states)),
+                ctx.t(f"staff.filter.{key}", count=sum(view.counts.get(s, 0) for s in states)),
             )
             for key, states in FILTERS.items()
-            if key != chosen
+            if key != view.chosen
         ]
         return [*options, *filters, Option(f"{PREFIX}menu", ctx.t("common.menu"))]
 
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return self._options(ctx, await self._view(ctx))
+
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        options = await self.options(ctx)
-        count = sum(1 for o in options if o.id.startswith(f"{PREFIX}app:"))
-        title = ctx.t(f"staff.filter.{self._filter(ctx)}", count=count)
-        lines = [ctx.t("staff.queue" if count else "staff.queue_empty", filter=title)]
-        if self._filter(ctx) in {"all", "appeals"}:
-            appeals = await ctx.uow.applications.in_states((A.UNDER_APPEAL,), QUEUE_SIZE)
+        view = await self._view(ctx)
+        title = ctx.t(f"staff.filter.{view.chosen}", count=len(view.entries))
+        lines = [ctx.t("staff.queue" if view.entries else "staff.queue_empty", filter=title)]
+        if view.appeals:
             calendar = await work_calendar(ctx)  # once for every appeal listed
-            lines += [f"• {a.reference}: {_appeal_due(ctx, a, calendar)}" for a in appeals]
-        return [choice("\n".join(lines), options)]
+            lines += [f"• {a.reference}: {_appeal_due(ctx, a, calendar)}" for a in view.appeals]
+        return [choice("\n".join(lines), self._options(ctx, view))]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
         assert isinstance(event, OptionIn)
@@ -134,20 +153,19 @@ class QueueStep:
         ctx.goto(REVIEW, {"app": int(target)})
 
 
-def _appeal_due(ctx: Context, application: ApplicationRecord, calendar: WorkCalendar) -> str:
+def _appeal_due(ctx: Context, entry: QueueEntry, calendar: WorkCalendar) -> str:
     """The appeal's decision due date (9.9.6) and how many working days are left, with a
     warning when a year of the count has no cuti bersama list yet."""
-    due_on = application.appeal.get("due_on")
-    if not isinstance(due_on, str):
+    due = entry.appeal_due_on
+    if due is None:
         return ""
     rules = ctx.services.scheme.rules
-    due = date.fromisoformat(due_on)
     today = local_date(ctx.now(), ZoneInfo(rules.timezone))
     left = calendar.working_days_between(today, due)
     key = "staff.appeal_due" if left >= 0 else "staff.appeal_overdue"
     line = ctx.t(key, due=format_day(due, ctx.locale), days=abs(left))
-    filed = str(application.appeal.get("filed_at", ""))
-    start = local_date(datetime.fromisoformat(filed), ZoneInfo(rules.timezone)) if filed else today
+    filed = entry.appeal_filed_at
+    start = local_date(filed, ZoneInfo(rules.timezone)) if filed else today
     note = unlisted_note(ctx, calendar, start, due)
     return f"{line}\n{note}" if note else line
 

@@ -3,7 +3,7 @@ certificates expiring within 30, 60 and 90 days."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from handlers.conversation import Context
@@ -26,11 +26,8 @@ async def show_stats(ctx: Context, command: CommandIn) -> None:
         if counts.get(state)
     ] or [ctx.t("stats.none")]
     today = local_date(ctx.now(), ZoneInfo(ctx.services.scheme.rules.timezone))
-    appeals = await ctx.uow.applications.in_states((ApplicationState.UNDER_APPEAL,), 10_000)
-    overdue = sum(
-        1 for a in appeals if date.fromisoformat(str(a.appeal.get("due_on", "9999-12-31"))) < today
-    )
-    lines.append(ctx.t("stats.appeals", open=len(appeals), overdue=overdue))
+    appeals = await ctx.uow.applications.appeal_counts(today)
+    lines.append(ctx.t("stats.appeals", open=appeals.open, overdue=appeals.overdue))
     for days in WINDOWS:
         expiring = await ctx.uow.certificates.expiring(today, today + timedelta(days=days))
         lines.append(ctx.t("stats.expiring", days=days, count=expiring))

@@ -111,6 +111,10 @@ class ApplicationRow(Base):
     """An application for certification: APL-01 answers, APL-02 answers, where it stands."""
 
     __tablename__ = "applications"
+    __table_args__ = (
+        # Staff's queue: the longest waiting of one state, read in order (storage's ``queue``).
+        Index("ix_applications_state_submitted", "state", "submitted_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)

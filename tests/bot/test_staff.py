@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
 
 from bot.dispatcher import build_dispatcher
 from storage import admin
@@ -705,3 +705,60 @@ async def test_an_assessor_sees_an_assignment_behind_two_hundred_older_ones(rig:
     await ani.text("/tugas")
     assert "Penugasan Anda (1)" in ani.screen
     assert not any("AK-OLD" in label for label in ani.labels.values())
+
+
+async def test_the_queue_and_stats_read_once_whatever_the_number_of_applications(
+    rig: Rig,
+) -> None:
+    """Issue 15: ``/antrian`` read each listed applicant's name with a query of its own, and
+    ``/stats`` loaded every appeal to count the overdue ones. Now the queue's lines come in one
+    query with their names and appeal dates, and the database counts the appeals: 24 more
+    applications in the queue cost no statement more."""
+    await submitted_application(rig)
+    budi = await staff_member(rig)
+    [(person,)] = await rows(rig, "SELECT person_id FROM applications")
+    statements: list[str] = []
+    event.listen(
+        rig.app.engine.sync_engine,
+        "before_cursor_execute",
+        lambda conn, cursor, sql, *rest: statements.append(sql),
+    )
+
+    async def run(command: str) -> int:
+        """The statements that read applications (the rest — the lock, the role, the audit
+        row — vary with what the update before left to do)."""
+        statements.clear()
+        await budi.text(command)
+        return sum(1 for sql in statements if "applications" in sql)
+
+    today = NOW.astimezone(ZoneInfo("Asia/Jakarta")).date()
+
+    def appeal(n: int, due_in_days: int | None) -> dict[str, Any]:
+        dates = {"filed_at": (NOW - timedelta(days=3)).isoformat()}
+        if due_in_days is not None:
+            dates["due_on"] = (today + timedelta(days=due_in_days)).isoformat()
+        return {
+            "person_id": person, "state": "under_appeal", "reference": f"AK-BD-{n}",
+            "submitted_at": NOW - timedelta(days=60 - n), "apl01": {"full_name": f"Banding {n}"},
+            "appeal": dates,
+        }  # fmt: skip
+
+    await insert_applications(rig, [appeal(1, -2), appeal(2, 5)])
+    few_queue, few_stats = await run("/antrian"), await run("/stats")
+    assert "Banding terbuka: 2, lewat tenggat (9.9.6): 1" in budi.screen
+
+    def submitted(n: int) -> dict[str, Any]:
+        return {
+            "person_id": person, "state": "submitted", "reference": f"AK-NEW-{n}",
+            "submitted_at": NOW - timedelta(days=n), "apl01": {"full_name": f"Calon {n}"},
+        }  # fmt: skip
+
+    await insert_applications(rig, [appeal(3, None), *(submitted(n) for n in range(1, 24))])
+    many_queue = await run("/antrian")
+    labels = list(budi.labels.values())
+    assert any("AK-NEW-23 · Calon 23 ·" in label for label in labels)
+    assert any("AK-BD-1 · Banding 1 · ⏳" in label for label in labels)
+    assert "AK-BD-2: " in budi.screen  # the appeals under the queue, with their due date
+    many_stats = await run("/stats")
+    assert "Banding terbuka: 3, lewat tenggat (9.9.6): 1" in budi.screen
+    assert (many_queue, many_stats) == (few_queue, few_stats) == (3, 5)
