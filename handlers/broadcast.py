@@ -171,11 +171,11 @@ class ConfirmStep:
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         segment = str(ctx.data["segment"])
-        people = await ctx.uow.broadcasts.audience(segment, ctx.now(), ctx.services.scheme.rules)
+        reach = await ctx.uow.broadcasts.reach(segment, ctx.now(), ctx.services.scheme.rules)
         preview = ctx.t(
             "broadcast.preview",
             segment=segment_label(ctx, segment),
-            count=len(people),
+            count=reach,
             text_id=ctx.data["text_id"],
             text_en=ctx.data["text_en"],
         )

@@ -410,9 +410,10 @@ class Audit(Protocol):
 
 
 class Broadcasts(Protocol):
-    async def audience(self, segment: str, now: datetime, rules: Rules) -> Sequence[int]:
-        """The people a segment reaches (candidates with a channel); dates ("expiring within",
-        "surveillance due") are days in the scheme's zone, by the scheme's rules."""
+    async def reach(self, segment: str, now: datetime, rules: Rules) -> int:
+        """How many people a segment reaches (candidates with a channel), counted by the
+        database; dates ("expiring within", "surveillance due") are days in the scheme's zone,
+        by the scheme's rules."""
         ...
 
     async def create(

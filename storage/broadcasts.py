@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, exists, insert, select
+from sqlalchemy import JSON, Select, String, Table, exists, false, func, insert, literal, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheme.deadlines import add_months, local_date, surveillance_due_dates
@@ -20,6 +21,7 @@ from storage.models import (
     OutboxRow,
     PersonRow,
     RoleRow,
+    UTCDateTime,
     utcnow,
 )
 
@@ -30,8 +32,16 @@ class SqlBroadcasts:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def audience(self, segment: str, now: datetime, rules: Rules) -> Sequence[int]:
-        """Everyone the segment reaches: people with a channel, never staff or assessors."""
+    async def reach(self, segment: str, now: datetime, rules: Rules) -> int:
+        audience = (await self._audience(segment, now, rules)).subquery()
+        return int(
+            (await self._session.execute(select(func.count()).select_from(audience))).scalar_one()
+        )
+
+    async def _audience(self, segment: str, now: datetime, rules: Rules) -> Select[int]:
+        """Everyone the segment reaches, as a query (the database builds the list: 100,000
+        people are never loaded into the bot): people with a channel, never staff or
+        assessors."""
         kind, _, value = segment.partition(":")
         today = local_date(now, ZoneInfo(rules.timezone))
         has_channel = exists().where(ChannelIdentityRow.person_id == PersonRow.id)
@@ -65,7 +75,7 @@ class SqlBroadcasts:
         elif kind == "surveillance":
             holders = await self._surveillance_due(today, rules)
             query = query.where(PersonRow.id.in_(holders))
-        return list((await self._session.execute(query)).scalars())
+        return query
 
     async def _surveillance_due(self, today: date, rules: Rules) -> set[int]:
         """Holders of an active certificate with a surveillance due (9.6.2, at the scheme's
@@ -87,27 +97,37 @@ class SqlBroadcasts:
     async def create(
         self, created_by: int, segment: str, texts: Mapping[str, str], now: datetime, rules: Rules
     ) -> tuple[int, int]:
-        """The broadcast and one outbox row per person reached, in the caller's transaction."""
-        people = await self.audience(segment, now, rules)
+        """The broadcast and one outbox row per person reached, in the caller's transaction:
+        one ``INSERT … SELECT``, the audience never leaving the database."""
         row = BroadcastRow(
             created_by=created_by, segment=segment, text_id=texts["text_id"],
-            text_en=texts["text_en"], total=len(people), created_at=now, progress_sent=False,
+            text_en=texts["text_en"], total=0, created_at=now, progress_sent=False,
         )  # fmt: skip
         self._session.add(row)
         await self._session.flush()
-        if people:
-            created = utcnow()
-            await self._session.execute(
-                insert(cast(Table, OutboxRow.__table__)),
-                [
-                    {
-                        "person_id": person, "channel": None, "kind": "announcement",
-                        "params": dict(texts), "urgent": False, "due_at": now,
-                        "dedupe_key": f"broadcast:{row.id}:{person}",
-                        "subject": f"broadcast:{row.id}", "status": "pending", "attempts": 0,
-                        "created_at": created,
-                    }
-                    for person in people
-                ],
-            )  # fmt: skip
-        return row.id, len(people)
+        people = (await self._audience(segment, now, rules)).subquery()
+        person = people.c.id
+        rows = select(
+            person,
+            literal(None, String()),
+            literal("announcement"),
+            literal(dict(texts), JSON()),
+            false(),
+            literal(now, UTCDateTime()),
+            literal(f"broadcast:{row.id}:") + sql_cast(person, String()),
+            literal(f"broadcast:{row.id}"),
+            literal("pending"),
+            literal(0),
+            literal(utcnow(), UTCDateTime()),
+        )
+        columns = [
+            "person_id", "channel", "kind", "params", "urgent", "due_at", "dedupe_key",
+            "subject", "status", "attempts", "created_at",
+        ]  # fmt: skip
+        inserted = await self._session.execute(
+            insert(cast(Table, OutboxRow.__table__)).from_select(columns, rows)
+        )
+        total = int(getattr(inserted, "rowcount", 0) or 0)
+        row.total = total
+        await self._session.flush()
+        return row.id, total

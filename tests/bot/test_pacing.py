@@ -137,7 +137,11 @@ async def test_processes_booking_from_one_schedule_share_one_window(
             await other.dispose()
     assert len(sent) == 156
     assert busiest_second(sent) <= 50, "the three processes together kept the rate"
-    assert max(waits) < pacing.HORIZON + pacing.CHUNK_SECONDS + 0.1, waits
+    # A reply waits for what is booked ahead of it (one chunk), never for the 3 s flood; a
+    # loaded machine (the whole suite) may wake it late, and each of its rebookings waits for
+    # one chunk more (0.47 s seen once, in a full run).
+    ahead = pacing.HORIZON + pacing.CHUNK_SECONDS
+    assert max(waits) < ahead * pacing.REBOOKS + 0.1, waits
 
 
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
@@ -149,9 +153,9 @@ async def test_a_schedule_that_does_not_answer_is_paced_around_alone(
     pacer = Pacer({"telegram": LIMIT}, shared)
     await pacer.reply_turn("telegram", "1")
 
-    async def hangs(*args: object, **kwargs: object) -> float | None:
+    async def hangs(*args: object, **kwargs: object) -> tuple[float, float] | None:
         await asyncio.sleep(60)
-        return 0.0
+        return None
 
     monkeypatch.setattr(pacing, "SHARED_TIMEOUT", 0.2)
     monkeypatch.setattr(pacing, "SHARED_RETRY", 0.5)
