@@ -46,7 +46,7 @@ class SqlBroadcasts:
         today = local_date(now, ZoneInfo(rules.timezone))
         has_channel = exists().where(ChannelIdentityRow.person_id == PersonRow.id)
         has_role = exists().where(RoleRow.person_id == PersonRow.id)
-        query = select(PersonRow.id).where(has_channel, ~has_role).order_by(PersonRow.id)
+        query = select(PersonRow.id).where(has_channel, ~has_role)
         if kind == "state":
             query = query.where(
                 exists().where(
