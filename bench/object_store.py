@@ -20,7 +20,7 @@ from pathlib import Path
 
 import boto3
 
-from handlers.ports import ObjectStore
+from domain.ports import ObjectStore
 from storage.objects import LocalObjectStore, S3ObjectStore
 
 MiB = 1024 * 1024

@@ -28,12 +28,13 @@ import asyncpg
 from sqlalchemy import event
 
 from bench.postgres import DATABASE, bench_schema
+from bot import operator
 from bot.config import environment_names, load_settings
 from bot.factory import App, build_app
 from handlers.messages import CommandIn, Inbound, OptionIn, Update
 from handlers.staff import FILTERS
 from handlers.staff_common import PREFIX
-from storage import admin
+from usecases.access import Role
 
 STAFF = "900001"
 TARGET_MS = 50.0
@@ -199,9 +200,7 @@ async def main(count: int, rounds: int) -> None:
         os.environ.update(DATABASE_URL=DATABASE, DATABASE_SCHEMA=schema, LOG_LEVEL="ERROR")
         app = await build_app(load_settings(env_file=None))
         try:
-            await admin.grant(
-                app.engine, "telegram", STAFF, "staff", by="bench", timezone="Asia/Jakarta"
-            )
+            await operator.change_role(app, "telegram", STAFF, Role.STAFF, grant=True, by="bench")
             gc.collect()
             gc.freeze()  # as ``asesorbot run`` does once started
             report(await measure(app, rounds))

@@ -321,7 +321,7 @@ async def _objects(settings: Settings, action: str) -> int:
     """``objects status|verify|erase``: what an operator needs after a store outage or loss."""
     from datetime import UTC, datetime
 
-    from handlers.ports import ObjectStoreError
+    from domain.ports import ObjectStoreError
     from storage.erasure import verify_documents
 
     app = await _built(settings)
@@ -348,9 +348,7 @@ async def _objects(settings: Settings, action: str) -> int:
 
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
-    """``roles grant|revoke|list`` and ``audit``."""
-    import getpass
-
+    """``roles list`` and ``audit``; ``roles grant|revoke`` go through the use case."""
     from storage import admin, migrate
     from storage.db import make_engine
 
@@ -361,8 +359,9 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
         if args.command == "audit":
             for row in await admin.audit(engine, args.limit):
                 verdict = "allowed" if row.allowed else "REFUSED"
+                who = "operator" if row.person_id is None else f"person {row.person_id}"
                 print(
-                    f"{row.at:%Y-%m-%d %H:%M:%S}Z person {row.person_id} via {row.channel}: "
+                    f"{row.at:%Y-%m-%d %H:%M:%S}Z {who} via {row.channel}: "
                     f"{row.action} {row.target or ''} {verdict}".rstrip()
                 )
             return 0
@@ -370,24 +369,38 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
             for row in await admin.roles(engine):
                 print(f"{row.role:9} {row.channel}:{row.external_id} (granted by {row.granted_by})")
             return 0
-        channel, external_id = (
-            ("telegram", args.telegram_id) if args.telegram_id else ("whatsapp", args.whatsapp)
-        )
-        by = f"cli:{getpass.getuser()}"
-        if args.roles_command == "grant":
-            await admin.grant(
-                engine, channel, external_id, args.role, by=by,
-                timezone=settings.app.default_timezone,
-            )  # fmt: skip
-            print(f"{channel}:{external_id} is now {args.role}")
-            return 0
-        if not await admin.revoke(engine, channel, external_id, args.role, by=by):
-            print(f"{channel}:{external_id} was not {args.role}", file=sys.stderr)
-            return 1
-        print(f"{channel}:{external_id} is no longer {args.role}")
-        return 0
     finally:
         await engine.dispose()
+    return await _change_role(settings, args)
+
+
+async def _change_role(settings: Settings, args: argparse.Namespace) -> int:
+    """``roles grant|revoke``, as the operator (:mod:`bot.operator`)."""
+    import getpass
+
+    from bot.operator import change_role
+    from usecases.access import Refused, Role
+
+    channel, external_id = (
+        ("telegram", args.telegram_id) if args.telegram_id else ("whatsapp", args.whatsapp)
+    )
+    grant = args.roles_command == "grant"
+    app = await _built(settings)
+    if app is None:
+        return 2
+    try:
+        done = await change_role(
+            app, channel, external_id, Role(args.role), grant=grant,
+            by=f"cli:{getpass.getuser()}",
+        )  # fmt: skip
+    finally:
+        await app.aclose()
+    account = f"{channel}:{external_id}"
+    if isinstance(done, Refused) or not (done.changed or grant):
+        print(f"{account} was not {args.role}", file=sys.stderr)
+        return 1
+    print(f"{account} is now {args.role}" if grant else f"{account} is no longer {args.role}")
+    return 0
 
 
 async def _export(settings: Settings, fmt: str, output: Path | None) -> int:

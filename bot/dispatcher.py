@@ -36,10 +36,10 @@ from bot.channels.whatsapp import RATE_LIMIT_CODES, UNDELIVERABLE_CODES, GraphEr
 from bot.config import OutboxSettings, Settings
 from bot.factory import App
 from bot.metrics import Metrics
+from domain.notices import Notice
+from domain.ports import ConnectionLost, Translator
+from domain.schedule import DRAFT_IDLE, after_quiet_hours, draft_idle
 from handlers.lapses import close_lapsed
-from handlers.notices import Notice
-from handlers.ports import ConnectionLost, Translator
-from handlers.schedule import DRAFT_IDLE, after_quiet_hours, draft_idle
 from storage.outbox import Identity, OutboxItem, OutboxQueue, Outcome, Recipient, SqlOutbox
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from bot.channels.pacing import Pacer, pacer_for
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.schemes import load_scheme
+from domain.ports import ObjectStore, Services, UnitOfWorkFactory
 from handlers.conversation import Conversation, ConversationSettings, Flow
 from handlers.flow import build_flow
-from handlers.ports import ObjectStore, Services, UnitOfWorkFactory
 from locales import DEFAULT_LOCALE, GettextTranslator
 from scheme.model import Scheme
 from storage import migrate
@@ -46,6 +46,8 @@ class App:
     eraser: ObjectEraser
     metrics: Metrics
     pacer: Pacer
+    services: Services
+    """What the use cases need besides the database: the same for the chat, the CLI and tests."""
 
     async def aclose(self) -> None:
         await self.engine.dispose()
@@ -127,6 +129,14 @@ async def build_app(
         def uow_factory() -> SqlUnitOfWork:
             return SqlUnitOfWork(sessions, holder)
 
+        services = Services(
+            scheme=scheme,
+            objects=objects,
+            inspector=DocumentInspector(),
+            clock=clock or (lambda: datetime.now(UTC)),
+            max_upload_bytes=settings.app.max_upload_mb * 1024 * 1024,
+            eraser=eraser,
+        )
         conversation = Conversation(
             uow_factory=uow_factory,
             translator=translator,
@@ -135,14 +145,7 @@ async def build_app(
                 default_locale=DEFAULT_LOCALE,
                 default_timezone=settings.app.default_timezone,
             ),
-            services=Services(
-                scheme=scheme,
-                objects=objects,
-                inspector=DocumentInspector(),
-                clock=clock or (lambda: datetime.now(UTC)),
-                max_upload_bytes=settings.app.max_upload_mb * 1024 * 1024,
-                eraser=eraser,
-            ),
+            services=services,
         )
     except BaseException:
         await engine.dispose()
@@ -160,4 +163,5 @@ async def build_app(
         pacer=pacer_for(
             settings, SqlSchedule(engine) if engine.dialect.name == "postgresql" else None
         ),
+        services=services,
     )

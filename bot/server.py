@@ -12,7 +12,7 @@ from sqlalchemy import text
 from bot.channels import telegram, whatsapp
 from bot.factory import App
 from bot.metrics import CONTENT_TYPE
-from handlers.ports import ObjectStoreError
+from domain.ports import ObjectStoreError
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
+from domain.ports import ApplicationRecord, JSONValue
 from handlers.application import HUB, editable_application
 from handlers.conversation import Context, StepInput, choice
 from handlers.linking import offer_link
 from handlers.messages import ContactIn, Option, OptionIn, Outbound, RequestContact, Text, TextIn
-from handlers.ports import ApplicationRecord, JSONValue
 from handlers.zone import propose
 from scheme import apl01 as rules
 from scheme.apl01 import Invalid, Result, Valid

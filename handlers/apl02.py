@@ -11,16 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.application import (
-    HUB,
-    apl02_answers,
-    current_application,
-    editable_application,
-)
+from domain.application import apl02_answers
+from domain.ports import ApplicationRecord, DocumentRecord, JSONValue
+from handlers.application import HUB, current_application, editable_application
 from handlers.conversation import Context, StepInput, choice
 from handlers.evidence import CHECKLIST
 from handlers.messages import Option, OptionIn, Outbound, Text
-from handlers.ports import ApplicationRecord, DocumentRecord, JSONValue
 from scheme.apl02 import Question, Verdict, check, questionnaire
 
 QUESTION = "apl02"

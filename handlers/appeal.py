@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from handlers import schedule
+from domain import schedule
+from domain.notices import format_day
+from domain.ports import ApplicationRecord
 from handlers.application import current_application, local_time
 from handlers.calendar import work_calendar
 from handlers.conversation import MENU, Context, StepInput, choice
@@ -24,8 +26,6 @@ from handlers.messages import (
     Text,
     TextIn,
 )
-from handlers.notices import format_day
-from handlers.ports import ApplicationRecord
 from handlers.staff_common import notify, transition
 from scheme.deadlines import appeal_decision_due
 from scheme.lifecycle import Actor, ApplicationState

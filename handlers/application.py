@@ -11,15 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from domain.application import apl02_answers, evidence_counts, plan_of
+from domain.ports import ApplicationRecord
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
-from handlers.ports import ApplicationRecord, DocumentRecord
 from scheme import apl01 as apl01_rules
-from scheme.apl02 import Answer, answers_from, check, questionnaire
+from scheme.apl02 import check, questionnaire
 from scheme.deadlines import zone_label
 from scheme.eligibility import assess
-from scheme.evidence import Need, counts, evidence_plan
-from scheme.model import Route, Scheme
 
 HUB = "application"
 EDITABLE = frozenset({"draft", "needs_fix"})
@@ -41,36 +40,6 @@ async def editable_application(ctx: Context) -> ApplicationRecord | None:
         ctx.goto(MENU)
         return None
     return application
-
-
-def route_of(scheme: Scheme, application: ApplicationRecord) -> Route:
-    """The route the eligibility answers lead to (the new-candidate route until answered)."""
-    if application.route:
-        return scheme.route(application.route)
-    return scheme.routes[-1]
-
-
-def apl02_answers(
-    application: ApplicationRecord, documents: Sequence[DocumentRecord]
-) -> dict[str, Answer]:
-    """The APL-02 answers, pointing only at documents still uploaded (9.1.3)."""
-    return answers_from(application.apl02, {d.id for d in documents})
-
-
-def plan_of(scheme: Scheme, application: ApplicationRecord) -> tuple[Need, ...]:
-    """The evidence this application must carry, from its eligibility answers (9.1.2)."""
-    answers = application.eligibility
-    return evidence_plan(scheme, route_of(scheme, application), answers, assess(scheme, answers))
-
-
-def evidence_counts(plan: tuple[Need, ...], documents: Sequence[DocumentRecord]) -> dict[str, int]:
-    """Files per planned item; one the store lost does not count (it must be uploaded again)."""
-    return counts(plan, present(documents))
-
-
-def present(documents: Sequence[DocumentRecord]) -> list[str]:
-    """The evidence ids of the documents whose bytes the store still holds."""
-    return [d.evidence_id for d in documents if d.lost_at is None]
 
 
 def local_time(ctx: Context, instant: datetime) -> str:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from handlers import schedule
+from domain import schedule
+from domain.ports import ApplicationRecord, JSONValue
 from handlers.apl02 import answer_lines
 from handlers.application import local_time
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.ports import ApplicationRecord, JSONValue
 from handlers.staff_common import (
     PREFIX,
     allowed,

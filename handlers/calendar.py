@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from domain.notices import format_day
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.notices import format_day
 from handlers.staff_common import PREFIX, allowed
 from scheme.deadlines import WorkCalendar, local_date
 

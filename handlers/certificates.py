@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from domain.notices import format_day, format_instant
+from domain.ports import CertificateRecord, JSONValue
 from handlers.application import current_application
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.evidence import KIND_NAMES, receive_document
@@ -29,12 +31,11 @@ from handlers.messages import (
     Text,
     TextIn,
 )
-from handlers.notices import format_day, format_instant
-from handlers.ports import CertificateRecord, JSONValue
-from handlers.staff_common import PREFIX, STAFF_ROLES, allowed, document_options, send_document
+from handlers.staff_common import PREFIX, allowed, document_options, send_document
 from scheme.deadlines import local_date, renewal_request_deadline, surveillance_due_dates
 from scheme.lifecycle import APPLICATION, CERTIFICATE, Actor, CertificateState, TransitionError
 from scheme.model import Evidence
+from usecases.access import STAFF_ROLES
 
 MINE = "my_certificate"
 SURVEILLANCE = "surveillance_upload"

@@ -14,6 +14,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
+from domain.ports import (
+    ConnectionLost,
+    ConversationState,
+    JSONValue,
+    NewPerson,
+    Person,
+    Services,
+    Translator,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from handlers.messages import (
     Choice,
     CommandIn,
@@ -29,17 +40,6 @@ from handlers.messages import (
     TextIn,
     Update,
     reply_document,
-)
-from handlers.ports import (
-    ConnectionLost,
-    ConversationState,
-    JSONValue,
-    NewPerson,
-    Person,
-    Services,
-    Translator,
-    UnitOfWork,
-    UnitOfWorkFactory,
 )
 
 log = logging.getLogger(__name__)

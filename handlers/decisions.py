@@ -2,8 +2,8 @@
 record the technical team's decision (9.4) — which opens the appeal window (9.9.2) — issue the
 certificate (9.4.6), and handle an appeal with a panel not involved in the case (9.9.4–9.9.7).
 
-Each step re-checks the role and the application's state on the server, and writes the audit
-log; each notice is queued in the transaction of the change.
+The rules live in :mod:`usecases.decisions`: each step parses what staff typed or pressed, calls
+one verb there and renders its outcome.
 """
 
 from __future__ import annotations
@@ -12,35 +12,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from handlers import schedule
+from domain.ports import ApplicationRecord
 from handlers.application import local_time
 from handlers.conversation import Context, StepInput, choice
 from handlers.messages import Option, OptionIn, Outbound, Text, TextIn
-from handlers.ports import ApplicationRecord
-from handlers.staff_common import (
-    PREFIX,
-    QUEUE,
-    REVIEW,
-    allowed,
-    application_id,
-    candidate_zone,
-    in_state,
-    involved_in_decision,
-    notify,
-    refused_for_conflict,
-    transition,
-)
-from scheme.deadlines import certificate_expiry, local_date
-from scheme.impartiality import Capacity
-from scheme.lifecycle import (
-    APPEAL,
-    CERTIFICATE,
-    Actor,
-    AppealState,
-    ApplicationState,
-    CertificateState,
-    TransitionError,
-)
+from handlers.staff_common import PREFIX, QUEUE, REVIEW, application_id, caller, say_refused
+from scheme.lifecycle import ApplicationState
+from usecases import decisions
+from usecases.access import Refused
 
 A = ApplicationState
 ASSIGN = "staff_assign"
@@ -127,18 +106,12 @@ async def start(ctx: Context, application: ApplicationRecord, choice_id: str) ->
         ctx.goto(INPUT, {"app": application.id, "action": choice_id.removeprefix("do:")})
 
 
-async def _picked_person(ctx: Context, event: StepInput, kind: str, action: str) -> int | None:
-    """The person chosen on a "pick someone" step, once the role is checked; None after "back"
-    or a refusal (both already answered)."""
-    assert isinstance(event, OptionIn)
-    app_id = application_id(ctx)
+async def _picked_person(ctx: Context, event: OptionIn, kind: str) -> int | None:
+    """The person chosen on a "pick someone" step; None after "back"."""
     if event.option_id == f"{PREFIX}back":
-        ctx.goto(REVIEW, {"app": app_id})
+        ctx.goto(REVIEW, {"app": application_id(ctx)})
         return None
-    person = int(event.option_id.removeprefix(f"{PREFIX}{kind}:"))
-    if not await allowed(ctx, action, f"application:{app_id}"):
-        return None
-    return person
+    return int(event.option_id.removeprefix(f"{PREFIX}{kind}:"))
 
 
 class AssignStep:
@@ -148,15 +121,9 @@ class AssignStep:
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        application = await ctx.uow.applications.get(application_id(ctx))
-        candidate = application.person_id if application else None
-        assessors = await ctx.uow.roles.people_with("assessor")
+        assessors = await decisions.assessors_for(ctx.uow, application_id(ctx))
         return [
-            *(
-                Option(f"{PREFIX}assessor:{pid}", name)
-                for pid, name in assessors
-                if pid != candidate  # never their own assessor (9.10.7)
-            ),
+            *(Option(f"{PREFIX}assessor:{pid}", name) for pid, name in assessors),
             Option(f"{PREFIX}back", ctx.t("common.back")),
         ]
 
@@ -164,18 +131,16 @@ class AssignStep:
         return [choice(ctx.t("staff.choose_assessor"), await self.options(ctx))]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
-        assessor = await _picked_person(ctx, event, "assessor", "choose_assessor")
+        assert isinstance(event, OptionIn)
+        assessor = await _picked_person(ctx, event, "assessor")
         if assessor is None:
             return
         app_id = application_id(ctx)
-        if "assessor" not in await ctx.uow.roles.of(assessor):
-            ctx.say(Text(ctx.t("staff.not_an_assessor")))
-            await ctx.show_current()
-            return
-        application = await in_state(ctx, A.ACCEPTED)
-        if application is None:
-            return
-        if await refused_for_conflict(ctx, application, Capacity.ASSESSOR, assessor, back=ASSIGN):
+        checked = await decisions.check_assignment(
+            ctx.uow, ctx.services, caller(ctx), app_id, assessor=assessor
+        )
+        if isinstance(checked, Refused):
+            await say_refused(ctx, checked, back=ASSIGN)
             return
         ctx.goto(INPUT, {"app": app_id, "action": "starts_at", "assessor": assessor})
 
@@ -188,16 +153,7 @@ class PanelStep:
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        application = await ctx.uow.applications.get(application_id(ctx))
-        excluded = (
-            involved_in_decision(application) | {application.person_id} if application else set()
-        )
-        people = {
-            pid: name
-            for role in ("staff", "assessor")
-            for pid, name in await ctx.uow.roles.people_with(role)
-            if pid not in excluded
-        }
+        people = await decisions.panel_candidates(ctx.uow, application_id(ctx))
         return [
             *(Option(f"{PREFIX}member:{pid}", name) for pid, name in people.items()),
             Option(f"{PREFIX}back", ctx.t("common.back")),
@@ -207,21 +163,15 @@ class PanelStep:
         return [choice(ctx.t("staff.choose_panel"), await self.options(ctx))]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
-        member = await _picked_person(ctx, event, "member", "assign_panel")
+        assert isinstance(event, OptionIn)
+        member = await _picked_person(ctx, event, "member")
         if member is None:
             return
         app_id = application_id(ctx)
-        application = await in_state(ctx, A.UNDER_APPEAL)
-        if application is None:
+        done = await decisions.assign_panel(ctx.uow, ctx.services, caller(ctx), app_id, member)
+        if isinstance(done, Refused):
+            await say_refused(ctx, done, back=PANEL)
             return
-        if await refused_for_conflict(ctx, application, Capacity.PANEL, member, back=PANEL):
-            return
-        state = APPEAL.apply(
-            AppealState(str(application.appeal["state"])), "assign_panel", Actor.STAFF
-        )
-        await ctx.uow.applications.update(
-            app_id, appeal={**application.appeal, "panel": member, "state": str(state)}
-        )
         ctx.say(Text(ctx.t("staff.panel_assigned")))
         ctx.goto(REVIEW, {"app": app_id})
 
@@ -247,27 +197,56 @@ class StaffInputStep:
         assert isinstance(event, TextIn)
         typed = event.text.strip()[:200]
         action = str(ctx.data["action"])
-        if not await allowed(ctx, action, f"application:{app_id}"):
-            return
-        states = STATE_OF_ACTION.get(action, (A.ACCEPTED,))
-        application = await in_state(ctx, *states)
-        if application is None:
-            return
+        uow, services, who = ctx.uow, ctx.services, caller(ctx)
+        done: decisions.Outcome
         if action == "starts_at":
-            starts_at = _parse_local(typed, ctx.person.timezone)
-            if starts_at is None or starts_at <= ctx.now():
-                ctx.say(Text(ctx.t("staff.bad_schedule")))
-                await ctx.show_current()
-                return
-            ctx.goto(INPUT, {**ctx.data, "action": "place", "starts_at": starts_at.isoformat()})
-        elif action == "place":
-            await _assign(ctx, application, typed)
+            await _schedule(ctx, typed)
+            return
+        if action == "place":
+            assessor = int(str(ctx.data["assessor"]))
+            starts_at = datetime.fromisoformat(str(ctx.data["starts_at"]))
+            done = await decisions.assign_assessor(
+                uow, services, who, app_id, assessor=assessor, starts_at=starts_at, place=typed
+            )
+            key = "staff.assigned"
         elif action in {"decide_competent", "decide_not_yet"}:
-            await _decide(ctx, application, action, typed)
+            competent = action == "decide_competent"
+            done = await decisions.decide(
+                uow, services, who, app_id, competent=competent, record=typed
+            )
+            key = "staff.decided"
         elif action == "issue_certificate":
-            await _certify(ctx, application, typed)
+            done = await decisions.issue_certificate(uow, services, who, app_id, typed)
+            key = "staff.certified"
         else:
-            await _appeal_decision(ctx, application, action, typed)
+            granted = action == "appeal_granted"
+            done = await decisions.decide_appeal(
+                uow, services, who, app_id, granted=granted, note=typed
+            )
+            key = "staff.appeal_decided"
+        if isinstance(done, Refused):
+            await say_refused(ctx, done, number=typed)
+            return
+        ctx.say(Text(ctx.t(key, reference=done.application.reference)))
+        ctx.goto(QUEUE)
+
+
+async def _schedule(ctx: Context, typed: str) -> None:
+    """The assessment's time, checked with the assessor chosen; the TUK is asked next."""
+    starts_at = _parse_local(typed, ctx.person.timezone)
+    if starts_at is None:
+        ctx.say(Text(ctx.t("staff.bad_schedule")))
+        await ctx.show_current()
+        return
+    assessor = int(str(ctx.data["assessor"]))
+    checked = await decisions.check_assignment(
+        ctx.uow, ctx.services, caller(ctx), application_id(ctx),
+        assessor=assessor, starts_at=starts_at, action="choose_schedule",
+    )  # fmt: skip
+    if isinstance(checked, Refused):
+        await say_refused(ctx, checked, back=ASSIGN)
+        return
+    ctx.goto(INPUT, {**ctx.data, "action": "place", "starts_at": starts_at.isoformat()})
 
 
 def _parse_local(typed: str, zone: str) -> datetime | None:
@@ -277,124 +256,3 @@ def _parse_local(typed: str, zone: str) -> datetime | None:
     except ValueError:
         return None
     return local.replace(tzinfo=ZoneInfo(zone))
-
-
-async def _done(ctx: Context, application: ApplicationRecord, action: str, key: str) -> None:
-    await ctx.uow.audit.record(
-        ctx.person.id, ctx.channel, action, f"application:{application.id}", allowed=True
-    )
-    ctx.say(Text(ctx.t(key, reference=application.reference)))
-    ctx.goto(QUEUE)
-
-
-async def _assign(ctx: Context, application: ApplicationRecord, place: str) -> None:
-    state = await transition(ctx, application, "assign_assessor")
-    if state is None:
-        return
-    assessor = int(str(ctx.data["assessor"]))
-    starts_at = str(ctx.data["starts_at"])
-    assessment = {"assessor": assessor, "starts_at": starts_at, "place": place, "units": {}}
-    await ctx.uow.applications.update(application.id, state=state, assessment=assessment)
-    reference = application.reference or ""
-    params = {
-        "reference": reference,
-        "candidate": await ctx.uow.applications.applicant_name(application.id) or "—",
-        "units": ", ".join(unit.code for unit in ctx.services.scheme.units),
-        "starts_at": starts_at,
-        "place": place,
-    }
-    await ctx.uow.outbox.schedule(
-        assessor, "assessor_assignment", params, ctx.now(),
-        f"assessor_assignment:{reference}:{assessor}:{starts_at}",
-    )  # fmt: skip
-    await _done(ctx, application, "assign_assessor", "staff.assigned")
-
-
-async def _decide(ctx: Context, application: ApplicationRecord, action: str, record: str) -> None:
-    state = await transition(ctx, application, action)
-    if state is None:
-        return
-    now = ctx.now()
-    rules = ctx.services.scheme.rules
-    zone = await candidate_zone(ctx, application)
-    planned = schedule.decision(application.reference or "", state, now, rules, zone)
-    deadline = planned[0].notice.params["appeal_until_at"]
-    decision = {
-        "result": state,
-        "record": record,
-        "decided_at": now.isoformat(),
-        "appeal_until": deadline,
-        "by": ctx.person.id,  # excluded from the appeal panel (9.9.4)
-    }
-    await ctx.uow.applications.update(application.id, state=state, decision=decision)
-    for item in planned:
-        await notify(ctx, application, item)
-    await _done(ctx, application, action, "staff.decided")
-
-
-async def _certify(ctx: Context, application: ApplicationRecord, number: str) -> None:
-    rules = ctx.services.scheme.rules
-    issued_on = local_date(ctx.now(), ZoneInfo(rules.timezone))
-    expires_on = certificate_expiry(issued_on, rules)
-    if not await ctx.uow.certificates.issue(
-        application.id, application.person_id, number, issued_on, expires_on
-    ):
-        ctx.say(Text(ctx.t("staff.certificate_taken", number=number)))
-        await ctx.show_current()
-        return
-    state = await transition(ctx, application, "issue_certificate")
-    if state is None:
-        return
-    await ctx.uow.applications.update(application.id, state=state)
-    if application.renews:
-        await _replace(ctx, application.renews)
-    zone = await candidate_zone(ctx, application)
-    for item in schedule.certificate(number, issued_on, zone, rules, ctx.now()):
-        await notify(ctx, application, item)
-    await _done(ctx, application, "issue_certificate", "staff.certified")
-
-
-async def _replace(ctx: Context, number: str) -> None:
-    """9.7.4: the renewed certificate gives way to the new one; its reminders stop."""
-    renewed = await ctx.uow.certificates.get(number, lock=True)
-    if renewed is None:
-        return
-    try:
-        state = CERTIFICATE.apply(CertificateState(renewed.state), "renew", Actor.STAFF)
-    except TransitionError:
-        return  # frozen, revoked or expired meanwhile: it stays as it is
-    await ctx.uow.certificates.update(number, state=str(state))
-    await ctx.uow.outbox.cancel(f"certificate:{number}")
-    await ctx.uow.outbox.cancel(f"renewal:{number}")
-
-
-async def _appeal_decision(
-    ctx: Context, application: ApplicationRecord, action: str, note: str
-) -> None:
-    """9.9.7: the panel's decision is binding; granted means a new assessment."""
-    try:
-        appeal_state = APPEAL.apply(
-            AppealState(str(application.appeal.get("state"))),
-            "grant" if action == "appeal_granted" else "dismiss",
-            Actor.STAFF,
-        )
-    except (TransitionError, ValueError):
-        ctx.say(Text(ctx.t("staff.panel_first")))
-        ctx.goto(REVIEW, {"app": application.id})
-        return
-    state = await transition(ctx, application, action)
-    if state is None:
-        return
-    appeal = {
-        **application.appeal, "state": str(appeal_state), "note": note,
-        "decided_at": ctx.now().isoformat(),
-    }  # fmt: skip
-    await ctx.uow.applications.update(application.id, state=state, appeal=appeal)
-    await ctx.uow.outbox.cancel(f"appeal:{application.reference}")
-    outcome = "granted" if action == "appeal_granted" else "dismissed"
-    await notify(
-        ctx,
-        application,
-        schedule.appeal_decided(application.reference or "", outcome, note, ctx.now()),
-    )
-    await _done(ctx, application, action, "staff.appeal_decided")

@@ -12,15 +12,16 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 
-from handlers.application import HUB, editable_application, evidence_counts, plan_of, present
-from handlers.conversation import Context, StepInput, choice
-from handlers.messages import FileIn, Option, OptionIn, Outbound, RequestFile, Text
-from handlers.ports import (
+from domain.application import evidence_counts, plan_of, present
+from domain.ports import (
     DocumentRecord,
     DocumentRejected,
     ObjectStoreError,
     ObjectTooLarge,
 )
+from handlers.application import HUB, editable_application
+from handlers.conversation import Context, StepInput, choice
+from handlers.messages import FileIn, Option, OptionIn, Outbound, RequestFile, Text
 from scheme.evidence import Basis, Need
 from scheme.model import Evidence
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from handlers.ports import UnitOfWorkFactory
-from handlers.schedule import status_changed
+from domain.ports import UnitOfWorkFactory
+from domain.schedule import status_changed
 from scheme.deadlines import local_date
 from scheme.lifecycle import APPLICATION, CERTIFICATE, Actor, ApplicationState, CertificateState
 from scheme.model import Rules

@@ -2,9 +2,9 @@
 ``asesorbot roles`` does on the server. Each press re-checks that the person is an admin now,
 each change is in the audit log, and the person concerned is told.
 
-The person must have written to the bot once (so that their account is known); an admin cannot
-take away their own admin role (another admin or the server's command can), so that an LSP is
-never left without one by a slip of the thumb.
+The person must have written to the bot once (so that their account is known). The rules —
+who may, not one's own admin role, the notice — are :mod:`usecases.roles`, which
+``asesorbot roles`` calls too.
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ from collections.abc import Sequence
 
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff_common import PREFIX, allowed
+from handlers.staff_common import PREFIX, allowed, caller, say_refused
+from usecases.access import ADMIN_ROLES, Refused, Role
+from usecases.roles import change_role
 
 ROLES = "admin_roles"
 PICK = "admin_role_pick"
 WHO = "admin_role_who"
-GRANTABLE = ("assessor", "staff", "admin")
-ADMIN = frozenset({"admin"})
+GRANTABLE = tuple(Role)
+ADMIN = ADMIN_ROLES
 
 
 async def open_roles(ctx: Context, command: CommandIn) -> None:
@@ -100,39 +102,27 @@ class WhoStep:
         ]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
-        verb, role = str(ctx.data.get("verb")), str(ctx.data.get("role"))
+        verb, role = str(ctx.data.get("verb")), Role(str(ctx.data.get("role")))
         if isinstance(event, OptionIn) and event.option_id == f"{PREFIX}back":
             ctx.goto(PICK, {"verb": verb})
             return
-        typed = event.text.strip() if isinstance(event, TextIn) else None
-        target = typed or (event.option_id if isinstance(event, OptionIn) else "")
-        if not await allowed(ctx, f"{verb}_role_{role}", target[:100], roles=ADMIN):
-            return
         if isinstance(event, OptionIn):
             person: int | None = int(event.option_id.removeprefix(f"{PREFIX}person:"))
+            account = f"person:{person}"
         else:
-            person = await _person_of(ctx, typed or "")
-        if person is None:
-            ctx.say(Text(ctx.t("roles.unknown_account")))
-            await ctx.show_current()
-            return
-        if verb == "revoke" and role == "admin" and person == ctx.person.id:
-            ctx.say(Text(ctx.t("roles.not_yourself")))
-            await ctx.show_current()
-            return
-        if verb == "grant":
-            changed = await ctx.uow.roles.grant(person, role, by=f"person:{ctx.person.id}")
+            assert isinstance(event, TextIn)
+            account = event.text.strip()
+            person = await _person_of(ctx, account)
+        done = await change_role(
+            ctx.uow, ctx.services, caller(ctx), person, role, grant=verb == "grant",
+            account=account,
+        )  # fmt: skip
+        if isinstance(done, Refused):
+            await say_refused(ctx, done)
         else:
-            changed = await ctx.uow.roles.revoke(person, role)
-        if changed:
-            now = ctx.now()
-            kind = "role_granted" if verb == "grant" else "role_revoked"
-            await ctx.uow.outbox.schedule(
-                person, kind, {"role": role}, now, f"{kind}:{person}:{role}:{now.isoformat()}"
-            )
-        key = f"roles.done.{verb}" if changed else f"roles.nothing.{verb}"
-        ctx.say(Text(ctx.t(key, role=ctx.t(f"role.{role}"))))
-        ctx.goto(ROLES)
+            key = f"roles.done.{verb}" if done.changed else f"roles.nothing.{verb}"
+            ctx.say(Text(ctx.t(key, role=ctx.t(f"role.{role}"))))
+            ctx.goto(ROLES)
 
 
 async def _person_of(ctx: Context, typed: str) -> int | None:

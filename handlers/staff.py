@@ -13,32 +13,35 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from domain.application import evidence_counts, plan_of, route_of
+from domain.notices import format_day
+from domain.ports import ApplicationRecord, QueueEntry
 from handlers import decisions
 from handlers.apl02 import answer_lines
-from handlers.application import evidence_counts, local_time, plan_of, route_of
+from handlers.application import local_time
 from handlers.calendar import unlisted_note, work_calendar
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.notices import format_day
-from handlers.ports import ApplicationRecord, JSONValue, QueueEntry
-from handlers.schedule import fix_requested, status_changed
 from handlers.staff_common import (
     PREFIX,
     QUEUE,
     REVIEW,
     allowed,
     application_id,
+    caller,
     document_options,
     in_state,
-    notify,
     refused_for_conflict,
+    say_refused,
     send_document,
-    transition,
 )
 from scheme.deadlines import WorkCalendar, local_date
-from scheme.evidence import Need
 from scheme.impartiality import Capacity
 from scheme.lifecycle import ApplicationState
+from usecases import review
+from usecases.access import Refused
+from usecases.decisions import Outcome
+from usecases.review import Mark
 
 A = ApplicationState
 WAITING_FOR_STAFF = (
@@ -60,7 +63,7 @@ FILTERS: dict[str, tuple[str, ...]] = {
 ITEM = "staff_item"
 REASON = "staff_reason"
 QUEUE_SIZE = 30
-MARKS = ("ok", "not_ok", "missing")
+MARKS = tuple(Mark)
 """9.1.5: ada – memenuhi syarat; ada – tidak memenuhi syarat; tidak ada."""
 ICONS = {"ok": "✅", "not_ok": "❌", "missing": "⛔", None: "⏳"}
 
@@ -239,16 +242,21 @@ class ReviewStep:
         elif choice_id.startswith("item:"):
             ctx.goto(ITEM, {"app": application.id, "item": choice_id.removeprefix("item:")})
         elif choice_id == "accept":
-            await _accept(ctx, application)
+            done = await review.accept(ctx.uow, ctx.services, caller(ctx), application.id)
+            await _reviewed(ctx, done, "staff.accepted")
         elif choice_id == "send_back":
-            await _send_back(ctx, application)
+            done = await review.send_back(
+                ctx.uow, ctx.services, caller(ctx), application.id,
+                word=lambda problems: _reasons(ctx, problems),
+            )  # fmt: skip
+            await _reviewed(ctx, done, "staff.sent_back")
         elif choice_id == "reject":
             ctx.goto(REASON, {"app": application.id, "action": "reject"})
 
 
 def _mark(application: ApplicationRecord, item: str) -> str | None:
-    verdict = application.review.get(item)
-    return str(verdict.get("mark")) if isinstance(verdict, dict) else None
+    mark = review.mark_of(application, item)
+    return None if mark is None else str(mark)
 
 
 async def summary(ctx: Context, application: ApplicationRecord) -> str:
@@ -277,63 +285,22 @@ async def summary(ctx: Context, application: ApplicationRecord) -> str:
     return "\n".join(lines)
 
 
-async def _to_review(ctx: Context, application: ApplicationRecord) -> list[Need]:
-    """The planned items staff must judge: every item the plan needs, and any other that the
-    candidate sent files for (9.1.5); an item that needs none and has none is not judged."""
-    plan = plan_of(ctx.services.scheme, application)
-    counts = evidence_counts(plan, await ctx.uow.applications.documents(application.id))
-    return [n for n in plan if n.min > 0 or counts[n.id] > 0]
-
-
-async def _accept(ctx: Context, application: ApplicationRecord) -> None:
-    if any(_mark(application, n.id) != "ok" for n in await _to_review(ctx, application)):
-        ctx.say(Text(ctx.t("staff.accept_needs_all_ok")))
-        await ctx.show_current()
+async def _reviewed(ctx: Context, done: Outcome, key: str) -> None:
+    """A review verb's outcome: back to the queue once done, else why not."""
+    if isinstance(done, Refused):
+        await say_refused(ctx, done)
         return
-    state = await transition(ctx, application, "accept")
-    if state is None:
-        return
-    await ctx.uow.applications.update(application.id, state=state)
-    await notify(ctx, application, status_changed(application.reference or "", state, ctx.now()))
-    await ctx.uow.audit.record(
-        ctx.person.id, ctx.channel, "accept", f"application:{application.id}", allowed=True
-    )
-    ctx.say(Text(ctx.t("staff.accepted", reference=application.reference)))
+    ctx.say(Text(ctx.t(key, reference=done.application.reference)))
     ctx.goto(QUEUE)
 
 
-async def _send_back(ctx: Context, application: ApplicationRecord) -> None:
-    problems = [
-        (n.evidence, application.review.get(n.id))
-        for n in await _to_review(ctx, application)
-        if _mark(application, n.id) in {"not_ok", "missing"}
-    ]
-    if not problems:
-        ctx.say(Text(ctx.t("staff.send_back_needs_a_problem")))
-        await ctx.show_current()
-        return
-    state = await transition(ctx, application, "request_fix")
-    if state is None:
-        return
-    await ctx.uow.applications.update(application.id, state=state)
-    reasons = "\n".join(
-        f"• {e.label.get(ctx.locale)}: {_reason_text(ctx, verdict)}" for e, verdict in problems
+def _reasons(ctx: Context, problems: Sequence[review.Problem]) -> str:
+    """The items sent back and why, for the candidate's notice."""
+    return "\n".join(
+        f"• {p.evidence.label.get(ctx.locale)}: "
+        + (p.reason if p.mark is Mark.NOT_OK and p.reason else ctx.t(f"staff.mark.{p.mark}"))
+        for p in problems
     )
-    planned = fix_requested(application.reference or "", reasons, ctx.now())
-    await notify(ctx, application, planned)
-    await ctx.uow.audit.record(
-        ctx.person.id, ctx.channel, "send_back", f"application:{application.id}",
-        allowed=True, details={"items": [e.id for e, _ in problems]},
-    )  # fmt: skip
-    ctx.say(Text(ctx.t("staff.sent_back", reference=application.reference)))
-    ctx.goto(QUEUE)
-
-
-def _reason_text(ctx: Context, verdict: JSONValue) -> str:
-    if isinstance(verdict, dict) and verdict.get("mark") == "missing":
-        return ctx.t("staff.mark.missing")
-    reason = verdict.get("reason") if isinstance(verdict, dict) else None
-    return str(reason or ctx.t("staff.mark.not_ok"))
 
 
 class ItemStep:
@@ -389,25 +356,19 @@ class ItemStep:
                 await send_document(ctx, application, event.option_id)
             await ctx.show_current()
             return
-        mark = event.option_id.removeprefix(f"{PREFIX}mark:")
+        mark = Mark(event.option_id.removeprefix(f"{PREFIX}mark:"))
         item = str(ctx.data.get("item"))
-        if not await allowed(ctx, f"mark_{mark}", f"application:{app_id}:{item}"):
+        if mark is Mark.NOT_OK:  # the reason first (the verb checks everything again with it)
+            if await allowed(ctx, "mark_not_ok", f"application:{app_id}:{item}"):
+                ctx.goto(REASON, {"app": app_id, "item": item, "action": "not_ok"})
             return
-        application = await in_state(ctx, ApplicationState.SUBMITTED)
-        if application is None:
+        done = await review.mark_item(
+            ctx.uow, ctx.services, caller(ctx), app_id, item=item, mark=mark
+        )
+        if isinstance(done, Refused):
+            await say_refused(ctx, done)
             return
-        if mark == "not_ok":
-            ctx.goto(REASON, {"app": app_id, "item": item, "action": "not_ok"})
-            return
-        await _store_verdict(ctx, application, item, {"mark": mark})
         ctx.goto(REVIEW, {"app": app_id})
-
-
-async def _store_verdict(
-    ctx: Context, application: ApplicationRecord, item: str, verdict: dict[str, JSONValue]
-) -> None:
-    review = {**application.review, item: verdict}
-    await ctx.uow.applications.update(application.id, review=review)
 
 
 class ReasonStep:
@@ -430,25 +391,17 @@ class ReasonStep:
             return
         assert isinstance(event, TextIn)
         reason = event.text.strip()[:300]
-        action = str(ctx.data.get("action"))
-        if not await allowed(ctx, action, f"application:{app_id}"):
-            return
-        application = await in_state(ctx, ApplicationState.SUBMITTED)
-        if application is None:
-            return
-        if action == "not_ok":
+        uow, services, who = ctx.uow, ctx.services, caller(ctx)
+        if ctx.data.get("action") != "reject":
             item = str(ctx.data.get("item"))
-            await _store_verdict(ctx, application, item, {"mark": "not_ok", "reason": reason})
+            done = await review.mark_item(
+                uow, services, who, app_id, item=item, mark=Mark.NOT_OK, reason=reason
+            )
+            if isinstance(done, Refused):
+                await say_refused(ctx, done)
+                return
             ctx.goto(REVIEW, {"app": app_id})
             return
-        state = await transition(ctx, application, "reject")
-        if state is None:
-            return
-        await ctx.uow.applications.update(
-            application.id, state=state, review={**application.review, "_rejected": reason}
+        await _reviewed(
+            ctx, await review.reject(uow, services, who, app_id, reason), "staff.rejected"
         )
-        await notify(
-            ctx, application, status_changed(application.reference or "", state, ctx.now())
-        )
-        ctx.say(Text(ctx.t("staff.rejected", reference=application.reference)))
-        ctx.goto(QUEUE)

@@ -3,18 +3,19 @@ application a step is about, its state, its transition and the candidate's notic
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from domain.ports import ApplicationRecord, DocumentRecord
+from domain.schedule import Planned
 from handlers.conversation import MENU, Context
 from handlers.messages import Option, SendFile, Text
-from handlers.ports import ApplicationRecord, DocumentRecord
-from handlers.schedule import Planned
-from scheme.impartiality import Capacity, Conflict, conflict
+from scheme.impartiality import Capacity
 from scheme.lifecycle import APPLICATION, Actor, ApplicationState, TransitionError
+from usecases import decisions
+from usecases.access import STAFF_ROLES, Caller, Refusal, Refused, impartiality
 
 QUEUE = "staff_queue"
 REVIEW = "staff_review"
-STAFF_ROLES = frozenset({"staff", "admin"})
 PREFIX = "s:"
 """Option ids of privileged steps start so: pressed anywhere else they are forged."""
 
@@ -63,13 +64,6 @@ async def in_state(ctx: Context, *states: str) -> ApplicationRecord | None:
     return application
 
 
-def involved_in_decision(application: ApplicationRecord) -> frozenset[int]:
-    """9.9.4: who took part in the decision under appeal — the case's assessor and the staff
-    member who recorded the decision."""
-    people = (application.assessment.get("assessor"), application.decision.get("by"))
-    return frozenset(p for p in people if isinstance(p, int))
-
-
 async def refused_for_conflict(
     ctx: Context,
     application: ApplicationRecord,
@@ -77,21 +71,53 @@ async def refused_for_conflict(
     person_id: int | None = None,
     *,
     back: str = QUEUE,
-) -> Conflict | None:
+) -> Refused | None:
     """Refuses, explains with its clause and audits when ``person_id`` (the person pressing,
     by default) may not act in ``capacity`` on ``application``; None when they may."""
-    who = ctx.person.id if person_id is None else person_id
-    involved = involved_in_decision(application) if capacity == Capacity.PANEL else ()
-    found = conflict(who, capacity, application.person_id, involved)
-    if found is None:
-        return None
-    await ctx.uow.audit.record(
-        ctx.person.id, ctx.channel, f"conflict_{capacity}_{found.kind}",
-        f"application:{application.id}", allowed=False, details={"person": who},
-    )  # fmt: skip
-    ctx.say(Text(ctx.t(f"impartiality.{capacity}.{found.kind}", clause=found.clause)))
-    ctx.goto(back, {"app": application.id} if back != QUEUE else None)
-    return found
+    refused = await impartiality(ctx.uow, caller(ctx), application, capacity, person_id)
+    if refused is not None:
+        await say_refused(ctx, refused, back=back)
+    return refused
+
+
+def caller(ctx: Context) -> Caller:
+    return Caller(ctx.person.id, ctx.channel)
+
+
+REFUSALS: Mapping[Refusal, str] = {
+    Refusal.NOT_AN_ASSESSOR: "staff.not_an_assessor",
+    Refusal.BAD_SCHEDULE: "staff.bad_schedule",
+    Refusal.CERTIFICATE_TAKEN: "staff.certificate_taken",
+    Refusal.NEEDS_ALL_OK: "staff.accept_needs_all_ok",
+    Refusal.NEEDS_A_PROBLEM: "staff.send_back_needs_a_problem",
+    Refusal.NOT_YOURSELF: "roles.not_yourself",
+    Refusal.UNKNOWN_ACCOUNT: "roles.unknown_account",
+}
+"""The refusals answered on the same step, shown again: a value to correct."""
+
+
+async def say_refused(ctx: Context, refused: Refused, *, back: str = QUEUE, **params: str) -> None:
+    """A use case's refusal in the person's words, and where they go from it: the menu when the
+    role is gone, the queue when the case moved on, ``back`` after a conflict of a chosen
+    person, the same step for a wrong value."""
+    app = ctx.data.get("app")
+    found = refused.conflict
+    if refused.reason is Refusal.NOT_ALLOWED:
+        ctx.say(Text(ctx.t("staff.not_available")))
+        ctx.goto(MENU)
+    elif refused.reason is Refusal.ALREADY_HANDLED:
+        ctx.say(Text(ctx.t("staff.already_handled")))
+        ctx.goto(QUEUE)
+    elif found is not None:
+        ctx.say(Text(ctx.t(f"impartiality.{found.capacity}.{found.kind}", clause=found.clause)))
+        to_queue = back == QUEUE or found.capacity == Capacity.STAFF
+        ctx.goto(QUEUE if to_queue else back, None if to_queue else {"app": app})
+    elif refused.reason is Refusal.PANEL_FIRST:
+        ctx.say(Text(ctx.t("staff.panel_first")))
+        ctx.goto(REVIEW, {"app": app})
+    else:
+        ctx.say(Text(ctx.t(REFUSALS[refused.reason], **params)))
+        await ctx.show_current()
 
 
 async def transition(
@@ -106,19 +132,12 @@ async def transition(
 
 
 async def candidate_zone(ctx: Context, application: ApplicationRecord) -> str:
-    """The candidate's own time zone: their reminders come at 09:00 there, their appeal window
-    ends at midnight there."""
-    person = await ctx.uow.people.get(application.person_id)
-    return person.timezone if person is not None else ctx.services.scheme.rules.timezone
+    return await decisions.candidate_zone(ctx.uow, ctx.services, application.person_id)
 
 
 async def notify(ctx: Context, application: ApplicationRecord, planned: Planned) -> None:
     """The candidate's notice, queued in this same transaction."""
-    notice = planned.notice
-    await ctx.uow.outbox.schedule(
-        application.person_id, notice.kind, notice.params, planned.due_at, planned.dedupe_key,
-        subject=planned.subject, urgent=notice.urgent,
-    )  # fmt: skip
+    await decisions.queue(ctx.uow, application.person_id, planned)
 
 
 def document_options(documents: Sequence[DocumentRecord]) -> list[Option]:

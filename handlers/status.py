@@ -5,16 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.application import (
-    EDITABLE,
-    current_application,
-    local_time,
-    progress_lines,
-    route_of,
-)
+from domain.application import route_of
+from domain.ports import ApplicationRecord
+from handlers.application import EDITABLE, current_application, local_time, progress_lines
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
-from handlers.ports import ApplicationRecord
 
 STATUS = "status"
 

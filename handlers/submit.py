@@ -5,22 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from domain.application import apl02_answers, plan_of, present, route_of
+from domain.ports import ApplicationRecord, DocumentRecord
+from domain.schedule import draft_subject
 from handlers.apl01 import FIELDS, shown_value
 from handlers.apl02 import answer_lines
-from handlers.application import (
-    HUB,
-    apl02_answers,
-    editable_application,
-    local_time,
-    plan_of,
-    present,
-    route_of,
-)
+from handlers.application import HUB, editable_application, local_time
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.guide import fees_text
 from handlers.messages import Option, OptionIn, Outbound, Text
-from handlers.ports import ApplicationRecord, DocumentRecord
-from handlers.schedule import draft_subject
 from scheme import apl01 as apl01_rules
 from scheme.apl02 import check, questionnaire
 from scheme.eligibility import assess

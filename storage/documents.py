@@ -22,7 +22,7 @@ from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from handlers.ports import DocumentRejected, Inspection
+from domain.ports import DocumentRejected, Inspection
 from storage.files import read_chunks
 
 CHUNK = 256 * 1024
@@ -66,7 +66,7 @@ class ReceivedFile:
 
 
 class DocumentInspector:
-    """Implements :class:`handlers.ports.DocumentInspector`."""
+    """Implements :class:`domain.ports.DocumentInspector`."""
 
     def __init__(self, scratch_dir: Path | None = None, max_pixels: int = MAX_PIXELS) -> None:
         self._scratch = scratch_dir

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from handlers.ports import ObjectStore, ObjectStoreError
+from domain.ports import ObjectStore, ObjectStoreError
 from storage.models import DocumentRow, ObjectDeletionRow
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handlers.ports import (
+from domain.ports import (
     ObjectNotFound,
     ObjectStoreUnavailable,
     ObjectTooLarge,

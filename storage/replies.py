@@ -12,7 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.ports import KeptReply
+from domain.ports import KeptReply
 from storage.models import KeptReplyRow
 
 LEASE = timedelta(seconds=30)

@@ -23,8 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.conversation import MENU
-from handlers.ports import (
+from domain.ports import (
     APPLICATION_FIELDS,
     AppealCounts,
     ApplicationRecord,
@@ -37,6 +36,7 @@ from handlers.ports import (
     Person,
     QueueEntry,
 )
+from handlers.conversation import MENU
 from scheme.lifecycle import ApplicationState
 from storage.models import (
     ApplicationRow,
@@ -750,7 +750,7 @@ class SqlAudit:
 
     async def record(
         self,
-        person_id: int,
+        person_id: int | None,
         channel: str,
         action: str,
         target: str | None,

@@ -8,7 +8,7 @@ from typing import Self
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.ports import ConnectionLost
+from domain.ports import ConnectionLost
 from storage.broadcasts import SqlBroadcasts
 from storage.erasure import SqlDeletions
 from storage.outbox import SqlOutbox
@@ -28,7 +28,7 @@ from storage.repositories import (
 class SqlUnitOfWork:
     """Opens a session on enter; rolls back on exit unless :meth:`commit` was called.
 
-    A dropped database connection leaves as :class:`~handlers.ports.ConnectionLost` (SQLAlchemy
+    A dropped database connection leaves as :class:`~domain.ports.ConnectionLost` (SQLAlchemy
     has then discarded the pool's stale connections), so the caller may try again at once; this
     is what lets the pool skip a ping before every checkout."""
 

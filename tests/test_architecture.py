@@ -1,4 +1,6 @@
-"""The conversations and the scheme stay free of messengers, HTTP and databases."""
+"""The layers and what each may import: the scheme and the domain know nothing of ours but the
+scheme, the use cases only those two, and nothing but ``storage/`` and ``bot/`` touches a
+messenger, HTTP or a database."""
 
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ def imported_roots(path: Path) -> set[str]:
     return roots
 
 
-@pytest.mark.parametrize("package", ["handlers", "scheme"])
+@pytest.mark.parametrize("package", ["domain", "usecases", "handlers", "scheme"])
 def test_package_imports_no_transport_or_database(package: str) -> None:
     files = sorted((ROOT / package).rglob("*.py"))
     assert files
@@ -49,6 +51,20 @@ def test_package_imports_no_transport_or_database(package: str) -> None:
     assert {f: bad for f, bad in offenders.items() if bad} == {}
 
 
-def test_scheme_does_not_depend_on_the_conversations() -> None:
-    for path in (ROOT / "scheme").rglob("*.py"):
-        assert "handlers" not in imported_roots(path), path
+OURS = {"scheme", "domain", "usecases", "handlers", "storage", "bot", "locales", "tests", "bench"}
+MAY_IMPORT = {
+    "scheme": {"scheme"},
+    "domain": {"scheme", "domain"},
+    "usecases": {"scheme", "domain", "usecases"},
+}
+
+
+@pytest.mark.parametrize("package", sorted(MAY_IMPORT))
+def test_inner_layers_import_only_what_is_inside_them(package: str) -> None:
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files
+    offenders = {
+        str(path.relative_to(ROOT)): sorted((imported_roots(path) & OURS) - MAY_IMPORT[package])
+        for path in files
+    }
+    assert {f: bad for f, bad in offenders.items() if bad} == {}

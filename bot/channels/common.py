@@ -8,8 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from domain.ports import ObjectStore, ObjectStoreError, UnitOfWorkFactory
 from handlers.messages import CommandIn, Outbound, Reply, SendFile
-from handlers.ports import ObjectStore, ObjectStoreError, UnitOfWorkFactory
 
 Markup = TypeVar("Markup")
 

@@ -24,8 +24,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from domain.ports import UnitOfWorkFactory
 from handlers.messages import Reply, reply_from_document
-from handlers.ports import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 

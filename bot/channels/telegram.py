@@ -49,6 +49,7 @@ from bot.channels.pacing import Pacer, pacer_for
 from bot.channels.replies import ReplyQueue
 from bot.config import Settings
 from bot.metrics import Metrics
+from domain.ports import ObjectStore, Translator, UnitOfWorkFactory
 from handlers.conversation import Conversation, locale_from_hint
 from handlers.messages import (
     Choice,
@@ -65,7 +66,6 @@ from handlers.messages import (
     TextIn,
     Update,
 )
-from handlers.ports import ObjectStore, Translator, UnitOfWorkFactory
 
 CHANNEL = "telegram"
 WEBHOOK_PATH = "/webhook/telegram"

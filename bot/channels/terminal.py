@@ -12,6 +12,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+from domain.ports import Translator
 from handlers.conversation import Conversation
 from handlers.messages import (
     Choice,
@@ -28,7 +29,6 @@ from handlers.messages import (
     TextIn,
     Update,
 )
-from handlers.ports import Translator
 from storage.files import read_chunks
 
 CHANNEL = "terminal"

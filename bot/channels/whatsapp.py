@@ -36,6 +36,8 @@ from bot.channels.pacing import Pacer, pacer_for
 from bot.channels.replies import ReplyQueue
 from bot.config import Settings
 from bot.metrics import Metrics
+from domain.notices import Notice
+from domain.ports import ObjectStore, ObjectStoreError, Translator, UnitOfWorkFactory
 from handlers.conversation import Conversation, locale_from_hint
 from handlers.messages import (
     Choice,
@@ -52,8 +54,6 @@ from handlers.messages import (
     TextIn,
     Update,
 )
-from handlers.notices import Notice
-from handlers.ports import ObjectStore, ObjectStoreError, Translator, UnitOfWorkFactory
 
 CHANNEL = "whatsapp"
 WEBHOOK_PATH = "/webhook/whatsapp"

@@ -95,10 +95,10 @@ def test_roles_are_granted_listed_revoked_and_audited(tmp_path: Path) -> None:
     assert again.returncode == 1
     log = run_cli("audit", cwd=tmp_path).stdout.splitlines()
     assert [line.split(": ", 1)[1] for line in log] == [
-        "grant_staff telegram:888001 allowed",
-        "grant_assessor whatsapp:6281234567890 allowed",
-        "revoke_staff telegram:888001 allowed",
-        "revoke_staff telegram:888001 allowed",
+        "grant_role_staff telegram:888001 allowed",
+        "grant_role_assessor whatsapp:6281234567890 allowed",
+        "revoke_role_staff telegram:888001 allowed",
+        "revoke_role_staff telegram:888001 allowed",
     ]
 
 

@@ -26,7 +26,7 @@ from bot.config import environment_names, load_settings
 from bot.dispatcher import Dispatcher, build_dispatcher
 from bot.factory import App, build_app
 from bot.server import build_web_app
-from handlers import schedule
+from domain import schedule
 from scheme.model import Rules
 from storage import migrate
 from storage.db import make_engine

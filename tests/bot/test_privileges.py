@@ -4,7 +4,7 @@ and is in the audit log; roles granted and revoked by an admin in the chat."""
 
 from __future__ import annotations
 
-from storage import admin
+from bot import operator
 from tests.bot.telegram_rig import Rig
 from tests.bot.telegram_user import TelegramUser
 from tests.bot.test_certificates import NUMBER
@@ -20,6 +20,7 @@ from tests.bot.test_staff import (
     staff_member,
     submitted_application,
 )
+from usecases.access import Role
 
 STAFF_COMMANDS = ("/antrian", "/queue", "/siaran", "/broadcast", "/stats", "/peran", "/roles")
 ASSESSOR_COMMANDS = ("/tugas", "/assignments")
@@ -87,9 +88,7 @@ async def test_every_privileged_action_is_refused_and_logged(rig: Rig) -> None:
 
     other = rig.user(user_id=888010, first_name="Dedi")
     await other.text("/start")
-    await admin.grant(
-        rig.app.engine, "telegram", "888010", "assessor", by="test", timezone="Asia/Jakarta"
-    )
+    await operator.change_role(rig.app, "telegram", "888010", Role.ASSESSOR, grant=True, by="test")
     await other.text("/tugas")  # an assessor, but not of this case
     assert "Penugasan Anda (0)" in other.screen
     await try_everything(rig, other, presses)
@@ -105,9 +104,7 @@ async def test_every_privileged_action_is_refused_and_logged(rig: Rig) -> None:
 
 
 async def test_an_admin_grants_and_revokes_roles_in_the_chat(rig: Rig) -> None:
-    await admin.grant(
-        rig.app.engine, "telegram", "888020", "admin", by="test", timezone="Asia/Jakarta"
-    )
+    await operator.change_role(rig.app, "telegram", "888020", Role.ADMIN, grant=True, by="test")
     boss = rig.user(user_id=888020, first_name="Boss")
     rina = rig.user(user_id=888021, first_name="Rina")
     await rina.text("/start")

@@ -13,15 +13,16 @@ import pytest
 from aiohttp import web
 from sqlalchemy import text
 
+from bot import operator
 from bot.channels.common import coalesce
 from bot.channels.whatsapp import WEBHOOK_PATH, WhatsAppChannel, interactive
 from bot.config import load_settings
 from bot.factory import App, build_app
 from bot.server import build_web_app
+from domain.notices import Notice
 from handlers.apl01 import FIELDS
 from handlers.messages import Option, Reply, SendFile, Text
-from handlers.notices import Notice
-from storage import admin, migrate
+from storage import migrate
 from storage.objects import S3ObjectStore
 from tests import documents as files
 from tests.bot.whatsapp_user import WhatsAppUser
@@ -36,6 +37,7 @@ from tests.journey import (
     to_mobile_step,
     upload_answer_and_submit,
 )
+from usecases.access import Role
 
 TOKEN = "EAAG-test-token"
 PHONE_ID = "106540352242922"
@@ -166,8 +168,8 @@ async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
     assert verified
 
     # Staff on WhatsApp open the KTP: uploaded to WhatsApp's media store, sent by its id
-    await admin.grant(
-        rig.app.engine, "whatsapp", "6281111111111", "staff", by="test", timezone="Asia/Jakarta"
+    await operator.change_role(
+        rig.app, "whatsapp", "6281111111111", Role.STAFF, grant=True, by="test"
     )
     budi = rig.user(wa_id="6281111111111", name="Budi")
     await budi.text("/antrian")

@@ -11,14 +11,14 @@ from typing import get_args
 import pytest
 
 from bot.channels.telegram import COMMANDS as TELEGRAM_COMMANDS
+from domain.notices import NOTICE_PARAMS
+from domain.schedule import APPEAL_OUTCOMES
 from handlers.apl01 import CHOICE_FIELDS
 from handlers.application import HubStep
 from handlers.broadcast import SEGMENTS, TEMPLATES
 from handlers.certificates import STAFF_ACTIONS
 from handlers.guide import PLAIN_TOPICS, TOPICS
-from handlers.notices import NOTICE_PARAMS
 from handlers.roles import GRANTABLE
-from handlers.schedule import APPEAL_OUTCOMES
 from handlers.staff import FILTERS, MARKS
 from handlers.start import MENU_ITEMS
 from locales import LOCALES, GettextTranslator

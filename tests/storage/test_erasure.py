@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings, load_settings
 from bot.factory import App, build_app
+from domain.ports import ObjectStoreUnavailable
 from handlers.messages import Choice, Text
-from handlers.ports import ObjectStoreUnavailable
 from storage import migrate
 from storage.erasure import verify_documents
 from storage.models import DocumentRow, ObjectDeletionRow

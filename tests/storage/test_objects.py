@@ -14,7 +14,7 @@ import pytest
 
 from bot.config import Settings, load_settings
 from bot.factory import build_object_store
-from handlers.ports import ObjectNotFound, ObjectStore, ObjectStoreUnavailable, ObjectTooLarge
+from domain.ports import ObjectNotFound, ObjectStore, ObjectStoreUnavailable, ObjectTooLarge
 from storage.objects import S3ObjectStore
 
 MiB = 1024 * 1024

@@ -395,11 +395,12 @@ class CollectiveLeave(Protocol):
 
 
 class Audit(Protocol):
-    """Every staff and assessor action, allowed or refused."""
+    """Every staff and assessor action, allowed or refused (``person_id`` None: the operator on
+    the server)."""
 
     async def record(
         self,
-        person_id: int,
+        person_id: int | None,
         channel: str,
         action: str,
         target: str | None,

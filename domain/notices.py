@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from handlers.ports import Translator
+from domain.ports import Translator
 from scheme.deadlines import zone_label
 
 NOTICE_PARAMS: Mapping[str, tuple[str, ...]] = {

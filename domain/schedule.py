@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.notices import Notice
+from domain.notices import Notice
 from scheme.deadlines import (
     WorkCalendar,
     appeal_deadline,
@@ -129,6 +129,34 @@ def assessment(
             subject=f"assessment:{reference}",
         ),
     ]
+
+
+def role_changed(person_id: int, role: str, *, granted: bool, at: datetime) -> Planned:
+    """The person is told a role was granted or taken away (by an admin or on the server)."""
+    kind = "role_granted" if granted else "role_revoked"
+    return Planned(Notice(kind, {"role": role}), at, f"{kind}:{person_id}:{role}:{at.isoformat()}")
+
+
+def assessor_assignment(
+    reference: str,
+    *,
+    candidate: str,
+    units: str,
+    starts_at: str,
+    place: str,
+    assessor: int,
+    now: datetime,
+) -> Planned:
+    """To the assessor (9.2.2): whom, which units, when and where; one per schedule."""
+    params = {
+        "reference": reference, "candidate": candidate, "units": units,
+        "starts_at": starts_at, "place": place,
+    }  # fmt: skip
+    return Planned(
+        Notice("assessor_assignment", params),
+        now,
+        f"assessor_assignment:{reference}:{assessor}:{starts_at}",
+    )
 
 
 def decision(

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from handlers import schedule
-from handlers.notices import Notice, format_instant
-from handlers.ports import NewPerson
+from domain import schedule
+from domain.notices import Notice, format_instant
+from domain.ports import NewPerson
 from locales import GettextTranslator
 from scheme.deadlines import WorkCalendar, appeal_deadline
 from scheme.model import Rules

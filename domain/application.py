@@ -1,0 +1,42 @@
+"""What an application needs, read from its own answers: its route, its evidence plan, its
+APL-02 answers (9.1.2, 9.1.3). Shared by the chat, the use cases and the staff screens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from domain.ports import ApplicationRecord, DocumentRecord
+from scheme.apl02 import Answer, answers_from
+from scheme.eligibility import assess
+from scheme.evidence import Need, counts, evidence_plan
+from scheme.model import Route, Scheme
+
+
+def route_of(scheme: Scheme, application: ApplicationRecord) -> Route:
+    """The route the eligibility answers lead to (the new-candidate route until answered)."""
+    if application.route:
+        return scheme.route(application.route)
+    return scheme.routes[-1]
+
+
+def apl02_answers(
+    application: ApplicationRecord, documents: Sequence[DocumentRecord]
+) -> dict[str, Answer]:
+    """The APL-02 answers, pointing only at documents still uploaded (9.1.3)."""
+    return answers_from(application.apl02, {d.id for d in documents})
+
+
+def plan_of(scheme: Scheme, application: ApplicationRecord) -> tuple[Need, ...]:
+    """The evidence this application must carry, from its eligibility answers (9.1.2)."""
+    answers = application.eligibility
+    return evidence_plan(scheme, route_of(scheme, application), answers, assess(scheme, answers))
+
+
+def evidence_counts(plan: tuple[Need, ...], documents: Sequence[DocumentRecord]) -> dict[str, int]:
+    """Files per planned item; one the store lost does not count (it must be uploaded again)."""
+    return counts(plan, present(documents))
+
+
+def present(documents: Sequence[DocumentRecord]) -> list[str]:
+    """The evidence ids of the documents whose bytes the store still holds."""
+    return [d.evidence_id for d in documents if d.lost_at is None]
