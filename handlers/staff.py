@@ -65,7 +65,7 @@ REASON = "staff_reason"
 QUEUE_SIZE = 30
 MARKS = tuple(Mark)
 """9.1.5: ada – memenuhi syarat; ada – tidak memenuhi syarat; tidak ada."""
-ICONS = {"ok": "✅", "not_ok": "❌", "missing": "⛔", None: "⏳"}
+ICONS = {Mark.OK: "✅", Mark.NOT_OK: "❌", Mark.MISSING: "⛔", None: "⏳"}
 
 
 async def open_queue(ctx: Context, command: CommandIn) -> None:
@@ -199,7 +199,7 @@ class ReviewStep:
         items = [
             Option(
                 f"{PREFIX}item:{n.id}",
-                f"{ICONS[_mark(application, n.id)]} {n.evidence.label.get(ctx.locale)}"
+                f"{ICONS[review.mark_of(application, n.id)]} {n.evidence.label.get(ctx.locale)}"
                 f" ({counts[n.id]})",
             )
             for n in plan
@@ -224,6 +224,9 @@ class ReviewStep:
         if choice_id == "queue":
             ctx.goto(QUEUE)
             return
+        if choice_id in {"accept", "send_back"}:  # the verb checks role, state and conflict
+            await _verdict(ctx, choice_id)
+            return
         target = f"application:{application_id(ctx)}"
         if not await allowed(ctx, f"review_{choice_id.split(':')[0]}", target):
             return
@@ -241,22 +244,8 @@ class ReviewStep:
             await decisions.start(ctx, application, choice_id)
         elif choice_id.startswith("item:"):
             ctx.goto(ITEM, {"app": application.id, "item": choice_id.removeprefix("item:")})
-        elif choice_id == "accept":
-            done = await review.accept(ctx.uow, ctx.services, caller(ctx), application.id)
-            await _reviewed(ctx, done, "staff.accepted")
-        elif choice_id == "send_back":
-            done = await review.send_back(
-                ctx.uow, ctx.services, caller(ctx), application.id,
-                word=lambda problems: _reasons(ctx, problems),
-            )  # fmt: skip
-            await _reviewed(ctx, done, "staff.sent_back")
         elif choice_id == "reject":
             ctx.goto(REASON, {"app": application.id, "action": "reject"})
-
-
-def _mark(application: ApplicationRecord, item: str) -> str | None:
-    mark = review.mark_of(application, item)
-    return None if mark is None else str(mark)
 
 
 async def summary(ctx: Context, application: ApplicationRecord) -> str:
@@ -283,6 +272,19 @@ async def summary(ctx: Context, application: ApplicationRecord) -> str:
     if application.state == A.SUBMITTED:
         lines.append(ctx.t("staff.review_hint"))
     return "\n".join(lines)
+
+
+async def _verdict(ctx: Context, choice_id: str) -> None:
+    """Accept (9.1.6) or send back (9.1.5) the application on screen."""
+    app_id = application_id(ctx)
+    if choice_id == "accept":
+        done = await review.accept(ctx.uow, ctx.services, caller(ctx), app_id)
+        await _reviewed(ctx, done, "staff.accepted")
+        return
+    done = await review.send_back(
+        ctx.uow, ctx.services, caller(ctx), app_id, word=lambda problems: _reasons(ctx, problems)
+    )
+    await _reviewed(ctx, done, "staff.sent_back")
 
 
 async def _reviewed(ctx: Context, done: Outcome, key: str) -> None:
