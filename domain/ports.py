@@ -388,7 +388,7 @@ class CollectiveLeave(Protocol):
     async def years(self) -> Sequence[CollectiveLeaveRecord]: ...
 
     async def set_year(
-        self, year: int, days: Sequence[date], source: str, *, by: int, now: datetime
+        self, year: int, days: Sequence[date], source: str, *, by: int | None, now: datetime
     ) -> None:
         """Replace the year's list (an empty list says: this year has none)."""
         ...

@@ -7,13 +7,10 @@ the candidate has any, and on "send" files it and confirms receipt with the deci
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
-from domain import schedule
 from domain.notices import format_day
 from domain.ports import ApplicationRecord
 from handlers.application import current_application, local_time
-from handlers.calendar import work_calendar
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.evidence import erase_objects, receive_document
 from handlers.messages import (
@@ -26,10 +23,10 @@ from handlers.messages import (
     Text,
     TextIn,
 )
-from handlers.staff_common import notify, transition
-from scheme.deadlines import appeal_decision_due
-from scheme.lifecycle import Actor, ApplicationState
 from scheme.model import Evidence
+from usecases import appeals
+from usecases.access import Refused
+from usecases.appeals import WindowClosed
 
 APPEAL = "appeal"
 APPEAL_FILES = "appeal_files"
@@ -37,17 +34,14 @@ APPEAL_FILES = "appeal_files"
 
 async def _open_window(ctx: Context) -> ApplicationRecord | None:
     """The application whose appeal window is open now, or None (and why)."""
-    current = await current_application(ctx)
-    # locked: the worker closing a lapsed window (handlers/lapses.py) waits, or is waited for
-    application = await ctx.uow.applications.get(current.id, lock=True) if current else None
-    if application is None or application.state != ApplicationState.DECIDED_NOT_YET:
+    found = await appeals.open_window(ctx.uow, ctx.services, ctx.caller)
+    if not isinstance(found, Refused):
+        return found
+    if isinstance(found, WindowClosed) and found.deadline is not None:
+        ctx.say(Text(ctx.t("appeal.closed", deadline=local_time(ctx, found.deadline))))
+    else:
         ctx.say(Text(ctx.t("appeal.nothing")))
-        return None
-    deadline = datetime.fromisoformat(str(application.decision["appeal_until"]))
-    if ctx.now() > deadline:
-        ctx.say(Text(ctx.t("appeal.closed", deadline=local_time(ctx, deadline))))
-        return None
-    return application
+    return None
 
 
 async def start_appeal(ctx: Context, command: CommandIn) -> None:
@@ -69,11 +63,7 @@ class AppealStep:
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         application = await current_application(ctx)
-        deadline = (
-            datetime.fromisoformat(str(application.decision["appeal_until"]))
-            if application is not None and application.decision.get("appeal_until")
-            else ctx.now()
-        )
+        deadline = (application and appeals.appeal_until(application)) or ctx.now()
         return [
             choice(ctx.t("appeal.ask", deadline=local_time(ctx, deadline)), await self.options(ctx))
         ]
@@ -86,7 +76,8 @@ class AppealStep:
         if await _open_window(ctx) is None:
             ctx.goto(MENU)
             return
-        ctx.goto(APPEAL_FILES, {"reasons": event.text.strip()[:2000], "docs": []})
+        reasons = event.text.strip()[: appeals.REASONS_LENGTH]
+        ctx.goto(APPEAL_FILES, {"reasons": reasons, "docs": []})
 
 
 class AppealFilesStep:
@@ -136,7 +127,17 @@ class AppealFilesStep:
             ctx.say(Text(ctx.t("cancel.done")))
             ctx.goto(MENU)
             return
-        await _file(ctx, application)
+        filed = await appeals.file_appeal(
+            ctx.uow, ctx.services, ctx.caller,
+            reasons=str(ctx.data.get("reasons", "")), documents=_draft_documents(ctx),
+        )  # fmt: skip
+        if isinstance(filed, Refused):  # the window is checked above, in this transaction
+            ctx.say(Text(ctx.t("appeal.nothing")))
+        else:
+            ctx.say(
+                Text(ctx.t("appeal.received", due=format_day(filed.decision_due_on, ctx.locale)))
+            )
+        ctx.goto(MENU)
 
 
 def appeal_evidence(ctx: Context) -> Evidence:
@@ -165,30 +166,3 @@ async def _forget_documents(ctx: Context, application: ApplicationRecord | None)
         if removed is not None:
             keys.append(removed.object_key)
     await erase_objects(ctx, keys)
-
-
-async def _file(ctx: Context, application: ApplicationRecord) -> None:
-    state = await transition(ctx, application, "appeal", Actor.CANDIDATE)
-    if state is None:
-        return
-    now = ctx.now()
-    rules = ctx.services.scheme.rules
-    calendar = await work_calendar(ctx)
-    due = appeal_decision_due(now, rules, calendar)
-    reference = application.reference or ""
-    appeal = {
-        "state": "filed", "reasons": str(ctx.data.get("reasons", "")), "filed_at": now.isoformat(),
-        "due_on": due.isoformat(), "documents": _draft_documents(ctx),
-    }  # fmt: skip
-    await ctx.uow.applications.update(application.id, state=state, appeal=appeal)
-    await ctx.uow.outbox.cancel(f"appeal_window:{reference}")  # no "appeal closes soon"
-    await notify(ctx, application, schedule.appeal_received(reference, now, rules, calendar))
-    for warning in schedule.appeal_staff_warnings(reference, now, rules, calendar):
-        for staff, _ in await ctx.uow.roles.people_with("staff"):
-            notice = warning.notice
-            await ctx.uow.outbox.schedule(
-                staff, notice.kind, notice.params, warning.due_at,
-                f"{warning.dedupe_key}:{staff}", subject=warning.subject,
-            )  # fmt: skip
-    ctx.say(Text(ctx.t("appeal.received", due=format_day(due, ctx.locale))))
-    ctx.goto(MENU)

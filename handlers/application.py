@@ -19,9 +19,9 @@ from scheme import apl01 as apl01_rules
 from scheme.apl02 import check, questionnaire
 from scheme.deadlines import zone_label
 from scheme.eligibility import assess
+from usecases.submission import EDITABLE
 
 HUB = "application"
-EDITABLE = frozenset({"draft", "needs_fix"})
 
 
 async def current_application(ctx: Context) -> ApplicationRecord | None:

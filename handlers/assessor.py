@@ -9,60 +9,58 @@ the application's assessor is this person, on the server, and writes the audit l
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
-from domain import schedule
-from domain.ports import ApplicationRecord, JSONValue
+from domain.ports import ApplicationRecord
 from handlers.apl02 import answer_lines
 from handlers.application import local_time
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff_common import (
-    PREFIX,
-    allowed,
-    candidate_zone,
-    document_options,
-    notify,
-    send_document,
-    transition,
-)
-from scheme.lifecycle import Actor, ApplicationState
+from handlers.staff_common import PREFIX, document_options, send_document
+from scheme.apl02 import Verdict
+from scheme.lifecycle import ApplicationState
+from usecases import assessment
+from usecases.access import Refusal, Refused
+from usecases.assessment import OPEN, TooEarly, UnitsMissing, units_of
+from usecases.decisions import Outcome
 
 A = ApplicationState
 ASSIGNMENTS = "assessor_assignments"
 ASSIGNMENT = "assessor_assignment"
 UNIT = "assessor_unit"
 NOTE = "assessor_note"
-ASSESSOR = frozenset({"assessor"})
-OPEN = (A.ASSESSOR_ASSIGNED, A.SCHEDULED)
 
 
 async def open_assignments(ctx: Context, command: CommandIn) -> None:
     """``/tugas``: the assessor's assignments."""
-    if await allowed(ctx, "view_assignments", roles=ASSESSOR):
+    found = await assessment.assignments(ctx.uow, ctx.caller)
+    if isinstance(found, Refused):
+        await _say(ctx, found)
+    else:
         ctx.goto(ASSIGNMENTS)
 
 
-async def _mine(ctx: Context, action: str, *states: str) -> ApplicationRecord | None:
-    """The step's application, if this person is its assessor and it is in ``states``;
-    anything else is refused and logged like a missing role."""
-    app_id = ctx.data.get("app")
-    target = f"application:{app_id}"
-    if not await allowed(ctx, action, target, roles=ASSESSOR):
-        return None
-    application = await ctx.uow.applications.get(int(str(app_id)), lock=True)
-    if application is None or application.assessment.get("assessor") != ctx.person.id:
-        await ctx.uow.audit.record(
-            ctx.person.id, ctx.channel, f"{action}_not_assigned", target, allowed=False
-        )
+async def _say(ctx: Context, refused: Refused) -> None:
+    """An assessor verb's refusal in the person's words, and where they go from it."""
+    app = ctx.data.get("app")
+    if refused.reason is Refusal.NOT_ALLOWED:
         ctx.say(Text(ctx.t("staff.not_available")))
         ctx.goto(MENU)
-        return None
-    if application.state not in states:
+    elif isinstance(refused, TooEarly) and refused.starts_at is not None:
+        ctx.say(Text(ctx.t("assessor.too_early", when=local_time(ctx, refused.starts_at))))
+        ctx.goto(ASSIGNMENT, {"app": app})
+    elif isinstance(refused, UnitsMissing):
+        ctx.say(Text(ctx.t("assessor.units_missing", units=", ".join(refused.units))))
+        await ctx.show_current()
+    else:
         ctx.say(Text(ctx.t("staff.already_handled")))
         ctx.goto(ASSIGNMENTS)
+
+
+async def _done(ctx: Context, outcome: Outcome) -> ApplicationRecord | None:
+    if isinstance(outcome, Refused):
+        await _say(ctx, outcome)
         return None
-    return application
+    return outcome.application
 
 
 class AssignmentsStep:
@@ -86,9 +84,17 @@ class AssignmentsStep:
         if event.option_id == f"{PREFIX}menu":
             ctx.goto(MENU)
             return
-        ctx.data["app"] = int(event.option_id.removeprefix(f"{PREFIX}app:"))
-        if await _mine(ctx, "view_assignment", *OPEN) is not None:
-            ctx.goto(ASSIGNMENT, {"app": ctx.data["app"]})
+        app_id = int(event.option_id.removeprefix(f"{PREFIX}app:"))
+        ctx.data["app"] = app_id
+        found = await assessment.assigned(ctx.uow, ctx.caller, "view_assignment", app_id, *OPEN)
+        if isinstance(found, Refused):
+            await _say(ctx, found)
+        else:
+            ctx.goto(ASSIGNMENT, {"app": app_id})
+
+
+def _app(ctx: Context) -> int:
+    return int(str(ctx.data["app"]))
 
 
 class AssignmentStep:
@@ -99,7 +105,7 @@ class AssignmentStep:
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        application = await ctx.uow.applications.get(int(str(ctx.data["app"])))
+        application = await ctx.uow.applications.get(_app(ctx))
         back = Option(f"{PREFIX}back", ctx.t("common.back"))
         if application is None:
             return [back]
@@ -109,13 +115,13 @@ class AssignmentStep:
                 Option(f"{PREFIX}conflict", ctx.t("assessor.conflict")),
                 back,
             ]
-        units = _units(application)
+        units = units_of(application)
         documents = await ctx.uow.applications.documents(application.id)
         return [
             *(
                 Option(
                     f"{PREFIX}unit:{unit.code}",
-                    f"{_verdict_icon(units.get(unit.code))} {unit.code} "
+                    f"{ICONS[units[unit.code]] if unit.code in units else '⏳'} {unit.code} "
                     + unit.title.get(ctx.locale),
                 )
                 for unit in ctx.services.scheme.units
@@ -126,18 +132,16 @@ class AssignmentStep:
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        application = await ctx.uow.applications.get(int(str(ctx.data["app"])))
+        application = await ctx.uow.applications.get(_app(ctx))
         if application is None:
             return [choice(ctx.t("staff.already_handled"), await self.options(ctx))]
-        assessment = application.assessment
-        starts_at = datetime.fromisoformat(str(assessment["starts_at"]))
         lines = [
             ctx.t(
                 "assessor.assignment",
                 reference=application.reference,
                 name=await ctx.uow.applications.applicant_name(application.id) or "—",
-                when=local_time(ctx, starts_at),
-                place=assessment.get("place", ""),
+                when=local_time(ctx, assessment.starts_at(application)),
+                place=application.assessment.get("place", ""),
             ),
             *(f"• {u.code} {u.title.get(ctx.locale)}" for u in ctx.services.scheme.units),
             ctx.t("staff.review_apl02"),  # 9.2.5: the assessor weighs the APL-02 and its evidence
@@ -160,107 +164,52 @@ class AssignmentStep:
         picked = event.option_id.removeprefix(PREFIX)
         if picked == "back":
             ctx.goto(ASSIGNMENTS)
-            return
-        if picked in {"no_conflict", "conflict"}:
-            application = await _mine(ctx, picked, A.ASSESSOR_ASSIGNED)
-            if application is None:
-                return
-            if picked == "conflict":
-                ctx.goto(NOTE, {"app": application.id, "action": "conflict"})
+        elif picked in {"no_conflict", "conflict"}:
+            await _declare(ctx, picked)
+        elif picked.startswith("doc:"):
+            found = await assessment.assigned(
+                ctx.uow, ctx.caller, "open_document", _app(ctx), A.SCHEDULED
+            )
+            if isinstance(found, Refused):
+                await _say(ctx, found)
             else:
-                await _accept(ctx, application)
-            return
-        if picked.startswith("doc:"):
-            application = await _mine(ctx, "open_document", A.SCHEDULED)
-            if application is not None:
-                await send_document(ctx, application, event.option_id)
+                await send_document(ctx, found, event.option_id)
                 await ctx.show_current()
-            return
-        application = await _mine(ctx, "record_unit", A.SCHEDULED)
-        if application is None or await _before_the_assessment(ctx, application):
-            return
-        if picked.startswith("unit:"):
-            ctx.goto(UNIT, {"app": application.id, "unit": picked.removeprefix("unit:")})
-        elif picked == "recommend":
-            await _recommend(ctx, application)
+        else:
+            await _record(ctx, picked)
 
 
-async def _before_the_assessment(ctx: Context, application: ApplicationRecord) -> bool:
-    """9.3.4–9.3.5: results come from the assessment, so they are recorded from its scheduled
-    time on; earlier is refused, explained and audited."""
-    starts_at = datetime.fromisoformat(str(application.assessment["starts_at"]))
-    if ctx.now() >= starts_at:
-        return False
-    await ctx.uow.audit.record(
-        ctx.person.id, ctx.channel, "record_unit_before_assessment",
-        f"application:{application.id}", allowed=False,
-    )  # fmt: skip
-    ctx.say(Text(ctx.t("assessor.too_early", when=local_time(ctx, starts_at))))
-    ctx.goto(ASSIGNMENT, {"app": application.id})
-    return True
-
-
-def _units(application: ApplicationRecord) -> dict[str, JSONValue]:
-    units = application.assessment.get("units")
-    return dict(units) if isinstance(units, dict) else {}
-
-
-def _verdict_icon(verdict: JSONValue) -> str:
-    if isinstance(verdict, dict):
-        return "✅ K" if verdict.get("verdict") == "K" else "❌ BK"
-    return "⏳"
-
-
-async def _accept(ctx: Context, application: ApplicationRecord) -> None:
-    """No relationship declared (9.10.7): the assignment stands and the candidate is told when
-    and where; both get a reminder the day before."""
-    state = await transition(ctx, application, "schedule", Actor.ASSESSOR)
-    if state is None:
+async def _declare(ctx: Context, picked: str) -> None:
+    """9.10.7: no relationship with the candidate accepts at once; one asks what it is."""
+    app_id, who = _app(ctx), ctx.caller
+    if picked == "no_conflict":
+        accepted = await assessment.accept_assignment(ctx.uow, ctx.services, who, app_id)
+        if await _done(ctx, accepted) is not None:
+            ctx.say(Text(ctx.t("assessor.accepted")))
+            ctx.goto(ASSIGNMENT, {"app": app_id})
         return
-    assessment = {
-        **application.assessment,
-        "declared": "none",
-        "accepted_at": ctx.now().isoformat(),
-    }
-    await ctx.uow.applications.update(application.id, state=state, assessment=assessment)
-    starts_at = datetime.fromisoformat(str(assessment["starts_at"]))
-    place = str(assessment.get("place", ""))
-    reference = application.reference or ""
-    zone = await candidate_zone(ctx, application)  # the candidate's reminder at 09:00 theirs
-    for planned in schedule.assessment(reference, starts_at, place, zone, ctx.now()):
-        await notify(ctx, application, planned)
-    own = ctx.person.timezone
-    reminder = schedule.assessment(reference, starts_at, place, own, ctx.now())[1]
-    await ctx.uow.outbox.schedule(
-        ctx.person.id, reminder.notice.kind, reminder.notice.params, reminder.due_at,
-        f"assessor:{reminder.dedupe_key}", subject=reminder.subject,
-    )  # fmt: skip
-    await ctx.uow.audit.record(
-        ctx.person.id, ctx.channel, "accept_assignment", f"application:{application.id}",
-        allowed=True, details={"declared": "none"},
-    )  # fmt: skip
-    ctx.say(Text(ctx.t("assessor.accepted")))
-    ctx.goto(ASSIGNMENT, {"app": application.id})
+    found = await assessment.assigned(ctx.uow, who, "conflict", app_id, A.ASSESSOR_ASSIGNED)
+    if isinstance(found, Refused):
+        await _say(ctx, found)
+    else:
+        ctx.goto(NOTE, {"app": app_id, "action": "conflict"})
 
 
-async def _recommend(ctx: Context, application: ApplicationRecord) -> None:
-    units = _units(application)
-    missing = [u.code for u in ctx.services.scheme.units if u.code not in units]
-    if missing:
-        ctx.say(Text(ctx.t("assessor.units_missing", units=", ".join(missing))))
-        await ctx.show_current()
-        return
-    all_k = all(isinstance(v, dict) and v.get("verdict") == "K" for v in units.values())
-    action = "recommend_competent" if all_k else "recommend_not_yet"
-    state = await transition(ctx, application, action, Actor.ASSESSOR)
-    if state is None:
-        return
-    await ctx.uow.applications.update(application.id, state=state)
-    await ctx.uow.audit.record(
-        ctx.person.id, ctx.channel, action, f"application:{application.id}", allowed=True
-    )
-    ctx.say(Text(ctx.t("assessor.recommended")))
-    ctx.goto(ASSIGNMENTS)
+async def _record(ctx: Context, picked: str) -> None:
+    """A unit to give its verdict, or the recommendation once every unit has one."""
+    app_id, who = _app(ctx), ctx.caller
+    if picked == "recommend":
+        if await _done(ctx, await assessment.recommend(ctx.uow, ctx.services, who, app_id)):
+            ctx.say(Text(ctx.t("assessor.recommended")))
+            ctx.goto(ASSIGNMENTS)
+    elif picked.startswith("unit:"):
+        checked = await assessment.check_recording(ctx.uow, ctx.services, who, app_id)
+        if await _done(ctx, checked) is not None:
+            ctx.goto(UNIT, {"app": app_id, "unit": picked.removeprefix("unit:")})
+
+
+ICONS = {Verdict.K: "✅ K", Verdict.BK: "❌ BK"}
+"""A unit's verdict on the assignment's buttons; one not yet recorded shows ⏳."""
 
 
 class UnitStep:
@@ -271,8 +220,8 @@ class UnitStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
-            Option(f"{PREFIX}K", ctx.t("assessor.k")),
-            Option(f"{PREFIX}BK", ctx.t("assessor.bk")),
+            Option(f"{PREFIX}{Verdict.K}", ctx.t("assessor.k")),
+            Option(f"{PREFIX}{Verdict.BK}", ctx.t("assessor.bk")),
             Option(f"{PREFIX}back", ctx.t("common.back")),
         ]
 
@@ -306,37 +255,21 @@ class NoteStep:
         return [choice(ctx.t(key), await self.options(ctx))]
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
+        app_id = _app(ctx)
         if isinstance(event, OptionIn):
-            ctx.goto(ASSIGNMENT, {"app": ctx.data["app"]})
+            ctx.goto(ASSIGNMENT, {"app": app_id})
             return
         assert isinstance(event, TextIn)
-        note = event.text.strip()[:300]
+        who = ctx.caller
         if ctx.data.get("action") == "conflict":
-            application = await _mine(ctx, "declare_conflict", A.ASSESSOR_ASSIGNED)
-            if application is None:
-                return
-            state = await transition(ctx, application, "decline_assignment", Actor.ASSESSOR)
-            if state is None:
-                return
-            assessment = {"declined_by": ctx.person.id, "conflict": note}
-            await ctx.uow.applications.update(application.id, state=state, assessment=assessment)
-            await ctx.uow.audit.record(
-                ctx.person.id, ctx.channel, "declare_conflict", f"application:{application.id}",
-                allowed=True, details={"note": note},
-            )  # fmt: skip
-            ctx.say(Text(ctx.t("assessor.conflict_sent")))
-            ctx.goto(ASSIGNMENTS)
+            declared = assessment.declare_conflict(ctx.uow, ctx.services, who, app_id, event.text)
+            if await _done(ctx, await declared) is not None:
+                ctx.say(Text(ctx.t("assessor.conflict_sent")))
+                ctx.goto(ASSIGNMENTS)
             return
-        application = await _mine(ctx, "record_unit", A.SCHEDULED)
-        if application is None or await _before_the_assessment(ctx, application):
-            return
-        unit = str(ctx.data["unit"])
-        units = {**_units(application), unit: {"verdict": str(ctx.data["verdict"]), "note": note}}
-        await ctx.uow.applications.update(
-            application.id, assessment={**application.assessment, "units": units}
-        )
-        await ctx.uow.audit.record(
-            ctx.person.id, ctx.channel, "record_unit", f"application:{application.id}:{unit}",
-            allowed=True, details={"verdict": str(ctx.data["verdict"])},
+        recorded = assessment.record_unit(
+            ctx.uow, ctx.services, who, app_id,
+            unit=str(ctx.data["unit"]), verdict=Verdict(str(ctx.data["verdict"])), note=event.text,
         )  # fmt: skip
-        ctx.goto(ASSIGNMENT, {"app": application.id})
+        if await _done(ctx, await recorded) is not None:
+            ctx.goto(ASSIGNMENT, {"app": app_id})

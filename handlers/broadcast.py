@@ -9,22 +9,16 @@ from collections.abc import Sequence
 
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff_common import PREFIX, allowed
+from handlers.staff_common import PREFIX, allowed, say_refused
 from scheme.lifecycle import ApplicationState
+from usecases.access import Refused
+from usecases.broadcasts import MAX_MONTHS, SEGMENTS, TEXT_LENGTH, send_broadcast
 
 SEGMENT = "broadcast_segment"
 STATE = "broadcast_state"
 WRITE = "broadcast_write"
 CONFIRM = "broadcast_confirm"
-SEGMENTS = (
-    "all", "state", "channel:telegram", "channel:whatsapp", "lang:id", "lang:en", "expiring",
-    "surveillance",
-)  # fmt: skip
-"""Who a broadcast can go to: everyone, by application state, by channel, by language,
-certificate holders whose certificate expires within N months, or whose yearly surveillance
-(9.6.2) falls within the next month. ``state`` and ``expiring`` ask for their value next."""
 MONTHS = "broadcast_months"
-MAX_MONTHS = 36
 TEMPLATES = ("surveillance", "renewal", "unfinished", "schedule")
 """Ready texts (``broadcast.template.<name>``, in both catalogues) staff can send as they are."""
 
@@ -150,7 +144,7 @@ class WriteStep:
             ctx.goto(MENU)
             return
         assert isinstance(event, TextIn)
-        text = event.text.strip()[:3000]
+        text = event.text.strip()[:TEXT_LENGTH]
         if ctx.data["lang"] == "id":
             ctx.goto(WRITE, {**ctx.data, "lang": "en", "text_id": text})
         else:
@@ -188,15 +182,10 @@ class ConfirmStep:
             ctx.goto(MENU)
             return
         segment = str(ctx.data["segment"])
-        if not await allowed(ctx, "send_broadcast", segment):
-            return
         texts = {"text_id": str(ctx.data["text_id"]), "text_en": str(ctx.data["text_en"])}
-        broadcast_id, count = await ctx.uow.broadcasts.create(
-            ctx.person.id, segment, texts, ctx.now(), ctx.services.scheme.rules
-        )
-        await ctx.uow.audit.record(
-            ctx.person.id, ctx.channel, "broadcast", f"broadcast:{broadcast_id}",
-            allowed=True, details={"segment": segment, "people": count},
-        )  # fmt: skip
-        ctx.say(Text(ctx.t("broadcast.queued", count=count)))
+        queued = await send_broadcast(ctx.uow, ctx.services, ctx.caller, segment, texts)
+        if isinstance(queued, Refused):
+            await say_refused(ctx, queued)
+            return
+        ctx.say(Text(ctx.t("broadcast.queued", count=queued.people)))
         ctx.goto(MENU)

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 from domain.notices import format_day
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff_common import PREFIX, allowed
+from handlers.staff_common import PREFIX, allowed, say_refused
 from scheme.deadlines import WorkCalendar, local_date
+from usecases import calendar as leave
 
 LEAVE = "staff_leave"
 LEAVE_DAYS = "staff_leave_days"
@@ -29,8 +30,7 @@ _DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$|^(\d{4})-(\d{2})-(\d{
 
 async def work_calendar(ctx: Context) -> WorkCalendar:
     """The calendar every working-day count uses: the file's years, with the staff's on top."""
-    staff_years = {record.year: record.days for record in await ctx.uow.collective_leave.years()}
-    return WorkCalendar.of(ctx.services.scheme, staff_years)
+    return await leave.work_calendar(ctx.uow, ctx.services)
 
 
 def unlisted_note(ctx: Context, calendar: WorkCalendar, start: date, end: date) -> str | None:
@@ -185,14 +185,12 @@ class LeaveConfirmStep:
             ctx.goto(LEAVE_SOURCE, ctx.data)
             return
         year, source, days = int(str(ctx.data.get("year"))), str(ctx.data.get("source")), _days(ctx)
-        details = {"days": [day.isoformat() for day in days], "source": source}
-        if not await allowed(ctx, "set_collective_leave", str(year)):
+        refused = await leave.set_collective_leave(
+            ctx.uow, ctx.services, ctx.caller, year, days=days, source=source
+        )
+        if refused is not None:
+            await say_refused(ctx, refused)
             return
-        await ctx.uow.collective_leave.set_year(year, days, source, by=ctx.person.id, now=ctx.now())
-        await ctx.uow.audit.record(
-            ctx.person.id, ctx.channel, "collective_leave_saved", str(year), allowed=True,
-            details=details,
-        )  # fmt: skip
         ctx.say(Text(ctx.t("leave.saved", year=year, count=len(days))))
         ctx.goto(LEAVE)
 

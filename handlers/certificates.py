@@ -11,14 +11,11 @@ queues the holder's notice in the same transaction.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from domain.notices import format_day, format_instant
 from domain.ports import CertificateRecord, JSONValue
-from handlers.application import current_application
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.evidence import KIND_NAMES, receive_document
 from handlers.messages import (
@@ -31,11 +28,19 @@ from handlers.messages import (
     Text,
     TextIn,
 )
-from handlers.staff_common import PREFIX, allowed, document_options, send_document
-from scheme.deadlines import local_date, renewal_request_deadline, surveillance_due_dates
-from scheme.lifecycle import APPLICATION, CERTIFICATE, Actor, CertificateState, TransitionError
+from handlers.staff_common import PREFIX, allowed, document_options, say_refused, send_document
+from scheme.deadlines import renewal_request_deadline
+from scheme.lifecycle import CertificateState
 from scheme.model import Evidence
-from usecases.access import STAFF_ROLES
+from usecases import certificates
+from usecases.access import STAFF_ROLES, Refusal, Refused
+from usecases.certificates import (
+    ENDED,
+    CertificateAction,
+    awaits_agreement,
+    next_surveillance,
+    surveillance_item,
+)
 
 MINE = "my_certificate"
 SURVEILLANCE = "surveillance_upload"
@@ -43,33 +48,6 @@ LOOKUP = "staff_certificate_lookup"
 MANAGE = "staff_certificate"
 REASON = "staff_certificate_reason"
 CS = CertificateState
-
-STAFF_ACTIONS = {
-    "freeze": "freeze",
-    "unfreeze": "unfreeze",
-    "revoke": "revoke",
-    "maintained": "record_surveillance",
-    "not_maintained": "record_surveillance",
-}
-"""A staff option → the certificate machine's action."""
-ENDED = frozenset({CS.REVOKED, CS.RENEWED, CS.EXPIRED})
-
-
-def agreement_version(ctx: Context) -> str:
-    """Which wording of 9.8 the holder agreed to: a digest of the clauses as they read them."""
-    wording = "\n".join(
-        f"{item.clause} {item.text.get(ctx.locale)}" for item in ctx.services.scheme.certificate_use
-    )
-    return hashlib.sha256(wording.encode()).hexdigest()[:12]
-
-
-def awaits_agreement(ctx: Context, certificate: CertificateRecord) -> bool:
-    """9.8 / 9.4.7: the scheme asks for the holder's agreement and it is not given yet."""
-    return (
-        bool(ctx.services.scheme.certificate_use)
-        and certificate.agreement is None
-        and certificate.state == CS.ACTIVE
-    )
 
 
 def agreement_text(ctx: Context, certificate: CertificateRecord) -> str:
@@ -80,21 +58,6 @@ def agreement_text(ctx: Context, certificate: CertificateRecord) -> str:
     ]
     lines.append(ctx.t("cert.agreement_press"))
     return "\n".join(lines)
-
-
-def next_surveillance(ctx: Context, certificate: CertificateRecord) -> tuple[int, str] | None:
-    """(which surveillance, its due date) still to be recorded, or None when none is left."""
-    dues = surveillance_due_dates(certificate.issued_on, ctx.services.scheme.rules)
-    done = len(certificate.surveillance)
-    return (done + 1, dues[done].isoformat()) if done < len(dues) else None
-
-
-def surveillance_item(ctx: Context, number: int) -> Evidence | None:
-    """The scheme's surveillance evidence, filed per surveillance (``surveillance_1`` …)."""
-    evidence = ctx.services.scheme.surveillance_evidence
-    if evidence is None:
-        return None
-    return evidence.model_copy(update={"id": f"{evidence.id}_{number}"})
 
 
 def describe(ctx: Context, certificate: CertificateRecord) -> list[str]:
@@ -137,9 +100,9 @@ def describe(ctx: Context, certificate: CertificateRecord) -> list[str]:
             )
         )
     if certificate.state not in ENDED:
-        upcoming = next_surveillance(ctx, certificate)
+        upcoming = next_surveillance(rules, certificate)
         if upcoming is not None:
-            due = format_day(_date(upcoming[1]), ctx.locale)
+            due = format_day(upcoming[1], ctx.locale)
             lines.append(ctx.t("cert.surveillance_next", n=upcoming[0], due=due))
         request_by = renewal_request_deadline(certificate.expires_on, rules)
         lines.append(ctx.t("cert.renew_by", date=format_day(request_by, ctx.locale)))
@@ -169,16 +132,16 @@ class MyCertificateStep:
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def _certificate(self, ctx: Context) -> CertificateRecord | None:
-        certificates = await ctx.uow.certificates.of_person(ctx.person.id)
-        return certificates[0] if certificates else None
+        return await certificates.holders_certificate(ctx.uow, ctx.caller)
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         certificate = await self._certificate(ctx)
         options = []
-        if certificate is not None and awaits_agreement(ctx, certificate):
+        if certificate is not None and awaits_agreement(ctx.services.scheme, certificate):
             options.append(Option("agree", ctx.t("cert.agree")))
         elif certificate is not None and certificate.state == CS.ACTIVE:
-            if next_surveillance(ctx, certificate) and ctx.services.scheme.surveillance_evidence:
+            rules, scheme = ctx.services.scheme.rules, ctx.services.scheme
+            if next_surveillance(rules, certificate) and scheme.surveillance_evidence:
                 options.append(Option("surveillance", ctx.t("cert.upload_surveillance")))
             if any(r.renewal for r in ctx.services.scheme.routes):
                 options.append(Option("renew", ctx.t("cert.renew")))
@@ -188,7 +151,7 @@ class MyCertificateStep:
         certificate = await self._certificate(ctx)
         if certificate is None:
             body = ctx.t("cert.none")
-        elif awaits_agreement(ctx, certificate):
+        elif awaits_agreement(ctx.services.scheme, certificate):
             body = agreement_text(ctx, certificate)
         else:
             body = "\n".join(describe(ctx, certificate))
@@ -199,7 +162,7 @@ class MyCertificateStep:
         certificate = await self._certificate(ctx)
         if event.option_id == "menu" or certificate is None:
             ctx.goto(MENU)
-        elif awaits_agreement(ctx, certificate):
+        elif awaits_agreement(ctx.services.scheme, certificate):
             if event.option_id == "agree":
                 await _agree(ctx, certificate)
             await ctx.show_current()  # nothing else is open before the agreement (9.4.7)
@@ -210,47 +173,27 @@ class MyCertificateStep:
 
 
 async def _agree(ctx: Context, certificate: CertificateRecord) -> None:
-    """9.8: the holder's agreement, with the time and the wording they agreed to."""
-    locked = await ctx.uow.certificates.get(certificate.number, lock=True)
-    if locked is None or locked.agreement is not None:
-        return
-    agreement: dict[str, JSONValue] = {
-        "at": ctx.now().isoformat(),
-        "locale": ctx.locale,
-        "version": agreement_version(ctx),
-        "channel": ctx.channel,
-    }
-    await ctx.uow.certificates.update(certificate.number, agreement=agreement)
-    await ctx.uow.audit.record(
-        ctx.person.id, ctx.channel, "certificate_agreement", f"certificate:{certificate.number}",
-        allowed=True, details=agreement,
-    )  # fmt: skip
-    ctx.say(Text(ctx.t("cert.agreed", number=certificate.number)))
+    agreed = await certificates.agree(
+        ctx.uow, ctx.services, ctx.caller, certificate.number, locale=ctx.locale
+    )
+    if not isinstance(agreed, Refused):
+        ctx.say(Text(ctx.t("cert.agreed", number=certificate.number)))
 
 
 async def _renew(ctx: Context, certificate: CertificateRecord) -> None:
-    """9.7.2: a re-certification application as in 9.1, its route and APL-01 pre-filled from the
-    certificate's own application; its submission is the renewal request of 9.7.1."""
-    current = await current_application(ctx)
-    if current is not None and current.state not in APPLICATION.finals:  # one at a time
-        ctx.say(Text(ctx.t("cert.renew_in_progress")))
-        ctx.goto("status")
-        return
-    scheme = ctx.services.scheme
-    route = next(r for r in scheme.routes if r.renewal)
-    source = await ctx.uow.applications.get(certificate.application_id)
-    draft = await ctx.uow.applications.create(ctx.person.id, scheme.code)
-    await ctx.uow.applications.update(
-        draft.id,
-        eligibility=dict(route.applies_when),
-        apl01=dict(source.apl01) if source is not None else {},
-        renews=certificate.number,
+    started = await certificates.start_renewal(
+        ctx.uow, ctx.services, ctx.caller, certificate.number
     )
-    request_by = renewal_request_deadline(certificate.expires_on, scheme.rules)
-    today = local_date(ctx.now(), ZoneInfo(ctx.person.timezone))
+    if isinstance(started, Refused):
+        if started.reason is Refusal.IN_PROGRESS:
+            ctx.say(Text(ctx.t("cert.renew_in_progress")))
+            ctx.goto("status")
+        else:
+            await ctx.show_current()
+        return
     ctx.say(Text(ctx.t("cert.renew_started", number=certificate.number)))
-    if today > request_by:
-        ctx.say(Text(ctx.t("cert.renew_late", date=format_day(request_by, ctx.locale))))
+    if started.late:
+        ctx.say(Text(ctx.t("cert.renew_late", date=format_day(started.request_by, ctx.locale))))
     ctx.goto("eligibility")
 
 
@@ -261,12 +204,13 @@ class SurveillanceUploadStep:
     accepts: frozenset[type[StepInput]] = frozenset({OptionIn, FileIn})
 
     async def _due(self, ctx: Context) -> tuple[CertificateRecord, Evidence] | None:
-        certificates = await ctx.uow.certificates.of_person(ctx.person.id)
-        if not certificates or certificates[0].state != CS.ACTIVE:
+        certificate = await certificates.holders_certificate(ctx.uow, ctx.caller)
+        if certificate is None or certificate.state != CS.ACTIVE:
             return None
-        upcoming = next_surveillance(ctx, certificates[0])
-        item = surveillance_item(ctx, upcoming[0]) if upcoming else None
-        return (certificates[0], item) if item is not None else None
+        scheme = ctx.services.scheme
+        upcoming = next_surveillance(scheme.rules, certificate)
+        item = surveillance_item(scheme, upcoming[0]) if upcoming else None
+        return (certificate, item) if item is not None else None
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option("done", ctx.t("cert.surveillance_finished"))]
@@ -303,11 +247,7 @@ class SurveillanceUploadStep:
         every = await ctx.uow.applications.documents(certificate.application_id)
         stored = await receive_document(ctx, certificate.application_id, item, every, event)
         if stored is not None:
-            for staff, _ in await ctx.uow.roles.people_with("staff"):
-                await ctx.uow.outbox.schedule(
-                    staff, "surveillance_received", {"certificate": certificate.number},
-                    ctx.now(), f"surveillance_received:{certificate.number}:{item.id}:{staff}",
-                )  # fmt: skip
+            await certificates.surveillance_received(ctx.uow, ctx.services, certificate, item)
         await ctx.show_current()
 
 
@@ -353,12 +293,9 @@ class ManageStep:
         back = Option(f"{PREFIX}back", ctx.t("common.back"))
         if certificate is None:
             return [back]
-        actions = CERTIFICATE.actions(CS(certificate.state), Actor.STAFF)
         options = [
-            Option(f"{PREFIX}cert:{choice_id}", ctx.t(f"cert.do.{choice_id}"))
-            for choice_id, action in STAFF_ACTIONS.items()
-            if action in actions
-            and (action != "record_surveillance" or next_surveillance(ctx, certificate))
+            Option(f"{PREFIX}cert:{action}", ctx.t(f"cert.do.{action}"))
+            for action in certificates.staff_actions(ctx.services.scheme.rules, certificate)
         ]
         documents = [
             d for d in await ctx.uow.applications.documents(certificate.application_id)
@@ -421,62 +358,16 @@ class ReasonStep:
             ctx.goto(MANAGE, {"cert": number})
             return
         assert isinstance(event, TextIn)
-        choice_id = str(ctx.data.get("action"))
-        text = event.text.strip()[:500]
-        if not await allowed(ctx, f"certificate_{choice_id}", f"certificate:{number}"):
+        action = CertificateAction(str(ctx.data.get("action")))
+        done = await certificates.care(
+            ctx.uow, ctx.services, ctx.caller, number, action=action, text=event.text
+        )
+        if isinstance(done, Refused) and done.reason is Refusal.NOT_ALLOWED:
+            await say_refused(ctx, done)
             return
-        certificate = await ctx.uow.certificates.get(number, lock=True)
-        try:
-            if certificate is None:
-                raise TransitionError(number)
-            state = CERTIFICATE.apply(CS(certificate.state), STAFF_ACTIONS[choice_id], Actor.STAFF)
-        except TransitionError:
+        if isinstance(done, Refused):
             ctx.say(Text(ctx.t("staff.already_handled")))
             ctx.goto(LOOKUP)
             return
-        if STAFF_ACTIONS[choice_id] == "record_surveillance":
-            await _record_surveillance(ctx, certificate, choice_id, text)
-        else:
-            await _change_state(ctx, certificate, choice_id, str(state), text)
         ctx.say(Text(ctx.t("cert.recorded", number=number)))
         ctx.goto(MANAGE, {"cert": number})
-
-
-async def _change_state(
-    ctx: Context, certificate: CertificateRecord, choice_id: str, state: str, reason: str
-) -> None:
-    """9.5: freeze, unfreeze or revoke; a revoked certificate gets no more reminders."""
-    number = certificate.number
-    await ctx.uow.certificates.update(number, state=state, reason=reason)
-    if state == CS.REVOKED:
-        await ctx.uow.outbox.cancel(f"certificate:{number}")
-        await ctx.uow.outbox.cancel(f"renewal:{number}")
-    kind = {"freeze": "certificate_frozen", "unfreeze": "certificate_unfrozen"}.get(
-        choice_id, "certificate_revoked"
-    )
-    params = {"certificate": number} if kind == "certificate_unfrozen" else {
-        "certificate": number, "reason": reason,
-    }  # fmt: skip
-    now = ctx.now()
-    await ctx.uow.outbox.schedule(
-        certificate.person_id, kind, params, now, f"{kind}:{number}:{now.isoformat()}"
-    )
-
-
-async def _record_surveillance(
-    ctx: Context, certificate: CertificateRecord, outcome: str, note: str
-) -> None:
-    """9.6.4: the result goes into the holder's record, and the holder is told."""
-    now = ctx.now()
-    record = {
-        "on": local_date(now, ZoneInfo(ctx.services.scheme.rules.timezone)).isoformat(),
-        "outcome": outcome, "note": note, "by": ctx.person.id,
-    }  # fmt: skip
-    await ctx.uow.certificates.update(
-        certificate.number, surveillance=[*certificate.surveillance, record]
-    )
-    await ctx.uow.outbox.schedule(
-        certificate.person_id, "surveillance_recorded",
-        {"certificate": certificate.number, "outcome": outcome, "note": note}, now,
-        f"surveillance_recorded:{certificate.number}:{len(certificate.surveillance) + 1}",
-    )  # fmt: skip

@@ -41,6 +41,7 @@ from handlers.messages import (
     Update,
     reply_document,
 )
+from usecases.access import Caller
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,11 @@ class Context:
 
     def now(self) -> datetime:
         return self.services.clock()
+
+    @property
+    def caller(self) -> Caller:
+        """The person of this update as the use cases take them."""
+        return Caller(self.person.id, self.channel)
 
     def t(self, key: str, /, **params: object) -> str:
         """The text of ``key`` in the person's language."""

@@ -16,7 +16,7 @@ from domain.ports import ApplicationRecord
 from handlers.application import local_time
 from handlers.conversation import Context, StepInput, choice
 from handlers.messages import Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff_common import PREFIX, QUEUE, REVIEW, application_id, caller, say_refused
+from handlers.staff_common import PREFIX, QUEUE, REVIEW, application_id, say_refused
 from scheme.lifecycle import ApplicationState
 from usecases import decisions
 from usecases.access import Refused
@@ -137,7 +137,7 @@ class AssignStep:
             return
         app_id = application_id(ctx)
         checked = await decisions.check_assignment(
-            ctx.uow, ctx.services, caller(ctx), app_id, assessor=assessor
+            ctx.uow, ctx.services, ctx.caller, app_id, assessor=assessor
         )
         if isinstance(checked, Refused):
             await say_refused(ctx, checked, back=ASSIGN)
@@ -168,7 +168,7 @@ class PanelStep:
         if member is None:
             return
         app_id = application_id(ctx)
-        done = await decisions.assign_panel(ctx.uow, ctx.services, caller(ctx), app_id, member)
+        done = await decisions.assign_panel(ctx.uow, ctx.services, ctx.caller, app_id, member)
         if isinstance(done, Refused):
             await say_refused(ctx, done, back=PANEL)
             return
@@ -197,7 +197,7 @@ class StaffInputStep:
         assert isinstance(event, TextIn)
         typed = event.text.strip()[:200]
         action = str(ctx.data["action"])
-        uow, services, who = ctx.uow, ctx.services, caller(ctx)
+        uow, services, who = ctx.uow, ctx.services, ctx.caller
         done: decisions.Outcome
         if action == "starts_at":
             await _schedule(ctx, typed)
@@ -240,7 +240,7 @@ async def _schedule(ctx: Context, typed: str) -> None:
         return
     assessor = int(str(ctx.data["assessor"]))
     checked = await decisions.check_assignment(
-        ctx.uow, ctx.services, caller(ctx), application_id(ctx),
+        ctx.uow, ctx.services, ctx.caller, application_id(ctx),
         assessor=assessor, starts_at=starts_at, action="choose_schedule",
     )  # fmt: skip
     if isinstance(checked, Refused):

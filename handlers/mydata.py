@@ -8,11 +8,12 @@ from collections.abc import Sequence
 
 from domain.schedule import draft_subject
 from handlers.apl01 import FIELDS, shown_value
-from handlers.application import EDITABLE, current_application
+from handlers.application import current_application
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.evidence import erase_objects, size_text
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
 from handlers.zone import ZONE, zone_name
+from usecases.submission import EDITABLE
 
 MY_DATA = "my_data"
 CONFIRM = "my_data_delete"

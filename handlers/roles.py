@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff_common import PREFIX, allowed, caller, say_refused
+from handlers.staff_common import PREFIX, allowed, say_refused
 from usecases.access import ADMIN_ROLES, Refused, Role
 from usecases.roles import change_role
 
@@ -114,7 +114,7 @@ class WhoStep:
             account = event.text.strip()
             person = await _person_of(ctx, account)
         done = await change_role(
-            ctx.uow, ctx.services, caller(ctx), person, role, grant=verb == "grant",
+            ctx.uow, ctx.services, ctx.caller, person, role, grant=verb == "grant",
             account=account,
         )  # fmt: skip
         if isinstance(done, Refused):

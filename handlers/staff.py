@@ -28,7 +28,6 @@ from handlers.staff_common import (
     REVIEW,
     allowed,
     application_id,
-    caller,
     document_options,
     in_state,
     refused_for_conflict,
@@ -278,11 +277,11 @@ async def _verdict(ctx: Context, choice_id: str) -> None:
     """Accept (9.1.6) or send back (9.1.5) the application on screen."""
     app_id = application_id(ctx)
     if choice_id == "accept":
-        done = await review.accept(ctx.uow, ctx.services, caller(ctx), app_id)
+        done = await review.accept(ctx.uow, ctx.services, ctx.caller, app_id)
         await _reviewed(ctx, done, "staff.accepted")
         return
     done = await review.send_back(
-        ctx.uow, ctx.services, caller(ctx), app_id, word=lambda problems: _reasons(ctx, problems)
+        ctx.uow, ctx.services, ctx.caller, app_id, word=lambda problems: _reasons(ctx, problems)
     )
     await _reviewed(ctx, done, "staff.sent_back")
 
@@ -365,7 +364,7 @@ class ItemStep:
                 ctx.goto(REASON, {"app": app_id, "item": item, "action": "not_ok"})
             return
         done = await review.mark_item(
-            ctx.uow, ctx.services, caller(ctx), app_id, item=item, mark=mark
+            ctx.uow, ctx.services, ctx.caller, app_id, item=item, mark=mark
         )
         if isinstance(done, Refused):
             await say_refused(ctx, done)
@@ -393,7 +392,7 @@ class ReasonStep:
             return
         assert isinstance(event, TextIn)
         reason = event.text.strip()[:300]
-        uow, services, who = ctx.uow, ctx.services, caller(ctx)
+        uow, services, who = ctx.uow, ctx.services, ctx.caller
         if ctx.data.get("action") != "reject":
             item = str(ctx.data.get("item"))
             done = await review.mark_item(

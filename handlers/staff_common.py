@@ -12,7 +12,8 @@ from handlers.messages import Option, SendFile, Text
 from scheme.impartiality import Capacity
 from scheme.lifecycle import APPLICATION, Actor, ApplicationState, TransitionError
 from usecases import decisions
-from usecases.access import STAFF_ROLES, Caller, Refusal, Refused, impartiality
+from usecases.access import STAFF_ROLES, Refusal, Refused, impartiality
+from usecases.documents import open_document
 
 QUEUE = "staff_queue"
 REVIEW = "staff_review"
@@ -74,14 +75,10 @@ async def refused_for_conflict(
 ) -> Refused | None:
     """Refuses, explains with its clause and audits when ``person_id`` (the person pressing,
     by default) may not act in ``capacity`` on ``application``; None when they may."""
-    refused = await impartiality(ctx.uow, caller(ctx), application, capacity, person_id)
+    refused = await impartiality(ctx.uow, ctx.caller, application, capacity, person_id)
     if refused is not None:
         await say_refused(ctx, refused, back=back)
     return refused
-
-
-def caller(ctx: Context) -> Caller:
-    return Caller(ctx.person.id, ctx.channel)
 
 
 REFUSALS: Mapping[Refusal, str] = {
@@ -149,16 +146,11 @@ def document_options(documents: Sequence[DocumentRecord]) -> list[Option]:
 
 
 async def send_document(ctx: Context, application: ApplicationRecord, option_id: str) -> None:
-    """The document of ``option_id`` as a file, when it belongs to ``application`` (whose access
-    the caller checked); any other id is refused and logged."""
+    """The document of ``option_id`` as a file, when it belongs to ``application`` and the
+    person may read it (:func:`usecases.documents.open_document`); else "not available"."""
     document_id = option_id.removeprefix(f"{PREFIX}doc:")
-    documents = await ctx.uow.applications.documents(application.id)
-    document = next((d for d in documents if d.id == document_id), None)
-    target = f"document:{document_id}"
-    await ctx.uow.audit.record(
-        ctx.person.id, ctx.channel, "open_document", target, allowed=document is not None
-    )
-    if document is None:
+    document = await open_document(ctx.uow, ctx.caller, application.id, document_id)
+    if isinstance(document, Refused):
         ctx.say(Text(ctx.t("staff.not_available")))
         return
     ctx.say(

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 from domain.application import route_of
 from domain.ports import ApplicationRecord
-from handlers.application import EDITABLE, current_application, local_time, progress_lines
+from handlers.application import current_application, local_time, progress_lines
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
+from usecases.submission import EDITABLE
 
 STATUS = "status"
 

@@ -5,54 +5,43 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.application import apl02_answers, plan_of, present, route_of
+from domain.application import plan_of, route_of
 from domain.ports import ApplicationRecord, DocumentRecord
-from domain.schedule import draft_subject
 from handlers.apl01 import FIELDS, shown_value
 from handlers.apl02 import answer_lines
 from handlers.application import HUB, editable_application, local_time
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.guide import fees_text
 from handlers.messages import Option, OptionIn, Outbound, Text
-from scheme import apl01 as apl01_rules
-from scheme.apl02 import check, questionnaire
-from scheme.eligibility import assess
-from scheme.evidence import missing
-from scheme.lifecycle import APPLICATION, Actor, ApplicationState
+from usecases import submission
+from usecases.access import Refused
+from usecases.submission import Gap, Incomplete, Problem
 
 DECLARATION = "declaration"
 
 
-def reference_number(application: ApplicationRecord, year: int) -> str:
-    """Readable and unique: ``AK-2026-00042`` (the application's own number)."""
-    return f"AK-{year}-{application.id:05d}"
-
-
-async def problems(ctx: Context, application: ApplicationRecord) -> list[str]:
+def problem_lines(ctx: Context, found: Sequence[Problem]) -> list[str]:
     """What still stops submission, one line each, in the person's language."""
-    scheme = ctx.services.scheme
-    found: list[str] = []
-    if application.route is None or assess(scheme, application.eligibility).unanswered:
-        found.append(ctx.t("submit.missing.eligibility"))
-    missing_fields = [f for f in FIELDS if f not in application.apl01]
-    if missing_fields:
-        found.append(ctx.t("submit.missing.apl01", count=len(missing_fields)))
-    if (reason := apl01_rules.inconsistency(application.apl01)) is not None:
-        found.append(ctx.t("submit.apl01_inconsistent", reason=ctx.t(f"apl01.error.{reason}")))
-    documents = await ctx.uow.applications.documents(application.id)
-    found += [
-        ctx.t(
-            "submit.missing.evidence",
-            label=need.evidence.label.get(ctx.locale),
-            have=have,
-            need=need.min,
+    return [_line(ctx, problem) for problem in found]
+
+
+def _line(ctx: Context, problem: Problem) -> str:
+    if problem.gap is Gap.APL01_INCONSISTENT:
+        reason = ctx.t(f"apl01.error.{problem.reason}")
+        return ctx.t("submit.apl01_inconsistent", reason=reason)
+    if problem.need is not None:
+        label = problem.need.evidence.label.get(ctx.locale)
+        return ctx.t(
+            "submit.missing.evidence", label=label, have=problem.count, need=problem.need.min
         )
-        for need, have in missing(plan_of(scheme, application), present(documents))
-    ]
-    result = check(questionnaire(scheme), apl02_answers(application, documents))
-    if not result.complete:
-        found.append(ctx.t("submit.missing.apl02", count=len(result.unanswered)))
-    return found
+    return ctx.t(GAPS[problem.gap], count=problem.count)
+
+
+GAPS = {
+    Gap.ELIGIBILITY: "submit.missing.eligibility",
+    Gap.APL01: "submit.missing.apl01",
+    Gap.APL02: "submit.missing.apl02",
+}
 
 
 def receipt(
@@ -106,23 +95,21 @@ class DeclarationStep:
         if event.option_id == "back":
             ctx.goto(HUB)
             return
-        missing = await problems(ctx, application)
-        if missing:
-            ctx.say(Text("\n".join([ctx.t("submit.not_yet"), *(f"• {m}" for m in missing)])))
+        outcome = await submission.submit(ctx.uow, ctx.services, ctx.caller, application.id)
+        if isinstance(outcome, Incomplete):
+            lines = [
+                ctx.t("submit.not_yet"),
+                *(f"• {m}" for m in problem_lines(ctx, outcome.problems)),
+            ]
+            ctx.say(Text("\n".join(lines)))
             ctx.goto(HUB)
             return
-        action = "resubmit" if application.state == ApplicationState.NEEDS_FIX else "submit"
-        state = APPLICATION.apply(ApplicationState(application.state), action, Actor.CANDIDATE)
-        now = ctx.now()
-        submitted = await ctx.uow.applications.update(
-            application.id,
-            state=str(state),
-            reference=application.reference or reference_number(application, now.year),
-            submitted_at=now,
-        )
-        await ctx.uow.outbox.cancel(draft_subject(application.id))  # no "finish your draft"
-        if submitted.renews:  # the renewal request of 9.7.1 is made: no more reminders
-            await ctx.uow.outbox.cancel(f"renewal:{submitted.renews}")
+        if isinstance(outcome, Refused):  # frozen meanwhile, by staff's hand
+            reference = application.reference or "-"
+            ctx.say(Text(ctx.t("application.frozen", reference=reference)))
+            ctx.goto(MENU)
+            return
+        submitted = outcome.application
         documents = await ctx.uow.applications.documents(application.id)
         ctx.say(Text(receipt(ctx, submitted, documents)))
         ctx.goto(MENU)

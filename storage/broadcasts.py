@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, Select, String, Table, exists, false, func, insert, literal, select
+from sqlalchemy import (
+    JSON,
+    Select,
+    String,
+    Table,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheme.deadlines import add_months, local_date, surveillance_due_dates
+from scheme.deadlines import add_months, local_date, surveillance_issue_ranges
 from scheme.model import Rules
 from storage.models import (
     ApplicationRow,
@@ -72,27 +84,16 @@ class SqlBroadcasts:
                     CertificateRow.expires_on <= add_months(today, int(value)),
                 )
             )
-        elif kind == "surveillance":
-            holders = await self._surveillance_due(today, rules)
-            query = query.where(PersonRow.id.in_(holders))
+        elif kind == "surveillance":  # 9.6.2, at the scheme's interval
+            ranges = surveillance_issue_ranges(today, today + SURVEILLANCE_AHEAD, rules)
+            query = query.where(
+                exists().where(
+                    CertificateRow.person_id == PersonRow.id,
+                    CertificateRow.state == "active",
+                    or_(false(), *(CertificateRow.issued_on.between(a, b) for a, b in ranges)),
+                )
+            )
         return query
-
-    async def _surveillance_due(self, today: date, rules: Rules) -> set[int]:
-        """Holders of an active certificate with a surveillance due (9.6.2, at the scheme's
-        interval) within the next ``SURVEILLANCE_AHEAD``."""
-        rows = await self._session.execute(
-            select(CertificateRow.person_id, CertificateRow.issued_on).where(
-                CertificateRow.state == "active"
-            )
-        )
-        return {
-            person
-            for person, issued in rows
-            if any(
-                today <= due <= today + SURVEILLANCE_AHEAD
-                for due in surveillance_due_dates(issued, rules)
-            )
-        }
 
     async def create(
         self, created_by: int, segment: str, texts: Mapping[str, str], now: datetime, rules: Rules

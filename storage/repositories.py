@@ -792,7 +792,7 @@ class SqlCollectiveLeave:
         ]
 
     async def set_year(
-        self, year: int, days: Sequence[date], source: str, *, by: int, now: datetime
+        self, year: int, days: Sequence[date], source: str, *, by: int | None, now: datetime
     ) -> None:
         row = await self._session.get(CollectiveLeaveRow, year, with_for_update=True)
         stored = sorted({day.isoformat() for day in days})

@@ -13,6 +13,7 @@ import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import hypothesis
@@ -141,8 +142,8 @@ async def make_app(settings: Settings, engine: AsyncEngine) -> Callable[..., Awa
     """Build the production wiring on the test database (as often as a test restarts it)."""
     await migrate.upgrade(engine)  # what `asesorbot db upgrade` does before a server deploy
 
-    async def make(flow: Flow | None = None) -> App:
-        return await build_app(settings, engine=engine, flow=flow)
+    async def make(flow: Flow | None = None, **wiring: Any) -> App:
+        return await build_app(settings, engine=engine, flow=flow, **wiring)
 
     return make
 

@@ -15,8 +15,7 @@ from domain.notices import NOTICE_PARAMS
 from domain.schedule import APPEAL_OUTCOMES
 from handlers.apl01 import CHOICE_FIELDS
 from handlers.application import HubStep
-from handlers.broadcast import SEGMENTS, TEMPLATES
-from handlers.certificates import STAFF_ACTIONS
+from handlers.broadcast import TEMPLATES
 from handlers.guide import PLAIN_TOPICS, TOPICS
 from handlers.roles import GRANTABLE
 from handlers.staff import FILTERS, MARKS
@@ -28,6 +27,8 @@ from scheme.impartiality import Capacity
 from scheme.lifecycle import ApplicationState, CertificateState
 from scheme.model import Method
 from scheme.zones import ZONES
+from usecases.broadcasts import SEGMENTS
+from usecases.certificates import CertificateAction
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = re.compile(r"^([a-z][a-z0-9_]*)(?:\.[a-z0-9_]+)+$")
@@ -89,9 +90,9 @@ def dynamic_keys() -> set[str]:
     keys |= {f"cert.state.{state}" for state in CertificateState}
     keys |= {f"staff.filter.{key}" for key in FILTERS}
     keys |= {f"broadcast.{kind}.{t}" for t in TEMPLATES for kind in ("template", "template_label")}
-    keys |= {f"cert.{kind}.{choice}" for choice in STAFF_ACTIONS for kind in ("do", "ask")}
+    keys |= {f"cert.{kind}.{action}" for action in CertificateAction for kind in ("do", "ask")}
     keys |= {
-        f"cert.outcome.{o}" for o in STAFF_ACTIONS if STAFF_ACTIONS[o] == "record_surveillance"
+        f"cert.outcome.{a}" for a in CertificateAction if a.machine_action == "record_surveillance"
     }
     keys |= {f"role.{role}" for role in GRANTABLE}
     keys |= {

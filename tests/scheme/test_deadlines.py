@@ -22,6 +22,7 @@ from scheme.deadlines import (
     renewal_reminders,
     renewal_request_deadline,
     surveillance_due_dates,
+    surveillance_issue_ranges,
     zone_label,
 )
 from scheme.model import Rules
@@ -222,3 +223,35 @@ def test_made_up_scheme_rules(barista) -> None:  # type: ignore[no-untyped-def]
     assert appeal_deadline(decided, rules).astimezone(ZoneInfo("Asia/Makassar")) == datetime(
         2026, 11, 28, 23, 59, 59, tzinfo=ZoneInfo("Asia/Makassar")
     )
+
+
+@given(
+    issued=days,
+    start=days,
+    ahead=st.integers(0, 60),
+    interval=st.sampled_from([1, 3, 6, 12, 18]),
+    years=st.integers(1, 4),
+)
+def test_surveillance_issue_ranges_agree_with_the_due_dates(
+    issued: date, start: date, ahead: int, interval: int, years: int
+) -> None:
+    """The query's ranges hold exactly the certificates one of whose due dates falls in the
+    window, whatever the interval and validity the scheme sets."""
+    rules = Rules(surveillance_interval_months=interval, certificate_validity_years=years)
+    end = start + timedelta(days=ahead)
+    due = any(start <= d <= end for d in surveillance_due_dates(issued, rules))
+    ranges = surveillance_issue_ranges(start, end, rules)
+    assert due == any(first <= issued <= last for first, last in ranges)
+
+
+def test_surveillance_issue_ranges_at_month_ends() -> None:
+    """Due on 28 February 2025: a certificate of 28 or 29 February 2024 (the first surveillance)
+    and of 28 February 2023 (the second); a monthly one of 29, 30 or 31 January too."""
+    assert surveillance_issue_ranges(date(2025, 2, 28), date(2025, 2, 28), Rules()) == (
+        (date(2024, 2, 28), date(2024, 2, 29)),
+        (date(2023, 2, 28), date(2023, 2, 28)),
+    )
+    monthly = Rules(surveillance_interval_months=1, certificate_validity_years=1)
+    assert surveillance_issue_ranges(date(2025, 2, 28), date(2025, 2, 28), monthly)[0] == (
+        date(2025, 1, 28), date(2025, 1, 31),
+    )  # fmt: skip

@@ -6,15 +6,33 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+from hashlib import sha256
 from typing import Any
 
 from sqlalchemy import text
 
 from bot.factory import App
-from domain.ports import NewPerson
+from domain.application import plan_of
+from domain.ports import DocumentRecord, NewPerson
+from scheme.apl02 import questionnaire
+from scheme.deadlines import certificate_expiry
+from scheme.eligibility import assess
 from scheme.lifecycle import ApplicationState
+from tests.scheme.test_eligibility import NEW_OK
 from usecases.access import Caller, Refusal, Refused
+
+APL01 = {
+    "full_name": "Siti Rahayu", "nationality": "WNI", "birth_place": "Bandung",
+    "birth_date": "1985-08-17", "sex": "P", "id_number": "3273015708850002",
+    "home_address": "Jl. Merdeka No. 1, Bandung", "home_postcode": "40111",
+    "mobile": "+6281234567890", "email": "siti@example.id", "education": "s1",
+    "institution": "LSP Contoh", "position": "Asesor", "office_address": "Jl. Asia Afrika 2",
+    "office_postcode": "40112", "office_phone": "+62224201234", "office_email": "lsp@example.id",
+    "purpose": "sertifikasi",
+}  # fmt: skip
+"""APL-01 as it is stored once every answer passed its check: the NIK agrees with the birth
+date and sex (day 17 + 40 for a woman, 08, 85)."""
 
 
 @dataclass
@@ -34,6 +52,7 @@ class World:
         return Caller(state.person.id, "telegram")
 
     async def application(self, candidate: Caller, state: ApplicationState, **parts: Any) -> int:
+        assert candidate.person_id is not None
         async with self.app.uow_factory() as uow:
             created = await uow.applications.create(candidate.person_id, "asesor_kompetensi")
             await uow.applications.update(
@@ -43,6 +62,48 @@ class World:
             )  # fmt: skip
             await uow.commit()
         return created.id
+
+    async def complete_draft(
+        self, candidate: Caller, state: ApplicationState = ApplicationState.DRAFT
+    ) -> int:
+        """An application ready to submit: eligible on the new-candidate route (6.1), APL-01
+        answered and consistent, every evidence item uploaded, every APL-02 element K."""
+        scheme, now = self.app.services.scheme, self.app.services.clock()
+        route = assess(scheme, NEW_OK).route
+        assert candidate.person_id is not None
+        async with self.app.uow_factory() as uow:
+            created = await uow.applications.create(candidate.person_id, "asesor_kompetensi")
+            draft = await uow.applications.update(
+                created.id, state=str(state), eligibility=dict(NEW_OK), route=route,
+                apl01=dict(APL01),
+            )  # fmt: skip
+            ids = []
+            for need in plan_of(scheme, draft):
+                for n in range(need.min):
+                    ids.append(doc := f"{need.id}-{n}")
+                    digest = sha256(doc.encode()).hexdigest()
+                    await uow.applications.add_document(
+                        DocumentRecord(
+                            doc, created.id, need.id, f"objects/{doc}", digest, 1000,
+                            "application/pdf", f"{doc}.pdf", now,
+                        )
+                    )  # fmt: skip
+            apl02 = {q.ref: {"verdict": "K", "evidence": ids[:1]} for q in questionnaire(scheme)}
+            await uow.applications.update(created.id, apl02=apl02)
+            await uow.commit()
+        return created.id
+
+    async def certificate(self, holder: Caller, number: str, issued_on: date) -> int:
+        """A certified application of ``holder`` and its certificate, issued on ``issued_on``;
+        the application's id."""
+        app_id = await self.application(holder, ApplicationState.CERTIFIED)
+        rules = self.app.services.scheme.rules
+        assert holder.person_id is not None
+        async with self.app.uow_factory() as uow:
+            expires_on = certificate_expiry(issued_on, rules)
+            await uow.certificates.issue(app_id, holder.person_id, number, issued_on, expires_on)
+            await uow.commit()
+        return app_id
 
     async def call(self, verb: Callable[..., Awaitable[Any]], *args: Any, **kw: Any) -> Any:
         """A verb in its own transaction, committed as the chat commits an update."""

@@ -1,0 +1,153 @@
+"""The candidate's verbs on a database put straight into the state each case needs: submitting
+(9.1.4) only a complete application of one's own, and filing an appeal (9.9.2–9.9.6) only while
+the window is open, with the due date counted in working days."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from domain import schedule
+from scheme import apl01
+from scheme.deadlines import appeal_decision_due, local_date
+from scheme.lifecycle import ApplicationState as A
+from tests.usecases.world import World, refusal
+from usecases import appeals, calendar, submission
+from usecases.access import Caller, Refusal, Refused
+from usecases.appeals import Filed, WindowClosed
+from usecases.decisions import Done, queue
+from usecases.submission import Gap, Incomplete
+
+
+async def test_a_complete_draft_is_submitted_once_with_its_reference(world: World) -> None:
+    siti = await world.person("siti")
+    app_id = await world.complete_draft(siti)
+    await world.call(lambda uow, _s: queue(uow, siti.person_id, _draft_reminder(world, app_id)))
+
+    done = await world.call(submission.submit, siti, app_id)
+
+    assert isinstance(done, Done)
+    assert done.application.state == A.SUBMITTED
+    assert done.application.reference == f"AK-2026-{app_id:05d}"
+    assert await world.rows("SELECT status FROM outbox") == [("cancelled",)]
+    assert refusal(await world.call(submission.submit, siti, app_id)) is Refusal.ALREADY_HANDLED
+
+
+async def test_a_sent_back_application_is_resubmitted_keeping_its_reference(world: World) -> None:
+    siti = await world.person("siti")
+    app_id = await world.complete_draft(siti, A.NEEDS_FIX)
+    await world.call(lambda uow, _s: uow.applications.update(app_id, reference="AK-2025-00001"))
+
+    done = await world.call(submission.submit, siti, app_id)
+
+    assert isinstance(done, Done)
+    assert (done.application.state, done.application.reference) == (A.SUBMITTED, "AK-2025-00001")
+
+
+async def test_an_incomplete_draft_names_every_gap_and_stays_a_draft(world: World) -> None:
+    siti = await world.person("siti")
+    app_id = await world.application(siti, A.DRAFT)
+
+    outcome = await world.call(submission.submit, siti, app_id)
+
+    assert isinstance(outcome, Incomplete)
+    gaps = [problem.gap for problem in outcome.problems]
+    assert gaps[:2] == [Gap.ELIGIBILITY, Gap.APL01]
+    assert gaps[-1] == Gap.APL02
+    assert outcome.problems[1].count == len(apl01.FIELDS) - 1  # the name is in
+    assert await world.state(app_id) == A.DRAFT
+
+
+async def test_nobody_submits_another_persons_application(world: World) -> None:
+    siti, budi = await world.person("siti"), await world.person("budi", "staff")
+    app_id = await world.complete_draft(siti)
+
+    assert refusal(await world.call(submission.submit, budi, app_id)) is Refusal.NOT_ALLOWED
+    assert await world.state(app_id) == A.DRAFT
+
+
+async def test_an_appeal_in_the_window_is_filed_with_its_due_date_and_staff_warned(
+    world: World,
+) -> None:
+    siti, budi = await world.person("siti"), await world.person("budi", "staff")
+    await _decided(world, siti, hours=-2)
+
+    filed = await world.call(
+        appeals.file_appeal, siti, reasons="  Asesor tidak menilai bukti portofolio. ",
+        documents=["doc-1"],
+    )  # fmt: skip
+
+    assert isinstance(filed, Filed)
+    assert filed.application.state == A.UNDER_APPEAL
+    appeal = filed.application.appeal
+    assert (appeal["state"], appeal["reasons"], appeal["documents"]) == (
+        "filed", "Asesor tidak menilai bukti portofolio.", ["doc-1"],
+    )  # fmt: skip
+    assert appeal["due_on"] == filed.decision_due_on.isoformat()
+    assert filed.decision_due_on - _today(world) > timedelta(days=20)  # working days
+    notices = await world.rows("SELECT person_id, kind FROM outbox ORDER BY id")
+    assert notices == [
+        (siti.person_id, "appeal_received"),
+        (budi.person_id, "appeal_due_staff"),
+        (budi.person_id, "appeal_due_staff"),  # and the day after it is due
+    ]
+    assert refusal(await world.call(appeals.file_appeal, siti, reasons="lagi")) is (
+        Refusal.NOTHING_TO_APPEAL
+    )
+
+
+async def test_an_appeal_after_the_window_is_refused_with_its_end(world: World) -> None:
+    siti = await world.person("siti")
+    app_id = await _decided(world, siti, hours=-72)
+
+    closed = await world.call(appeals.file_appeal, siti, reasons="terlambat")
+
+    assert isinstance(closed, WindowClosed)
+    assert closed.deadline is not None
+    assert closed.deadline < world.app.services.clock()
+    assert await world.state(app_id) == A.DECIDED_NOT_YET
+
+
+async def test_staffs_cuti_bersama_moves_the_appeal_due_date(world: World) -> None:
+    siti, budi = await world.person("siti"), await world.person("budi", "staff")
+    await _decided(world, siti, hours=-2)
+    before = await world.query(calendar.work_calendar, world.app.services)
+    today = _today(world)
+    monday = today + timedelta(days=7 - today.weekday())
+    days = [monday, monday + timedelta(days=1)]
+
+    assert await world.call(
+        calendar.set_collective_leave, siti, monday.year, days=days, source="SKB"
+    ) == (Refused(Refusal.NOT_ALLOWED))
+    saved = await world.call(
+        calendar.set_collective_leave, budi, monday.year, days=days, source="SKB 3"
+    )
+    filed = await world.call(appeals.file_appeal, siti, reasons="bukti tidak dinilai")
+
+    assert saved is None
+    assert isinstance(filed, Filed)
+    after = await world.query(calendar.work_calendar, world.app.services)
+    assert after.collective_leave[monday.year] == frozenset(days)
+    now, rules = world.app.services.clock(), world.app.services.scheme.rules
+    assert filed.decision_due_on == appeal_decision_due(now, rules, after)
+    assert filed.decision_due_on != appeal_decision_due(now, rules, before)
+
+
+async def _decided(world: World, siti: Caller, *, hours: int) -> int:
+    """A "not yet competent" decision taken ``hours`` from now (negative: in the past)."""
+    decided_at = world.app.services.clock() + timedelta(hours=hours)
+    rules = world.app.services.scheme.rules
+    until = schedule.decision("AK-1", A.DECIDED_NOT_YET, decided_at, rules)[0]
+    decision = {"result": "decided_not_yet", "decided_at": decided_at.isoformat(),
+                "appeal_until": until.notice.params["appeal_until_at"]}  # fmt: skip
+    return await world.application(siti, A.DECIDED_NOT_YET, decision=decision)
+
+
+def _today(world: World) -> date:
+    zone = ZoneInfo(world.app.services.scheme.rules.timezone)
+    return local_date(world.app.services.clock(), zone)
+
+
+def _draft_reminder(world: World, app_id: int) -> schedule.Planned:
+    now = world.app.services.clock()
+    return schedule.draft_idle(app_id, now.date(), now)
