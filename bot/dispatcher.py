@@ -39,8 +39,8 @@ from bot.metrics import Metrics
 from domain.notices import Notice
 from domain.ports import ConnectionLost, Translator
 from domain.schedule import DRAFT_IDLE, after_quiet_hours, draft_idle
-from handlers.lapses import close_lapsed
 from storage.outbox import Identity, OutboxItem, OutboxQueue, Outcome, Recipient, SqlOutbox
+from usecases.lapses import close_lapsed
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ review screen where any answer can be changed before going on (9.1.2)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
 
 from domain.ports import ApplicationRecord, JSONValue
@@ -13,16 +13,13 @@ from handlers.linking import offer_link
 from handlers.messages import ContactIn, Option, OptionIn, Outbound, RequestContact, Text, TextIn
 from handlers.zone import propose
 from scheme import apl01 as rules
-from scheme.apl01 import Invalid, Result, Valid
+from scheme.apl01 import Invalid
+from usecases import drafting, people
+from usecases.access import Refused
 
 FIELDS = rules.FIELDS
 REVIEW = "apl01_review"
-CHOICE_FIELDS = {
-    "nationality": rules.NATIONALITIES,
-    "sex": rules.SEXES,
-    "purpose": rules.PURPOSES,
-}
-"""Fields answered by choosing; education takes its levels from the scheme."""
+CHOICE_FIELDS = rules.CHOICES
 
 
 def resume(application: ApplicationRecord) -> tuple[str, dict[str, JSONValue]]:
@@ -36,42 +33,8 @@ def resume(application: ApplicationRecord) -> tuple[str, dict[str, JSONValue]]:
     return REVIEW, {}
 
 
-def _born(answers: Mapping[str, JSONValue]) -> date | None:
-    value = answers.get("birth_date")
-    return date.fromisoformat(value) if isinstance(value, str) else None
-
-
 NIK_FIXES = ("birth_date", "sex")
 """From the NIK step the candidate can correct what the NIK must agree with."""
-
-
-def validate(field: str, text: str, answers: Mapping[str, JSONValue], today: date) -> Result:
-    """Check one answer, knowing the others (the NIK must agree with birth date and sex)."""
-    validators: dict[str, Callable[[], Result]] = {
-        "full_name": lambda: rules.full_name(text),
-        "birth_place": lambda: rules.free_text(text, max_length=100),
-        "birth_date": lambda: rules.birth_date(text, today),
-        "id_number": lambda: (
-            rules.passport(text)
-            if answers.get("nationality") == "WNA"
-            else rules.nik(
-                text,
-                born=_born(answers),
-                sex=answers.get("sex") if isinstance(answers.get("sex"), str) else None,
-            )
-        ),
-        "home_address": lambda: rules.free_text(text, min_length=5, max_length=300),
-        "office_address": lambda: rules.free_text(text, min_length=5, max_length=300),
-        "home_postcode": lambda: rules.postcode(text),
-        "office_postcode": lambda: rules.postcode(text),
-        "mobile": lambda: rules.phone(text, mobile=True),
-        "office_phone": lambda: rules.phone(text, mobile=False),
-        "email": lambda: rules.email(text),
-        "office_email": lambda: rules.email(text),
-        "institution": lambda: rules.free_text(text, max_length=200),
-        "position": lambda: rules.free_text(text, max_length=100),
-    }
-    return validators[field]()
 
 
 def shown_value(ctx: Context, field: str, value: JSONValue) -> str:
@@ -154,34 +117,30 @@ class Apl01Step:
         if self._fix_instead(ctx, field, event):
             return
         if isinstance(event, OptionIn):
-            value: JSONValue = event.option_id
-            if field == "education":
-                levels = tuple(level.id for level in ctx.services.scheme.education_levels)
-                result = rules.education(event.option_id, levels, ctx.services.scheme.min_education)
-                if isinstance(result, Invalid):
-                    ctx.say(Text(ctx.t(f"apl01.error.{result.reason}")))
-                    await ctx.show_current()
-                    return
+            given = event.option_id
         elif isinstance(event, ContactIn | TextIn) and field not in {*CHOICE_FIELDS, "education"}:
             if isinstance(event, ContactIn) and field != "mobile":
                 ctx.say(Text(ctx.t("input.contact_not_expected")))
                 await ctx.show_current()
                 return
-            typed = event.text if isinstance(event, TextIn) else event.phone
-            result = validate(field, typed, application.apl01, ctx.now().date())
-            if isinstance(result, Invalid):
-                ctx.say(Text(ctx.t(f"apl01.error.{result.reason}")))
-                await ctx.show_current()
-                return
-            assert isinstance(result, Valid)
-            value = result.value
+            given = event.text if isinstance(event, TextIn) else event.phone
         else:
             count = len(await self.options(ctx))
             ctx.say(Text(ctx.t("input.choose_option", count=count)))
             await ctx.show_current()
             return
-        answers = {**application.apl01, field: value}
-        await ctx.uow.applications.update(application.id, apl01=answers)
+        updated = await drafting.answer_apl01(
+            ctx.uow, ctx.services, ctx.caller, application.id, field=field, given=given
+        )
+        if isinstance(updated, Invalid):
+            ctx.say(Text(ctx.t(f"apl01.error.{updated.reason}")))
+            await ctx.show_current()
+            return
+        if isinstance(updated, Refused):
+            await ctx.show_current()
+            return
+        answers = updated.apl01
+        value = answers[field]
         missing = [f for f in FIELDS if f not in answers]
         if ctx.data.get("review") or not missing:
             ctx.goto(REVIEW)
@@ -197,7 +156,7 @@ async def _store_phone(ctx: Context, phone: str, *, shared: bool) -> None:
     if shared:
         await offer_link(ctx, phone)
     else:
-        await ctx.uow.people.set_phone(ctx.person.id, phone)
+        await people.give_phone(ctx.uow, ctx.services, ctx.caller, phone, verified=False)
 
 
 class Apl01ReviewStep:

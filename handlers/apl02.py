@@ -12,17 +12,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.application import apl02_answers
-from domain.ports import ApplicationRecord, DocumentRecord, JSONValue
+from domain.ports import ApplicationRecord, DocumentRecord
 from handlers.application import HUB, current_application, editable_application
 from handlers.conversation import Context, StepInput, choice
 from handlers.evidence import CHECKLIST
 from handlers.messages import Option, OptionIn, Outbound, Text
 from scheme.apl02 import Question, Verdict, check, questionnaire
+from usecases import drafting
+from usecases.access import Refused
+from usecases.drafting import MIGRATED
 
 QUESTION = "apl02"
 EVIDENCE = "apl02_evidence"
-MIGRATED = "_from_kuk"
-"""Set by the migration that carried per-KUK answers over per element: the candidate is told."""
 
 
 def _editing(ctx: Context) -> str | None:
@@ -191,15 +192,15 @@ class Apl02Step:
 async def save(
     ctx: Context, application: ApplicationRecord, ref: str, verdict: Verdict, evidence: list[str]
 ) -> None:
-    answers: dict[str, JSONValue] = {
-        **application.apl02,
-        ref: {"verdict": verdict.value, "evidence": evidence},
-    }
-    questions = questionnaire(ctx.services.scheme)
-    if all(q.ref in answers for q in questions):
-        answers.pop(MIGRATED, None)  # every element now answered or confirmed in the new form
-    updated = await ctx.uow.applications.update(application.id, apl02=answers)
-    if _current(questions, updated, None) is None:
+    updated = await drafting.answer_apl02(
+        ctx.uow, ctx.services, ctx.caller, application.id,
+        ref=ref, verdict=verdict, evidence=evidence,
+    )  # fmt: skip
+    if isinstance(updated, Refused):
+        ctx.say(Text(ctx.t("apl02.old_button")))
+        await ctx.show_current()
+        return
+    if _current(questionnaire(ctx.services.scheme), updated, None) is None:
         ctx.say(Text(await summary_text(ctx, updated)))
         ctx.goto(HUB)
     else:

@@ -111,19 +111,18 @@ class AppealFilesStep:
     async def handle(self, ctx: Context, event: StepInput) -> None:
         application = await _open_window(ctx)
         if application is None:  # the window closed meanwhile: nothing of it stays
-            await _forget_documents(ctx, await current_application(ctx))
+            await _forget_documents(ctx)
             ctx.goto(MENU)
             return
         if isinstance(event, FileIn):
-            every = await ctx.uow.applications.documents(application.id)
-            stored = await receive_document(ctx, application.id, appeal_evidence(ctx), every, event)
+            stored = await receive_document(ctx, application.id, appeal_evidence(ctx), event)
             if stored is not None:
                 ctx.data["docs"] = [*_draft_documents(ctx), stored.id]
             await ctx.show_current()
             return
         assert isinstance(event, OptionIn)
         if event.option_id == "cancel":
-            await _forget_documents(ctx, application)
+            await _forget_documents(ctx)
             ctx.say(Text(ctx.t("cancel.done")))
             ctx.goto(MENU)
             return
@@ -156,13 +155,7 @@ def _draft_documents(ctx: Context) -> list[str]:
     return [str(d) for d in docs] if isinstance(docs, list) else []
 
 
-async def _forget_documents(ctx: Context, application: ApplicationRecord | None) -> None:
+async def _forget_documents(ctx: Context) -> None:
     """An appeal not filed leaves none of its documents behind."""
-    if application is None:
-        return
-    keys = []
-    for document_id in _draft_documents(ctx):
-        removed = await ctx.uow.applications.remove_document(application.id, document_id)
-        if removed is not None:
-            keys.append(removed.object_key)
-    await erase_objects(ctx, keys)
+    keys = await appeals.forget_documents(ctx.uow, ctx.services, ctx.caller, _draft_documents(ctx))
+    await erase_objects(ctx, list(keys))

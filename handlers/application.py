@@ -19,7 +19,9 @@ from scheme import apl01 as apl01_rules
 from scheme.apl02 import check, questionnaire
 from scheme.deadlines import zone_label
 from scheme.eligibility import assess
-from usecases.submission import EDITABLE
+from usecases import drafting
+from usecases.access import Refused
+from usecases.drafting import EDITABLE
 
 HUB = "application"
 
@@ -113,8 +115,8 @@ class HubStep:
         if target == "eligibility":
             application = await editable_application(ctx)
             if application is not None:
-                await ctx.uow.applications.update(
-                    application.id, eligibility={}, route=None, method=None
+                await drafting.restart_eligibility(
+                    ctx.uow, ctx.services, ctx.caller, application.id
                 )
                 ctx.goto(target)
             return
@@ -130,12 +132,13 @@ class HubStep:
 
 async def start_application(ctx: Context) -> None:
     """From the menu: a new draft starts with the eligibility questions; a draft resumes."""
-    application = await current_application(ctx)
-    if application is None or application.state in {"rejected", "withdrawn"}:
-        await ctx.uow.applications.create(ctx.person.id, ctx.services.scheme.code)
+    applied = await drafting.apply(ctx.uow, ctx.services, ctx.caller)
+    if isinstance(applied, Refused):
+        return
+    if applied.new:
         ctx.say(Text(ctx.t("application.started")))
         ctx.goto("eligibility")
-    elif application.state in EDITABLE:
+    elif applied.application.state in EDITABLE:
         ctx.goto(HUB)
     else:
         ctx.goto("status")

@@ -244,8 +244,7 @@ class SurveillanceUploadStep:
             return
         assert isinstance(event, FileIn)
         certificate, item = due
-        every = await ctx.uow.applications.documents(certificate.application_id)
-        stored = await receive_document(ctx, certificate.application_id, item, every, event)
+        stored = await receive_document(ctx, certificate.application_id, item, event)
         if stored is not None:
             await certificates.surveillance_received(ctx.uow, ctx.services, certificate, item)
         await ctx.show_current()

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from handlers.application import HUB, editable_application
 from handlers.conversation import Context, StepInput, choice
 from handlers.messages import Option, OptionIn, Outbound, Text, TextIn
-from scheme.eligibility import Eligibility, assess, next_question
+from scheme.eligibility import Eligibility, next_question
 from scheme.model import Fact, Scheme
+from usecases import drafting
+from usecases.access import Refused
 
 MAX_COUNT = 999
 
@@ -91,28 +93,17 @@ class EligibilityStep:
             ctx.say(Text(ctx.t("input.choose_option", count=len(await self.options(ctx)))))
             await ctx.show_current()
             return
-        answers = {**application.eligibility, fact.id: value}
-        if fact.id in _route_facts(ctx.services.scheme):
-            # The route decides which later questions matter: start those afresh.
-            answers = {fact.id: value}
-        scheme = ctx.services.scheme
-        result = assess(scheme, answers)
-        finished = next_question(scheme, answers) is None
-        await ctx.uow.applications.update(
-            application.id,
-            eligibility=answers,
-            route=result.route if finished else None,
-            method=result.method if finished else None,
+        answered = await drafting.answer_eligibility(
+            ctx.uow, ctx.services, ctx.caller, application.id, fact_id=fact.id, value=value
         )
-        if finished:
-            ctx.say(Text(explain(ctx, result)))
+        if isinstance(answered, Refused):
+            await ctx.show_current()
+            return
+        if answered.result is not None:
+            ctx.say(Text(explain(ctx, answered.result)))
             ctx.goto(HUB)
         else:
             await ctx.show_current()
-
-
-def _route_facts(scheme: Scheme) -> set[str]:
-    return {fact for route in scheme.routes for fact in route.applies_when}
 
 
 def _is_count(text: str) -> bool:

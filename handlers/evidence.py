@@ -8,22 +8,20 @@ commit, the object is deleted again.
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Callable, Sequence
 
 from domain.application import evidence_counts, plan_of, present
 from domain.ports import (
     DocumentRecord,
-    DocumentRejected,
-    ObjectStoreError,
-    ObjectTooLarge,
 )
 from handlers.application import HUB, editable_application
 from handlers.conversation import Context, StepInput, choice
 from handlers.messages import FileIn, Option, OptionIn, Outbound, RequestFile, Text
 from scheme.evidence import Basis, Need
 from scheme.model import Evidence
+from usecases import drafting, uploads
+from usecases.access import Refused
+from usecases.uploads import NotStored, NotStoredWhy, Upload
 
 CHECKLIST = "evidence"
 ITEM = "evidence_item"
@@ -38,7 +36,7 @@ async def erase_objects(
     whether they are really gone, so the person is told the truth."""
     if not keys:
         return
-    await ctx.uow.deletions.request(keys, ctx.now())
+    await uploads.request_erasure(ctx.uow, ctx.services, keys)
     eraser = ctx.services.eraser
     if said is None:
 
@@ -58,12 +56,6 @@ def size_text(size: int) -> str:
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.1f} MB"
     return f"{max(1, round(size / 1024))} KB"
-
-
-def safe_name(name: str | None, evidence: Evidence, kind: str) -> str:
-    """A display name only (never a storage key): no path, no control characters, short."""
-    base = re.sub(r"[\x00-\x1f\x7f/\\]", "", (name or "").rsplit("/", 1)[-1]).strip()
-    return base[:100] if base else f"{evidence.id}.{kind}"
 
 
 def count_text(ctx: Context, need: Need, have: int) -> str:
@@ -213,10 +205,10 @@ class EvidenceItemStep:
             if event.option_id == "back":
                 ctx.goto(CHECKLIST)
                 return
-            removed = await ctx.uow.applications.remove_document(
-                application.id, event.option_id[3:]
+            removed = await drafting.remove_document(
+                ctx.uow, ctx.services, ctx.caller, application.id, event.option_id[3:]
             )
-            if removed is not None:
+            if not isinstance(removed, Refused):
                 name = removed.file_name
                 await erase_objects(
                     ctx,
@@ -228,7 +220,7 @@ class EvidenceItemStep:
             await ctx.show_current()
             return
         assert isinstance(event, FileIn)
-        await receive_document(ctx, application.id, need.evidence, every, event)
+        await receive_document(ctx, application.id, need.evidence, event, every)
         await ctx.show_current()
 
 
@@ -236,77 +228,36 @@ async def receive_document(
     ctx: Context,
     application_id: int,
     item: Evidence,
-    every: Sequence[DocumentRecord],
     event: FileIn,
+    documents: Sequence[DocumentRecord] | None = None,
 ) -> DocumentRecord | None:
-    """Check a sent file against ``item`` and store it as a document of the application; say
-    what became of it (None: refused, and why has been said)."""
-    max_bytes = ctx.services.max_upload_bytes
-    max_mb = max_bytes // (1024 * 1024)
-    if present(every).count(item.id) >= item.max:
-        ctx.say(Text(ctx.t("evidence.full", max=item.max)))
+    """Store a sent file as a document of the application under ``item`` and say what became
+    of it (None: refused, and why has been said)."""
+    upload = Upload(event.open, event.file_name, event.size)
+    stored = await uploads.store_document(
+        ctx.uow, ctx.services, application_id, item, upload,
+        on_rollback=ctx.on_rollback, documents=documents,
+    )  # fmt: skip
+    if isinstance(stored, NotStored):
+        ctx.say(Text(_not_stored(ctx, stored, item)))
         return None
-    if event.size is not None and event.size > max_bytes:
-        ctx.say(Text(ctx.t("file.too_large", max_mb=max_mb)))
-        return None
-    try:
-        received = await ctx.services.inspector.receive(
-            event.open(),
-            max_bytes=max_bytes,
-            allowed=frozenset(item.kinds),
-            photo=item.photo_3x4_red,
-        )
-    except DocumentRejected as rejected:
-        kinds = "/".join(KIND_NAMES[k] for k in item.kinds)
-        ctx.say(Text(ctx.t(rejected.reason, max_mb=max_mb, kinds=kinds)))
-        return None
-    try:
-        inspection = received.inspection
-        same = next((d for d in every if d.sha256 == inspection.sha256), None)
-        if same is not None and same.lost_at is not None:  # the very file the store lost: back
-            await ctx.uow.applications.remove_document(application_id, same.id)
-        elif same is not None:
-            ctx.say(Text(ctx.t("evidence.duplicate", name=same.file_name)))
-            return None
-        objects = ctx.services.objects
-        try:
-            stored = await objects.put(
-                "documents",
-                received.chunks(),
-                content_type=inspection.mime_type,
-                max_bytes=max_bytes,
-            )
-        except ObjectTooLarge:
-            ctx.say(Text(ctx.t("file.too_large", max_mb=max_mb)))
-            return None
-        except ObjectStoreError:
-            ctx.say(Text(ctx.t("store.unavailable")))
-            return None
-
-        async def forget_bytes() -> None:
-            await ctx.services.eraser.orphaned([stored.key])
-
-        ctx.on_rollback.append(forget_bytes)
-        document = DocumentRecord(
-            id=uuid.uuid4().hex,
-            application_id=application_id,
-            evidence_id=item.id,
-            object_key=stored.key,
-            sha256=stored.sha256,
-            size=stored.size,
-            mime_type=inspection.mime_type,
-            file_name=safe_name(event.file_name, item, inspection.kind),
-            created_at=ctx.now(),
-            warnings=inspection.warnings,
-        )
-        await ctx.uow.applications.add_document(document)
-    finally:
-        await received.close()
-    ctx.say(
-        Text(ctx.t("evidence.received", name=document.file_name, size=size_text(document.size)))
-    )
-    for warning in inspection.warnings:
+    ctx.say(Text(ctx.t("evidence.received", name=stored.file_name, size=size_text(stored.size))))
+    for warning in stored.warnings:
         ctx.say(Text(ctx.t(warning)))
     if event.is_photo:
         ctx.say(Text(ctx.t("evidence.compressed_photo")))
-    return document
+    return stored
+
+
+def _not_stored(ctx: Context, refused: NotStored, item: Evidence) -> str:
+    max_mb = ctx.services.max_upload_bytes // (1024 * 1024)
+    if refused.why is NotStoredWhy.REJECTED:
+        kinds = "/".join(KIND_NAMES[k] for k in item.kinds)
+        return ctx.t(refused.detail, max_mb=max_mb, kinds=kinds)
+    if refused.why is NotStoredWhy.DUPLICATE:
+        return ctx.t("evidence.duplicate", name=refused.detail)
+    if refused.why is NotStoredWhy.FULL:
+        return ctx.t("evidence.full", max=item.max)
+    if refused.why is NotStoredWhy.TOO_LARGE:
+        return ctx.t("file.too_large", max_mb=max_mb)
+    return ctx.t("store.unavailable")

@@ -12,19 +12,19 @@ from collections.abc import Sequence
 
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
+from usecases import people
 
 LINK = "link"
 
 
 async def offer_link(ctx: Context, phone: str) -> bool:
     """Store the verified number; when another person has it, ask to link (True)."""
-    await ctx.uow.people.set_phone(ctx.person.id, phone, verified=True)
-    other = await ctx.uow.people.with_verified_phone(phone, other_than=ctx.person.id)
+    other = await people.give_phone(ctx.uow, ctx.services, ctx.caller, phone, verified=True)
     if other is None:
         return False
     ctx.goto(
         LINK,
-        {"other": other, "phone": phone, "return_to": ctx.step, "return_data": dict(ctx.data)},
+        {"phone": phone, "return_to": ctx.step, "return_data": dict(ctx.data)},
     )
     return True
 
@@ -43,11 +43,10 @@ class LinkStep:
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
         assert isinstance(event, OptionIn)
-        other = ctx.data["other"]
-        assert isinstance(other, int)
         if event.option_id == "link":
-            if await ctx.uow.people.merge_into(ctx.person.id, other):
-                ctx.person = dataclasses.replace(ctx.person, id=other)
+            into = await people.link(ctx.uow, ctx.services, ctx.caller, str(ctx.data["phone"]))
+            if into is not None:
+                ctx.person = dataclasses.replace(ctx.person, id=into)
                 ctx.say(Text(ctx.t("link.done")))
             else:
                 ctx.say(Text(ctx.t("link.both_applied")))

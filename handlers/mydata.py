@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.schedule import draft_subject
 from handlers.apl01 import FIELDS, shown_value
 from handlers.application import current_application
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.evidence import erase_objects, size_text
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
 from handlers.zone import ZONE, zone_name
-from usecases.submission import EDITABLE
+from usecases import drafting
+from usecases.access import Refused
+from usecases.drafting import EDITABLE
 
 MY_DATA = "my_data"
 CONFIRM = "my_data_delete"
@@ -90,19 +91,15 @@ class DeleteConfirmStep:
 
     async def handle(self, ctx: Context, event: StepInput) -> None:
         assert isinstance(event, OptionIn)
-        application = await current_application(ctx)
         if event.option_id != "yes":
             ctx.goto(MY_DATA)
             return
-        if application is None or application.state not in EDITABLE:
+        deleted = await drafting.delete_draft(ctx.uow, ctx.services, ctx.caller)
+        if isinstance(deleted, Refused):
             ctx.say(Text(ctx.t("data.kept_by_scheme")))
             ctx.goto(MENU)
             return
-        documents = await ctx.uow.applications.documents(application.id)
-        await ctx.uow.applications.delete(application.id)
-        await ctx.uow.outbox.cancel(draft_subject(application.id))
-        await ctx.uow.people.forget(ctx.person.id)
-        keys = [d.object_key for d in documents]
+        keys = list(deleted.object_keys)
         if keys:
             await erase_objects(
                 ctx,

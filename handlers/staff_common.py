@@ -12,7 +12,7 @@ from handlers.messages import Option, SendFile, Text
 from scheme.impartiality import Capacity
 from scheme.lifecycle import APPLICATION, Actor, ApplicationState, TransitionError
 from usecases import decisions
-from usecases.access import STAFF_ROLES, Refusal, Refused, impartiality
+from usecases.access import STAFF_ROLES, Refusal, Refused, forged, impartiality, may_see
 from usecases.documents import open_document
 
 QUEUE = "staff_queue"
@@ -26,8 +26,7 @@ async def allowed(
 ) -> bool:
     """Whether the person holds one of ``roles`` now; either way the attempt is in the audit
     log. A refusal says only "not available" and goes back to the menu."""
-    ok = bool(await ctx.uow.roles.of(ctx.person.id) & roles)
-    await ctx.uow.audit.record(ctx.person.id, ctx.channel, action, target, allowed=ok)
+    ok = await may_see(ctx.uow, ctx.caller, action, target, roles)
     if not ok:
         ctx.say(Text(ctx.t("staff.not_available")))
         ctx.goto(MENU)
@@ -38,9 +37,7 @@ async def refuse_forged(ctx: Context, option_id: str) -> bool:
     """A staff option pressed where no staff step offered it: refused and logged."""
     if not option_id.startswith(PREFIX):
         return False
-    await ctx.uow.audit.record(
-        ctx.person.id, ctx.channel, "forged_option", option_id[:100], allowed=False
-    )
+    await forged(ctx.uow, ctx.caller, option_id)
     ctx.say(Text(ctx.t("staff.not_available")))
     return True
 

@@ -10,7 +10,7 @@ from domain.ports import ApplicationRecord
 from handlers.application import current_application, local_time, progress_lines
 from handlers.conversation import MENU, Context, StepInput, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
-from usecases.submission import EDITABLE
+from usecases.drafting import EDITABLE
 
 STATUS = "status"
 

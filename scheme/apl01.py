@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -211,6 +211,46 @@ FIELDS = (
 )
 """The APL-01 questions in the order the conversation asks them (date of birth and sex
 before the NIK, which must agree with both)."""
+
+
+CHOICES = {"nationality": NATIONALITIES, "sex": SEXES, "purpose": PURPOSES}
+"""Fields answered by choosing; education takes its levels from the scheme."""
+
+
+def _born(answers: Mapping[str, object]) -> date | None:
+    value = answers.get("birth_date")
+    return date.fromisoformat(value) if isinstance(value, str) else None
+
+
+def validate(field: str, text: str, answers: Mapping[str, object], today: date) -> Result:
+    """Check one typed answer, knowing the others (the NIK must agree with birth date and
+    sex)."""
+    sex = answers.get("sex")
+    validators: dict[str, Callable[[], Result]] = {
+        "full_name": lambda: full_name(text),
+        "birth_place": lambda: free_text(text, max_length=100),
+        "birth_date": lambda: birth_date(text, today),
+        "id_number": lambda: (
+            passport(text)
+            if answers.get("nationality") == "WNA"
+            else nik(
+                text,
+                born=_born(answers),
+                sex=sex if isinstance(sex, str) else None,
+            )
+        ),
+        "home_address": lambda: free_text(text, min_length=5, max_length=300),
+        "office_address": lambda: free_text(text, min_length=5, max_length=300),
+        "home_postcode": lambda: postcode(text),
+        "office_postcode": lambda: postcode(text),
+        "mobile": lambda: phone(text, mobile=True),
+        "office_phone": lambda: phone(text, mobile=False),
+        "email": lambda: email(text),
+        "office_email": lambda: email(text),
+        "institution": lambda: free_text(text, max_length=200),
+        "position": lambda: free_text(text, max_length=100),
+    }
+    return validators[field]()
 
 
 def inconsistency(answers: Mapping[str, object]) -> str | None:

@@ -68,3 +68,47 @@ def test_inner_layers_import_only_what_is_inside_them(package: str) -> None:
         for path in files
     }
     assert {f: bad for f, bad in offenders.items() if bad} == {}
+
+
+ENGINE = {"conversation.py", "messages.py", "flow.py", "__init__.py"}
+"""The generic engine, which keeps the person's language and zone itself; every other module of
+``handlers/`` is a chat feature."""
+READS = {
+    "get", "current", "documents", "of", "of_person", "assigned_to", "applicant_name",
+    "people_with", "years", "reach", "in_states", "queue", "count_by_state", "appeal_counts",
+    "with_verified_phone", "identities", "by_identity", "expiring",
+}  # fmt: skip
+"""What a feature may read through the unit of work to render a screen; everything it changes
+goes through a use case, which checks access and audits (a new read is added here)."""
+
+
+def uow_calls(path: Path) -> list[str]:
+    """``<anything>.uow.<repository>.<method>(...)`` calls in a module, as ``repository.method``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        repository = node.func.value
+        if (
+            isinstance(repository, ast.Attribute)
+            and isinstance(repository.value, ast.Attribute)
+            and repository.value.attr == "uow"
+        ):
+            found.append(f"{repository.attr}.{node.func.attr}")
+    return found
+
+
+def test_chat_features_change_nothing_but_through_a_use_case() -> None:
+    features = [p for p in sorted((ROOT / "handlers").glob("*.py")) if p.name not in ENGINE]
+    assert len(features) > 10
+    writes = {
+        str(path.relative_to(ROOT)): [c for c in uow_calls(path) if c.split(".")[1] not in READS]
+        for path in features
+    }
+    assert {f: calls for f, calls in writes.items() if calls} == {}
+    assert any(uow_calls(path) for path in features)  # the scan sees the reads it allows
+
+
+def test_the_scan_sees_a_write() -> None:
+    sample = ROOT / "handlers" / "conversation.py"  # the engine writes the person's language
+    assert "people.set_locale" in uow_calls(sample)

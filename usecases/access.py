@@ -99,6 +99,27 @@ async def authorize(
     return ok
 
 
+async def may_see(
+    uow: UnitOfWork,
+    caller: Caller,
+    action: str,
+    target: str | None = None,
+    roles: frozenset[str] = STAFF_ROLES,
+) -> bool:
+    """Whether the caller holds one of ``roles`` now, to open a screen of other people's data;
+    audited either way (who looked at what is kept, as for documents)."""
+    ok = caller.person_id is None or bool(await uow.roles.of(caller.person_id) & roles)
+    await uow.audit.record(caller.person_id, caller.channel, action, target, allowed=ok)
+    return ok
+
+
+async def forged(uow: UnitOfWork, caller: Caller, option_id: str) -> None:
+    """A privileged option pressed where no step offered it: refused, and kept in the log."""
+    await uow.audit.record(
+        caller.person_id, caller.channel, "forged_option", option_id[:100], allowed=False
+    )
+
+
 async def audit_done(
     uow: UnitOfWork,
     caller: Caller,

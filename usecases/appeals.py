@@ -95,3 +95,21 @@ async def file_appeal(
                 f"{warning.dedupe_key}:{person}", subject=warning.subject,
             )  # fmt: skip
     return Filed(updated, due)
+
+
+async def forget_documents(
+    uow: UnitOfWork, services: Services, caller: Caller, document_ids: Sequence[str]
+) -> tuple[str, ...]:
+    """An appeal not filed leaves none of its documents behind: they are taken out of the
+    caller's application; their stored bytes are for the caller to erase once committed."""
+    if caller.person_id is None:
+        return ()
+    application = await uow.applications.current(caller.person_id)
+    if application is None:
+        return ()
+    keys = []
+    for document_id in document_ids:
+        removed = await uow.applications.remove_document(application.id, document_id)
+        if removed is not None:
+            keys.append(removed.object_key)
+    return tuple(keys)

@@ -17,10 +17,9 @@ from scheme.evidence import Need, missing
 from scheme.lifecycle import APPLICATION, Actor, ApplicationState
 from usecases.access import Caller, Refusal, Refused
 from usecases.decisions import Done, Outcome
+from usecases.drafting import EDITABLE
 
 A = ApplicationState
-EDITABLE = frozenset({A.DRAFT, A.NEEDS_FIX})
-"""The states in which the candidate still changes their application."""
 
 
 class Gap(StrEnum):

@@ -19,13 +19,15 @@ from tests.bot.test_staff import (
     certify,
     deliver_notices,
     insert_applications,
+    open_application,
     person_of,
     rows,
     sent_to,
     staff_member,
-    submitted_application,
 )
 from tests.journey import RENEWAL_NEEDS, upload_answer_and_submit
+from tests.scheme.test_eligibility import NEW_OK
+from tests.usecases.world import APL01
 
 NUMBER = "BNSP-AK-2026-0001"
 PENDING_OF_CERTIFICATE = (
@@ -34,11 +36,27 @@ PENDING_OF_CERTIFICATE = (
 
 
 async def certified(rig: Rig, *, agreed: bool = True) -> tuple[TelegramUser, TelegramUser]:
-    """Siti holds certificate NUMBER and, unless ``agreed`` is false, has signed 9.8."""
-    siti = await submitted_application(rig)
+    """Siti holds certificate NUMBER, issued by Budi over the chat, and, unless ``agreed`` is
+    false, has signed 9.8. Her application is put straight at the decision (the journey to it is
+    ``tests/bot/test_staff.py``'s); Ani is the assessor a renewal is assigned to."""
+    siti = rig.user()
+    await siti.text("/start")
+    await siti.press("id")
     budi = await staff_member(rig)
-    await accept_all(budi)
-    await certify(rig, budi, await assessor(rig), NUMBER)
+    await assessor(rig)
+    decision = {"result": "decided_competent", "record": "BA-02/LSP/XII/2026", "by": None}
+    await insert_applications(
+        rig,
+        [{
+            "person_id": await person_of(rig, 777001), "state": "decided_competent",
+            "reference": "AK-2026-00001", "eligibility": dict(NEW_OK), "route": "new_candidate",
+            "apl01": dict(APL01), "submitted_at": NOW, "decision": decision,
+        }],
+    )  # fmt: skip
+    await open_application(budi)
+    await budi.press("s:do:issue_certificate")
+    await budi.text(NUMBER)
+    assert "Sertifikat untuk" in budi.screen
     if agreed:
         await agree_to_use(siti)
     return siti, budi
@@ -80,7 +98,7 @@ async def test_the_certificate_is_handed_over_once_the_holder_signs_9_8(rig: Rig
     audit = await rows(rig, "SELECT action FROM audit_log WHERE action = 'certificate_agreement'")
     assert len(audit) == 1
     await open_certificate(budi)
-    assert "(9.8): disetujui 25 November 2026 12.30 WIB (teks versi" in budi.screen
+    assert "(9.8): disetujui 25 November 2026 10.00 WIB (teks versi" in budi.screen
 
 
 async def open_certificate(budi: TelegramUser, number: str = NUMBER) -> None:
