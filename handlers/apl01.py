@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import date
 
 from domain.ports import ApplicationRecord, JSONValue
-from handlers.application import HUB, editable_application
-from handlers.conversation import Context, StepInput, choice
+from handlers.application import APL01, HUB, editable_application
+from handlers.conversation import Context, StepName, choice
 from handlers.linking import offer_link
 from handlers.messages import ContactIn, Option, OptionIn, Outbound, RequestContact, Text, TextIn
 from handlers.zone import propose
@@ -18,18 +18,18 @@ from usecases import drafting, people
 from usecases.access import Refused
 
 FIELDS = rules.FIELDS
-REVIEW = "apl01_review"
+REVIEW = StepName("apl01_review")
 CHOICE_FIELDS = rules.CHOICES
 
 
-def resume(application: ApplicationRecord) -> tuple[str, dict[str, JSONValue]]:
+def resume(application: ApplicationRecord) -> tuple[StepName, dict[str, JSONValue]]:
     """Where APL-01 resumes: the first unanswered field, the NIK when it disagrees with the
     birth date or sex, else the review of every answer."""
     missing = [f for f in FIELDS if f not in application.apl01]
     if missing:
-        return "apl01", {"field": missing[0]}
+        return APL01, {"field": missing[0]}
     if rules.inconsistency(application.apl01) is not None:
-        return "apl01", {"field": "id_number", "review": True}
+        return APL01, {"field": "id_number", "review": True}
     return REVIEW, {}
 
 
@@ -52,8 +52,7 @@ def shown_value(ctx: Context, field: str, value: JSONValue) -> str:
 class Apl01Step:
     """One APL-01 field; ``data``: the ``field`` asked, ``review`` when editing from the review."""
 
-    name = "apl01"
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn, TextIn, ContactIn})
+    name = APL01
 
     def _field(self, ctx: Context) -> str:
         field = ctx.data.get("field")
@@ -99,36 +98,34 @@ class Apl01Step:
             ]
         return [choice(body, options)] if options else [Text(body)]
 
-    def _fix_instead(self, ctx: Context, field: str, event: StepInput) -> bool:
-        """From the NIK step: go and correct the birth date or sex it must agree with."""
-        if not isinstance(event, OptionIn) or not event.option_id.startswith("fix:"):
-            return False
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        field = self._field(ctx)
         other = event.option_id.removeprefix("fix:")
-        if field != "id_number" or other not in NIK_FIXES:
-            return False
-        ctx.goto(self.name, {"field": other, "review": True})
-        return True
+        if field == "id_number" and event.option_id.startswith("fix:") and other in NIK_FIXES:
+            ctx.goto(self.name, {"field": other, "review": True})  # correct what the NIK needs
+        else:
+            await self._answer(ctx, event.option_id)
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
+        if self._field(ctx) in {*CHOICE_FIELDS, "education"}:  # typed, and none of the options
+            count = len(await self.options(ctx))
+            ctx.say(Text(ctx.t("input.choose_option", count=count)))
+            await ctx.show_current()
+        else:
+            await self._answer(ctx, event.text)
+
+    async def on_contact(self, ctx: Context, event: ContactIn) -> None:
+        if self._field(ctx) != "mobile":
+            ctx.say(Text(ctx.t("input.contact_not_expected")))
+            await ctx.show_current()
+        else:
+            await self._answer(ctx, event.phone, shared=True)
+
+    async def _answer(self, ctx: Context, given: str, *, shared: bool = False) -> None:
         application = await editable_application(ctx)
         if application is None:
             return
         field = self._field(ctx)
-        if self._fix_instead(ctx, field, event):
-            return
-        if isinstance(event, OptionIn):
-            given = event.option_id
-        elif isinstance(event, ContactIn | TextIn) and field not in {*CHOICE_FIELDS, "education"}:
-            if isinstance(event, ContactIn) and field != "mobile":
-                ctx.say(Text(ctx.t("input.contact_not_expected")))
-                await ctx.show_current()
-                return
-            given = event.text if isinstance(event, TextIn) else event.phone
-        else:
-            count = len(await self.options(ctx))
-            ctx.say(Text(ctx.t("input.choose_option", count=count)))
-            await ctx.show_current()
-            return
         updated = await drafting.answer_apl01(
             ctx.uow, ctx.services, ctx.caller, application.id, field=field, given=given
         )
@@ -147,7 +144,7 @@ class Apl01Step:
         else:
             ctx.goto(self.name, {"field": missing[0]})
         if field == "mobile" and isinstance(value, str):
-            await _store_phone(ctx, value, shared=isinstance(event, ContactIn))
+            await _store_phone(ctx, value, shared=shared)
 
 
 async def _store_phone(ctx: Context, phone: str, *, shared: bool) -> None:
@@ -163,7 +160,6 @@ class Apl01ReviewStep:
     """Every answer on one screen; confirm, or pick one to change."""
 
     name = REVIEW
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
@@ -186,8 +182,7 @@ class Apl01ReviewStep:
             lines.append(f"{n}. {ctx.t(f'apl01.label.{field}')}: {value}")
         return [choice("\n".join(lines), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         application = await editable_application(ctx)
         if application is None:
             return

@@ -13,17 +13,15 @@ from collections.abc import Sequence
 
 from domain.application import apl02_answers
 from domain.ports import ApplicationRecord, DocumentRecord
-from handlers.application import HUB, current_application, editable_application
-from handlers.conversation import Context, StepInput, choice
-from handlers.evidence import CHECKLIST
+from handlers.application import CHECKLIST, HUB, QUESTION, current_application, editable_application
+from handlers.conversation import Context, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
 from scheme.apl02 import Question, Verdict, check, questionnaire
 from usecases import drafting
 from usecases.access import Refused
 from usecases.drafting import MIGRATED
 
-QUESTION = "apl02"
-EVIDENCE = "apl02_evidence"
+EVIDENCE = StepName("apl02_evidence")
 
 
 def _editing(ctx: Context) -> str | None:
@@ -126,7 +124,6 @@ class Apl02Step:
     to change any of them."""
 
     name = QUESTION
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         application = await current_application(ctx)
@@ -165,8 +162,7 @@ class Apl02Step:
             shown.append(Text(ctx.t("apl02.migrated")))
         return [*shown, choice(question_text(ctx, questions, question), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         application = await editable_application(ctx)
         if application is None:
             return
@@ -212,7 +208,6 @@ class Apl02EvidenceStep:
     ada"), then done."""
 
     name = EVIDENCE
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     def _chosen(self, ctx: Context) -> list[str]:
         chosen = ctx.data.get("chosen", [])
@@ -250,8 +245,7 @@ class Apl02EvidenceStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("apl02.choose_evidence"), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         application = await editable_application(ctx)
         if application is None:
             return

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from domain.notices import format_day
 from domain.ports import ApplicationRecord
 from handlers.application import current_application, local_time
-from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.conversation import MENU, Context, StepName, choice
 from handlers.evidence import erase_objects, receive_document
 from handlers.messages import (
     CommandIn,
@@ -28,8 +28,8 @@ from usecases import appeals
 from usecases.access import Refused
 from usecases.appeals import WindowClosed
 
-APPEAL = "appeal"
-APPEAL_FILES = "appeal_files"
+APPEAL = StepName("appeal")
+APPEAL_FILES = StepName("appeal_files")
 
 
 async def _open_window(ctx: Context) -> ApplicationRecord | None:
@@ -56,7 +56,6 @@ class AppealStep:
     """The reasons of the appeal, in the candidate's words."""
 
     name = APPEAL
-    accepts: frozenset[type[StepInput]] = frozenset({TextIn, OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option("cancel", ctx.t("common.cancel"))]
@@ -68,11 +67,10 @@ class AppealStep:
             choice(ctx.t("appeal.ask", deadline=local_time(ctx, deadline)), await self.options(ctx))
         ]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        if isinstance(event, OptionIn):
-            ctx.goto(MENU)
-            return
-        assert isinstance(event, TextIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        ctx.goto(MENU)
+
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
         if await _open_window(ctx) is None:
             ctx.goto(MENU)
             return
@@ -85,7 +83,6 @@ class AppealFilesStep:
     only while the window is still open."""
 
     name = APPEAL_FILES
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn, FileIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
@@ -108,19 +105,25 @@ class AppealFilesStep:
             ),
         ]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
+    async def _still_open(self, ctx: Context) -> ApplicationRecord | None:
         application = await _open_window(ctx)
         if application is None:  # the window closed meanwhile: nothing of it stays
             await _forget_documents(ctx)
             ctx.goto(MENU)
+        return application
+
+    async def on_file(self, ctx: Context, event: FileIn) -> None:
+        application = await self._still_open(ctx)
+        if application is None:
             return
-        if isinstance(event, FileIn):
-            stored = await receive_document(ctx, application.id, appeal_evidence(ctx), event)
-            if stored is not None:
-                ctx.data["docs"] = [*_draft_documents(ctx), stored.id]
-            await ctx.show_current()
+        stored = await receive_document(ctx, application.id, appeal_evidence(ctx), event)
+        if stored is not None:
+            ctx.data["docs"] = [*_draft_documents(ctx), stored.id]
+        await ctx.show_current()
+
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        if await self._still_open(ctx) is None:
             return
-        assert isinstance(event, OptionIn)
         if event.option_id == "cancel":
             await _forget_documents(ctx)
             ctx.say(Text(ctx.t("cancel.done")))

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from domain.application import apl02_answers, evidence_counts, plan_of
 from domain.ports import ApplicationRecord
-from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
 from scheme import apl01 as apl01_rules
 from scheme.apl02 import check, questionnaire
@@ -23,7 +23,14 @@ from usecases import drafting
 from usecases.access import Refused
 from usecases.drafting import EDITABLE
 
-HUB = "application"
+HUB = StepName("application")
+ELIGIBILITY = StepName("eligibility")
+APL01 = StepName("apl01")
+CHECKLIST = StepName("evidence")
+QUESTION = StepName("apl02")
+DECLARATION = StepName("declaration")
+STATUS = StepName("status")
+"""The candidate's steps, named here where the hub links them (their modules import this one)."""
 
 
 async def current_application(ctx: Context) -> ApplicationRecord | None:
@@ -85,7 +92,6 @@ class HubStep:
     """The application's home: progress of each part, and a way into each."""
 
     name = HUB
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
     ITEMS = ("eligibility", "apl01", "evidence", "apl02", "submit")
 
     async def options(self, ctx: Context) -> Sequence[Option]:
@@ -102,17 +108,16 @@ class HubStep:
         title = ctx.t("hub.title_fix" if application.state == "needs_fix" else "hub.title")
         return [choice("\n".join([title, *lines]), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         target = {
-            "eligibility": "eligibility",
-            "apl01": "apl01",
-            "evidence": "evidence",
-            "apl02": "apl02",
-            "submit": "declaration",
+            "eligibility": ELIGIBILITY,
+            "apl01": APL01,
+            "evidence": CHECKLIST,
+            "apl02": QUESTION,
+            "submit": DECLARATION,
             "menu": MENU,
         }[event.option_id]
-        if target == "eligibility":
+        if target == ELIGIBILITY:
             application = await editable_application(ctx)
             if application is not None:
                 await drafting.restart_eligibility(
@@ -120,7 +125,7 @@ class HubStep:
                 )
                 ctx.goto(target)
             return
-        if target == "apl01":
+        if target == APL01:
             from handlers.apl01 import resume
 
             application = await editable_application(ctx)
@@ -137,8 +142,8 @@ async def start_application(ctx: Context) -> None:
         return
     if applied.new:
         ctx.say(Text(ctx.t("application.started")))
-        ctx.goto("eligibility")
+        ctx.goto(ELIGIBILITY)
     elif applied.application.state in EDITABLE:
         ctx.goto(HUB)
     else:
-        ctx.goto("status")
+        ctx.goto(STATUS)

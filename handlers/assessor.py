@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from domain.ports import ApplicationRecord
 from handlers.apl02 import answer_lines
 from handlers.application import local_time
-from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
 from handlers.staff_common import PREFIX, document_options, send_document
 from scheme.apl02 import Verdict
@@ -24,10 +24,10 @@ from usecases.assessment import OPEN, TooEarly, UnitsMissing, units_of
 from usecases.decisions import Outcome
 
 A = ApplicationState
-ASSIGNMENTS = "assessor_assignments"
-ASSIGNMENT = "assessor_assignment"
-UNIT = "assessor_unit"
-NOTE = "assessor_note"
+ASSIGNMENTS = StepName("assessor_assignments")
+ASSIGNMENT = StepName("assessor_assignment")
+UNIT = StepName("assessor_unit")
+NOTE = StepName("assessor_note")
 
 
 async def open_assignments(ctx: Context, command: CommandIn) -> None:
@@ -65,7 +65,6 @@ async def _done(ctx: Context, outcome: Outcome) -> ApplicationRecord | None:
 
 class AssignmentsStep:
     name = ASSIGNMENTS
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         mine = await ctx.uow.applications.assigned_to(ctx.person.id, OPEN)
@@ -79,8 +78,7 @@ class AssignmentsStep:
         options = await self.options(ctx)
         return [choice(ctx.t("assessor.assignments", count=len(options) - 1), options)]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id == f"{PREFIX}menu":
             ctx.goto(MENU)
             return
@@ -102,7 +100,6 @@ class AssignmentStep:
     record the recommendation unit by unit."""
 
     name = ASSIGNMENT
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         application = await ctx.uow.applications.get(_app(ctx))
@@ -159,8 +156,7 @@ class AssignmentStep:
         ]
         return [choice("\n".join(lines), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         picked = event.option_id.removeprefix(PREFIX)
         if picked == "back":
             ctx.goto(ASSIGNMENTS)
@@ -216,7 +212,6 @@ class UnitStep:
     """K or BK for one unit; a note follows."""
 
     name = UNIT
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
@@ -228,8 +223,7 @@ class UnitStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("assessor.unit", unit=str(ctx.data["unit"])), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         verdict = event.option_id.removeprefix(PREFIX)
         if verdict == "back":
             ctx.goto(ASSIGNMENT, {"app": ctx.data["app"]})
@@ -241,7 +235,6 @@ class NoteStep:
     """The note with a unit's recommendation, or what the relationship with the candidate is."""
 
     name = NOTE
-    accepts: frozenset[type[StepInput]] = frozenset({TextIn, OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option(f"{PREFIX}back", ctx.t("common.back"))]
@@ -254,12 +247,12 @@ class NoteStep:
         )
         return [choice(ctx.t(key), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         app_id = _app(ctx)
-        if isinstance(event, OptionIn):
-            ctx.goto(ASSIGNMENT, {"app": app_id})
-            return
-        assert isinstance(event, TextIn)
+        ctx.goto(ASSIGNMENT, {"app": app_id})
+
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
+        app_id = _app(ctx)
         who = ctx.caller
         if ctx.data.get("action") == "conflict":
             declared = assessment.declare_conflict(ctx.uow, ctx.services, who, app_id, event.text)

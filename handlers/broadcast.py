@@ -7,18 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
 from handlers.staff_common import PREFIX, allowed, say_refused
 from scheme.lifecycle import ApplicationState
 from usecases.access import Refused
 from usecases.broadcasts import MAX_MONTHS, SEGMENTS, TEXT_LENGTH, send_broadcast
 
-SEGMENT = "broadcast_segment"
-STATE = "broadcast_state"
-WRITE = "broadcast_write"
-CONFIRM = "broadcast_confirm"
-MONTHS = "broadcast_months"
+SEGMENT = StepName("broadcast_segment")
+STATE = StepName("broadcast_state")
+WRITE = StepName("broadcast_write")
+CONFIRM = StepName("broadcast_confirm")
+MONTHS = StepName("broadcast_months")
 TEMPLATES = ("surveillance", "renewal", "unfinished", "schedule")
 """Ready texts (``broadcast.template.<name>``, in both catalogues) staff can send as they are."""
 
@@ -40,7 +40,6 @@ def segment_label(ctx: Context, segment: str) -> str:
 
 class SegmentStep:
     name = SEGMENT
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
@@ -51,8 +50,7 @@ class SegmentStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("broadcast.choose_segment"), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         segment = event.option_id.removeprefix(f"{PREFIX}seg:")
         if event.option_id == f"{PREFIX}menu":
             ctx.goto(MENU)
@@ -68,7 +66,6 @@ class SegmentStep:
 
 class StateStep:
     name = STATE
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
@@ -79,8 +76,7 @@ class StateStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("broadcast.choose_state"), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id == f"{PREFIX}back":
             ctx.goto(SEGMENT)
             return
@@ -93,7 +89,6 @@ class MonthsStep:
     """Certificates expiring within how many months (9.7.1 asks for renewal 3 months ahead)."""
 
     name = MONTHS
-    accepts: frozenset[type[StepInput]] = frozenset({TextIn, OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option(f"{PREFIX}back", ctx.t("common.back"))]
@@ -101,11 +96,10 @@ class MonthsStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("broadcast.ask_months", max=MAX_MONTHS), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        if isinstance(event, OptionIn):
-            ctx.goto(SEGMENT)
-            return
-        assert isinstance(event, TextIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        ctx.goto(SEGMENT)
+
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
         typed = event.text.strip()
         if not (typed.isascii() and typed.isdigit() and 1 <= int(typed) <= MAX_MONTHS):
             ctx.say(Text(ctx.t("broadcast.bad_months", max=MAX_MONTHS)))
@@ -120,7 +114,6 @@ class WriteStep:
     """The message, first in Bahasa Indonesia, then in English."""
 
     name = WRITE
-    accepts: frozenset[type[StepInput]] = frozenset({TextIn, OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         templates = (
@@ -134,16 +127,15 @@ class WriteStep:
         key = "broadcast.write_id" if ctx.data["lang"] == "id" else "broadcast.write_en"
         return [choice(ctx.t(key), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        if isinstance(event, OptionIn) and event.option_id.startswith(f"{PREFIX}tpl:"):
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        if event.option_id.startswith(f"{PREFIX}tpl:"):
             key = f"broadcast.template.{event.option_id.removeprefix(f'{PREFIX}tpl:')}"
             texts = {f"text_{lang}": ctx.translator.translate(lang, key) for lang in ("id", "en")}
             ctx.goto(CONFIRM, {**ctx.data, **texts})
-            return
-        if isinstance(event, OptionIn):
+        else:
             ctx.goto(MENU)
-            return
-        assert isinstance(event, TextIn)
+
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
         text = event.text.strip()[:TEXT_LENGTH]
         if ctx.data["lang"] == "id":
             ctx.goto(WRITE, {**ctx.data, "lang": "en", "text_id": text})
@@ -155,7 +147,6 @@ class ConfirmStep:
     """How many it reaches and what they will read; then send or cancel."""
 
     name = CONFIRM
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
@@ -175,8 +166,7 @@ class ConfirmStep:
         )
         return [choice(preview, await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id != f"{PREFIX}send":
             ctx.say(Text(ctx.t("broadcast.cancelled")))
             ctx.goto(MENU)

@@ -13,16 +13,16 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from domain.notices import format_day
-from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
 from handlers.staff_common import PREFIX, allowed, say_refused
 from scheme.deadlines import WorkCalendar, local_date
 from usecases import calendar as leave
 
-LEAVE = "staff_leave"
-LEAVE_DAYS = "staff_leave_days"
-LEAVE_SOURCE = "staff_leave_source"
-LEAVE_CONFIRM = "staff_leave_confirm"
+LEAVE = StepName("staff_leave")
+LEAVE_DAYS = StepName("staff_leave_days")
+LEAVE_SOURCE = StepName("staff_leave_source")
+LEAVE_CONFIRM = StepName("staff_leave_confirm")
 MAX_DAYS = 20
 """No decree has set more than a dozen; more is a typing slip."""
 _DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$|^(\d{4})-(\d{2})-(\d{2})$")
@@ -73,7 +73,6 @@ class LeaveStep:
     """Every known year with its days and decree; this year and the next flagged when missing."""
 
     name = LEAVE
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
@@ -97,8 +96,7 @@ class LeaveStep:
             lines.append(note)
         return [choice("\n".join(lines), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id == f"{PREFIX}menu":
             ctx.goto(MENU)
         elif await allowed(ctx, "view_collective_leave"):
@@ -107,7 +105,6 @@ class LeaveStep:
 
 class LeaveDaysStep:
     name = LEAVE_DAYS
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn, TextIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option(f"{PREFIX}back", ctx.t("common.back"))]
@@ -115,11 +112,10 @@ class LeaveDaysStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("leave.ask_days", most=MAX_DAYS), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        if isinstance(event, OptionIn):
-            ctx.goto(LEAVE)
-            return
-        assert isinstance(event, TextIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        ctx.goto(LEAVE)
+
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
         parsed = parse_days(event.text)
         if isinstance(parsed, str):
             ctx.say(Text(ctx.t(parsed)))
@@ -133,7 +129,6 @@ class LeaveSourceStep:
     """The decree the days come from: it is shown beside them and kept in the audit log."""
 
     name = LEAVE_SOURCE
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn, TextIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option(f"{PREFIX}back", ctx.t("common.back"))]
@@ -143,11 +138,10 @@ class LeaveSourceStep:
             choice(ctx.t("leave.ask_source", year=ctx.data.get("year")), await self.options(ctx))
         ]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        if isinstance(event, OptionIn):
-            ctx.goto(LEAVE_DAYS)
-            return
-        assert isinstance(event, TextIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        ctx.goto(LEAVE_DAYS)
+
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
         source = " ".join(event.text.split())
         if not 3 <= len(source) <= 300:
             ctx.say(Text(ctx.t("leave.bad_source")))
@@ -158,7 +152,6 @@ class LeaveSourceStep:
 
 class LeaveConfirmStep:
     name = LEAVE_CONFIRM
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
@@ -179,8 +172,7 @@ class LeaveConfirmStep:
             lines.append(ctx.t("leave.none"))
         return [choice("\n".join(lines), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id == f"{PREFIX}back":
             ctx.goto(LEAVE_SOURCE, ctx.data)
             return

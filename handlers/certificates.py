@@ -16,7 +16,8 @@ from datetime import date, datetime
 
 from domain.notices import format_day, format_instant
 from domain.ports import CertificateRecord, JSONValue
-from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.application import ELIGIBILITY, STATUS
+from handlers.conversation import MENU, Context, StepName, choice
 from handlers.evidence import KIND_NAMES, receive_document
 from handlers.messages import (
     CommandIn,
@@ -42,11 +43,11 @@ from usecases.certificates import (
     surveillance_item,
 )
 
-MINE = "my_certificate"
-SURVEILLANCE = "surveillance_upload"
-LOOKUP = "staff_certificate_lookup"
-MANAGE = "staff_certificate"
-REASON = "staff_certificate_reason"
+MINE = StepName("my_certificate")
+SURVEILLANCE = StepName("surveillance_upload")
+LOOKUP = StepName("staff_certificate_lookup")
+MANAGE = StepName("staff_certificate")
+REASON = StepName("staff_certificate_reason")
 CS = CertificateState
 
 
@@ -129,7 +130,6 @@ class MyCertificateStep:
     """The holder's newest certificate; surveillance upload and renewal while it is active."""
 
     name = MINE
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def _certificate(self, ctx: Context) -> CertificateRecord | None:
         return await certificates.holders_certificate(ctx.uow, ctx.caller)
@@ -157,8 +157,7 @@ class MyCertificateStep:
             body = "\n".join(describe(ctx, certificate))
         return [choice(body, await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         certificate = await self._certificate(ctx)
         if event.option_id == "menu" or certificate is None:
             ctx.goto(MENU)
@@ -187,21 +186,20 @@ async def _renew(ctx: Context, certificate: CertificateRecord) -> None:
     if isinstance(started, Refused):
         if started.reason is Refusal.IN_PROGRESS:
             ctx.say(Text(ctx.t("cert.renew_in_progress")))
-            ctx.goto("status")
+            ctx.goto(STATUS)
         else:
             await ctx.show_current()
         return
     ctx.say(Text(ctx.t("cert.renew_started", number=certificate.number)))
     if started.late:
         ctx.say(Text(ctx.t("cert.renew_late", date=format_day(started.request_by, ctx.locale))))
-    ctx.goto("eligibility")
+    ctx.goto(ELIGIBILITY)
 
 
 class SurveillanceUploadStep:
     """The evidence of the surveillance that is due (9.6.3); staff are told once it arrives."""
 
     name = SURVEILLANCE
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn, FileIn})
 
     async def _due(self, ctx: Context) -> tuple[CertificateRecord, Evidence] | None:
         certificate = await certificates.holders_certificate(ctx.uow, ctx.caller)
@@ -237,12 +235,14 @@ class SurveillanceUploadStep:
             ),
         ]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        ctx.goto(MINE)
+
+    async def on_file(self, ctx: Context, event: FileIn) -> None:
         due = await self._due(ctx)
-        if isinstance(event, OptionIn) or due is None:
+        if due is None:
             ctx.goto(MINE)
             return
-        assert isinstance(event, FileIn)
         certificate, item = due
         stored = await receive_document(ctx, certificate.application_id, item, event)
         if stored is not None:
@@ -257,7 +257,6 @@ class LookupStep:
     """Staff type a certificate number."""
 
     name = LOOKUP
-    accepts: frozenset[type[StepInput]] = frozenset({TextIn, OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option(f"{PREFIX}menu", ctx.t("common.menu"))]
@@ -265,11 +264,10 @@ class LookupStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("cert.ask_number"), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        if isinstance(event, OptionIn):
-            ctx.goto(MENU)
-            return
-        assert isinstance(event, TextIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        ctx.goto(MENU)
+
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
         number = event.text.strip()[:64]
         if not await allowed(ctx, "view_certificate", f"certificate:{number}"):
             return
@@ -285,7 +283,6 @@ class ManageStep:
     do from its state."""
 
     name = MANAGE
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         certificate = await ctx.uow.certificates.get(str(ctx.data.get("cert")))
@@ -314,8 +311,7 @@ class ManageStep:
         lines = [*describe(ctx, certificate), ctx.t("cert.holder", name=holder or "—")]
         return [choice("\n".join(lines), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         number = str(ctx.data.get("cert"))
         if event.option_id == f"{PREFIX}back":
             ctx.goto(LOOKUP)
@@ -342,7 +338,6 @@ class ReasonStep:
     """The reason of a freeze, unfreeze or revocation, or the surveillance note; then done."""
 
     name = REASON
-    accepts: frozenset[type[StepInput]] = frozenset({TextIn, OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option(f"{PREFIX}back", ctx.t("common.back"))]
@@ -351,12 +346,12 @@ class ReasonStep:
         key = f"cert.ask.{ctx.data.get('action')}"
         return [choice(ctx.t(key, number=ctx.data.get("cert")), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         number = str(ctx.data.get("cert"))
-        if isinstance(event, OptionIn):
-            ctx.goto(MANAGE, {"cert": number})
-            return
-        assert isinstance(event, TextIn)
+        ctx.goto(MANAGE, {"cert": number})
+
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
+        number = str(ctx.data.get("cert"))
         action = CertificateAction(str(ctx.data.get("action")))
         done = await certificates.care(
             ctx.uow, ctx.services, ctx.caller, number, action=action, text=event.text

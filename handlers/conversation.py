@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import NewType, Protocol, runtime_checkable
 
 from domain.ports import (
     ConnectionLost,
@@ -47,8 +47,12 @@ log = logging.getLogger(__name__)
 
 StepInput = TextIn | OptionIn | FileIn | ContactIn
 
-MENU = "menu"
+StepName = NewType("StepName", str)
+"""A step's name: made once, beside its step, and passed on (a typo is a type error)."""
+MENU = StepName("menu")
 """The step every conversation returns to."""
+RETURN = "_return"
+"""In a called step's data: where :meth:`Context.back` goes (the caller's step and data)."""
 
 
 @dataclass(slots=True)
@@ -103,11 +107,35 @@ class Context:
 
         self.after_commit.append(fill)
 
-    def goto(self, step: str, data: Mapping[str, JSONValue] | None = None) -> None:
+    def goto(self, step: StepName, data: Mapping[str, JSONValue] | None = None) -> None:
         """Move to ``step``; its prompt is shown once the handler returns."""
         self.step = step
         self.data = dict(data or {})
         self.moved = True
+
+    def call(
+        self,
+        step: StepName,
+        data: Mapping[str, JSONValue] | None = None,
+        *,
+        then: StepName | None = None,
+    ) -> None:
+        """Go to ``step`` for a while: its :meth:`back` returns to ``then`` — by default to the
+        step the person is on now, with its data. A called step may call another (a stack)."""
+        here = {"step": self.step, "data": self.data} if then is None else {"step": then}
+        self.goto(step, {**(data or {}), RETURN: here})
+
+    def back(self) -> None:
+        """Return from a called step to where it was called from; the menu when that is gone."""
+        saved = self.data.get(RETURN)
+        if not isinstance(saved, Mapping):  # a state saved before calls were kept so
+            saved = {"step": self.data.get("return_to") or self.data.get("then"),
+                     "data": self.data.get("return_data")}  # fmt: skip
+        step, data = saved.get("step"), saved.get("data")
+        if isinstance(step, str) and step in self.steps and step != self.step:
+            self.goto(StepName(step), data if isinstance(data, Mapping) else None)
+        else:
+            self.goto(MENU)
 
     async def set_locale(self, locale: str) -> None:
         await self.uow.people.set_locale(self.person.id, locale)
@@ -124,11 +152,13 @@ class Context:
 
 
 class Step(Protocol):
-    """One place in a conversation where the bot waits for the person."""
+    """One place in a conversation where the bot waits for the person.
 
-    name: str
-    accepts: frozenset[type[StepInput]]
-    """The kinds of input the step takes; anything else is answered and the step shown again."""
+    A step takes the kinds of input it has a handler for — ``on_option``, ``on_text``,
+    ``on_file``, ``on_contact`` (:class:`TakesOption` …) — and the engine routes each input to
+    its handler, typed; any other kind is answered and the step shown again."""
+
+    name: StepName
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         """What the person sees when they arrive at (or come back to) this step."""
@@ -138,7 +168,42 @@ class Step(Protocol):
         """The options the step offers now; empty when it takes free input only."""
         ...
 
-    async def handle(self, ctx: Context, event: StepInput) -> None: ...
+
+@runtime_checkable
+class TakesOption(Protocol):
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        """One of the step's own options was pressed (or typed: its number or label)."""
+        ...
+
+
+@runtime_checkable
+class TakesText(Protocol):
+    async def on_text(self, ctx: Context, event: TextIn) -> None: ...
+
+
+@runtime_checkable
+class TakesFile(Protocol):
+    async def on_file(self, ctx: Context, event: FileIn) -> None: ...
+
+
+@runtime_checkable
+class TakesContact(Protocol):
+    async def on_contact(self, ctx: Context, event: ContactIn) -> None: ...
+
+
+async def route(step: Step, ctx: Context, event: StepInput) -> bool:
+    """Hand ``event`` to the step's handler of its kind; False when the step takes none."""
+    if isinstance(event, OptionIn) and isinstance(step, TakesOption):
+        await step.on_option(ctx, event)
+    elif isinstance(event, TextIn) and isinstance(step, TakesText):
+        await step.on_text(ctx, event)
+    elif isinstance(event, FileIn) and isinstance(step, TakesFile):
+        await step.on_file(ctx, event)
+    elif isinstance(event, ContactIn) and isinstance(step, TakesContact):
+        await step.on_contact(ctx, event)
+    else:
+        return False
+    return True
 
 
 CommandHandler = Callable[[Context, CommandIn], Awaitable[None]]
@@ -311,7 +376,7 @@ class Conversation:
             chosen = match_option(event.text, options)
             if chosen is not None:
                 event = OptionIn(chosen.id)
-            elif TextIn not in step.accepts:
+            elif not isinstance(step, TakesText):
                 ctx.say(Text(ctx.t("input.choose_option", count=len(options))))
                 await ctx.show_current()
                 return
@@ -322,11 +387,9 @@ class Conversation:
             ctx.say(Text(ctx.t("input.stale_option")))
             await ctx.show_current()
             return
-        if type(event) not in step.accepts:
+        if not await route(step, ctx, event):
             ctx.say(Text(ctx.t(_NOT_EXPECTED[type(event)])))
             await ctx.show_current()
-            return
-        await step.handle(ctx, event)
 
     @staticmethod
     async def _show_if_moved(ctx: Context) -> None:

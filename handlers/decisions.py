@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from domain.ports import ApplicationRecord
 from handlers.application import local_time
-from handlers.conversation import Context, StepInput, choice
+from handlers.conversation import Context, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text, TextIn
 from handlers.staff_common import PREFIX, QUEUE, REVIEW, application_id, say_refused
 from scheme.lifecycle import ApplicationState
@@ -22,9 +22,9 @@ from usecases import decisions
 from usecases.access import Refused
 
 A = ApplicationState
-ASSIGN = "staff_assign"
-PANEL = "staff_panel"
-INPUT = "staff_input"
+ASSIGN = StepName("staff_assign")
+PANEL = StepName("staff_panel")
+INPUT = StepName("staff_input")
 QUESTIONS = {
     "starts_at": "staff.ask_schedule",
     "place": "staff.ask_place",
@@ -118,7 +118,6 @@ class AssignStep:
     """Choose the assessor (9.2.2); the schedule and the TUK are asked next."""
 
     name = ASSIGN
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         assessors = await decisions.assessors_for(ctx.uow, application_id(ctx))
@@ -130,8 +129,7 @@ class AssignStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("staff.choose_assessor"), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         assessor = await _picked_person(ctx, event, "assessor")
         if assessor is None:
             return
@@ -150,7 +148,6 @@ class PanelStep:
     appealed — never the candidate, the case's assessor or who recorded the decision (9.9.4)."""
 
     name = PANEL
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         people = await decisions.panel_candidates(ctx.uow, application_id(ctx))
@@ -162,8 +159,7 @@ class PanelStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("staff.choose_panel"), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         member = await _picked_person(ctx, event, "member")
         if member is None:
             return
@@ -181,7 +177,6 @@ class StaffInputStep:
     the appeal panel's note."""
 
     name = INPUT
-    accepts: frozenset[type[StepInput]] = frozenset({TextIn, OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option(f"{PREFIX}back", ctx.t("common.back"))]
@@ -189,12 +184,12 @@ class StaffInputStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t(QUESTIONS[str(ctx.data["action"])]), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         app_id = application_id(ctx)
-        if isinstance(event, OptionIn):
-            ctx.goto(REVIEW, {"app": app_id})
-            return
-        assert isinstance(event, TextIn)
+        ctx.goto(REVIEW, {"app": app_id})
+
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
+        app_id = application_id(ctx)
         typed = event.text.strip()[:200]
         action = str(ctx.data["action"])
         uow, services, who = ctx.uow, ctx.services, ctx.caller

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.application import HUB, editable_application
-from handlers.conversation import Context, StepInput, choice
+from domain.ports import ApplicationRecord
+from handlers.application import ELIGIBILITY, HUB, editable_application
+from handlers.conversation import Context, choice
 from handlers.messages import Option, OptionIn, Outbound, Text, TextIn
 from scheme.eligibility import Eligibility, next_question
 from scheme.model import Fact, Scheme
@@ -43,8 +44,7 @@ def explain(ctx: Context, result: Eligibility) -> str:
 class EligibilityStep:
     """Asks the next undecided fact; when none is left, explains the outcome."""
 
-    name = "eligibility"
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn, TextIn})
+    name = ELIGIBILITY
 
     async def _question(self, ctx: Context) -> Fact | None:
         application = await ctx.uow.applications.current(ctx.person.id)
@@ -75,31 +75,42 @@ class EligibilityStep:
             return [Text(f"{question}\n{ctx.t('eligibility.count_hint')}")]
         return [choice(question, await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        application = await editable_application(ctx)
-        fact = await self._question(ctx)
-        if application is None or fact is None:
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
+        asked = await self._asked(ctx)
+        if asked is None:
             return
-        value: int | str
-        if fact.kind == "count":
-            if not isinstance(event, TextIn) or not _is_count(event.text):
-                ctx.say(Text(ctx.t("eligibility.count_invalid", max=MAX_COUNT)))
-                await ctx.show_current()
-                return
-            value = int(event.text.strip())
-        elif isinstance(event, OptionIn):
-            value = int(event.option_id) if fact.kind == "yes_no" else event.option_id
-        else:
+        application, fact = asked
+        if fact.kind != "count":  # typed where an option is asked, and not one of them
             ctx.say(Text(ctx.t("input.choose_option", count=len(await self.options(ctx)))))
             await ctx.show_current()
-            return
+        elif not _is_count(event.text):
+            ctx.say(Text(ctx.t("eligibility.count_invalid", max=MAX_COUNT)))
+            await ctx.show_current()
+        else:
+            await self._answer(ctx, application, fact, int(event.text.strip()))
+
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        asked = await self._asked(ctx)
+        if asked is not None:
+            application, fact = asked
+            value = int(event.option_id) if fact.kind == "yes_no" else event.option_id
+            await self._answer(ctx, application, fact, value)
+
+    async def _asked(self, ctx: Context) -> tuple[ApplicationRecord, Fact] | None:
+        """The draft and the question on screen; None (and why, when it matters) otherwise."""
+        application = await editable_application(ctx)
+        fact = await self._question(ctx)
+        return (application, fact) if application is not None and fact is not None else None
+
+    async def _answer(
+        self, ctx: Context, application: ApplicationRecord, fact: Fact, value: int | str
+    ) -> None:
         answered = await drafting.answer_eligibility(
             ctx.uow, ctx.services, ctx.caller, application.id, fact_id=fact.id, value=value
         )
         if isinstance(answered, Refused):
             await ctx.show_current()
-            return
-        if answered.result is not None:
+        elif answered.result is not None:
             ctx.say(Text(explain(ctx, answered.result)))
             ctx.goto(HUB)
         else:

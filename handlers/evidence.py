@@ -1,21 +1,16 @@
-"""Evidence uploads (9.1.2) against a live checklist.
-
-A file's kind is decided from its bytes; it is checked (PDF opens, image decodes, size limit)
-before it is stored; the same file sent twice is recognised; a document can be removed (and so
-replaced).  The object is stored first and the row written after; if the transaction does not
-commit, the object is deleted again.
-"""
+"""Evidence uploads (9.1.2) against a live checklist: ✅ / ⏳ per item the candidate's answers
+ask for, the files of one item, a request for more, and removal (so a file can be replaced).
+What happens to a sent file — its checks, the store, a file sent twice — is
+``usecases/uploads.py``'s; this module words it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
 from domain.application import evidence_counts, plan_of, present
-from domain.ports import (
-    DocumentRecord,
-)
-from handlers.application import HUB, editable_application
-from handlers.conversation import Context, StepInput, choice
+from domain.ports import DocumentRecord
+from handlers.application import CHECKLIST, HUB, editable_application
+from handlers.conversation import Context, StepName, choice
 from handlers.messages import FileIn, Option, OptionIn, Outbound, RequestFile, Text
 from scheme.evidence import Basis, Need
 from scheme.model import Evidence
@@ -23,8 +18,7 @@ from usecases import drafting, uploads
 from usecases.access import Refused
 from usecases.uploads import NotStored, NotStoredWhy, Upload
 
-CHECKLIST = "evidence"
-ITEM = "evidence_item"
+ITEM = StepName("evidence_item")
 KIND_NAMES = {"pdf": "PDF", "jpeg": "JPG", "png": "PNG"}
 
 
@@ -89,7 +83,6 @@ class ChecklistStep:
     """✅ done / ⏳ missing for every piece of evidence the candidate's answers ask for."""
 
     name = CHECKLIST
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def _state(self, ctx: Context) -> tuple[tuple[Need, ...], dict[str, int]]:
         application = await ctx.uow.applications.current(ctx.person.id)
@@ -127,8 +120,7 @@ class ChecklistStep:
             )
         return [choice("\n".join(lines), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id == "back":
             ctx.goto(HUB)
         else:
@@ -139,7 +131,6 @@ class EvidenceItemStep:
     """One piece of evidence: what has been sent, a request for more, and removal."""
 
     name = ITEM
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn, FileIn})
 
     async def _context(
         self, ctx: Context
@@ -193,7 +184,32 @@ class EvidenceItemStep:
             messages.append(Text(ctx.t("evidence.full", max=item.max)))
         return messages
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        application = await editable_application(ctx)
+        need, _, _ = await self._context(ctx)
+        if application is None:
+            return
+        if need is None:
+            ctx.goto(CHECKLIST)
+            return
+        if event.option_id == "back":
+            ctx.goto(CHECKLIST)
+            return
+        removed = await drafting.remove_document(
+            ctx.uow, ctx.services, ctx.caller, application.id, event.option_id[3:]
+        )
+        if not isinstance(removed, Refused):
+            name = removed.file_name
+            await erase_objects(
+                ctx,
+                [removed.object_key],
+                lambda gone: ctx.t(
+                    "evidence.removed" if gone else "evidence.removed_later", name=name
+                ),
+            )
+        await ctx.show_current()
+
+    async def on_file(self, ctx: Context, event: FileIn) -> None:
         application = await editable_application(ctx)
         need, _, every = await self._context(ctx)
         if application is None:
@@ -201,25 +217,6 @@ class EvidenceItemStep:
         if need is None:
             ctx.goto(CHECKLIST)
             return
-        if isinstance(event, OptionIn):
-            if event.option_id == "back":
-                ctx.goto(CHECKLIST)
-                return
-            removed = await drafting.remove_document(
-                ctx.uow, ctx.services, ctx.caller, application.id, event.option_id[3:]
-            )
-            if not isinstance(removed, Refused):
-                name = removed.file_name
-                await erase_objects(
-                    ctx,
-                    [removed.object_key],
-                    lambda gone: ctx.t(
-                        "evidence.removed" if gone else "evidence.removed_later", name=name
-                    ),
-                )
-            await ctx.show_current()
-            return
-        assert isinstance(event, FileIn)
         await receive_document(ctx, application.id, need.evidence, event, every)
         await ctx.show_current()
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
 from scheme.model import ClauseText, Evidence
 
-GUIDE = "guide"
+GUIDE = StepName("guide")
 TOPICS = ("about", "units", "routes", "evidence", "fees", "rights", "process", "appeal", "ethics")
 PLAIN_TOPICS = ("about", "process", "appeal")
 """Topics that are one message of the catalogue; the others are built from the scheme file."""
@@ -84,7 +84,6 @@ def _evidence_line(ctx: Context, item: Evidence) -> str:
 
 class GuideStep:
     name = GUIDE
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
@@ -95,8 +94,7 @@ class GuideStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("guide.prompt"), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id == "menu":
             ctx.goto(MENU)
             return

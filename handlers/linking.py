@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.conversation import Context, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
 from usecases import people
 
-LINK = "link"
+LINK = StepName("link")
 
 
 async def offer_link(ctx: Context, phone: str) -> bool:
@@ -22,10 +22,7 @@ async def offer_link(ctx: Context, phone: str) -> bool:
     other = await people.give_phone(ctx.uow, ctx.services, ctx.caller, phone, verified=True)
     if other is None:
         return False
-    ctx.goto(
-        LINK,
-        {"phone": phone, "return_to": ctx.step, "return_data": dict(ctx.data)},
-    )
+    ctx.call(LINK, {"phone": phone})
     return True
 
 
@@ -33,7 +30,6 @@ class LinkStep:
     """ "This number also reaches us on another messenger: is that you?" yes / no."""
 
     name = LINK
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option("link", ctx.t("link.yes")), Option("separate", ctx.t("link.no"))]
@@ -41,8 +37,7 @@ class LinkStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("link.prompt", phone=str(ctx.data["phone"])), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id == "link":
             into = await people.link(ctx.uow, ctx.services, ctx.caller, str(ctx.data["phone"]))
             if into is not None:
@@ -52,8 +47,4 @@ class LinkStep:
                 ctx.say(Text(ctx.t("link.both_applied")))
         else:
             ctx.say(Text(ctx.t("link.kept_apart")))
-        back, back_data = ctx.data.get("return_to"), ctx.data.get("return_data")
-        if isinstance(back, str) and back in ctx.steps and back != LINK:
-            ctx.goto(back, back_data if isinstance(back_data, dict) else None)
-        else:
-            ctx.goto(MENU)
+        ctx.back()

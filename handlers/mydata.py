@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from handlers.apl01 import FIELDS, shown_value
 from handlers.application import current_application
-from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.conversation import MENU, Context, StepName, choice
 from handlers.evidence import erase_objects, size_text
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
 from handlers.zone import ZONE, zone_name
@@ -16,8 +16,8 @@ from usecases import drafting
 from usecases.access import Refused
 from usecases.drafting import EDITABLE
 
-MY_DATA = "my_data"
-CONFIRM = "my_data_delete"
+MY_DATA = StepName("my_data")
+CONFIRM = StepName("my_data_delete")
 
 
 def masked(field: str, value: str) -> str:
@@ -55,7 +55,6 @@ async def data_text(ctx: Context) -> str:
 
 class MyDataStep:
     name = MY_DATA
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         application = await current_application(ctx)
@@ -71,17 +70,15 @@ class MyDataStep:
             lines.append(ctx.t("data.kept_by_scheme"))
         return [choice("\n".join(lines), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id == "zone":
-            ctx.goto(ZONE, {"then": MY_DATA})
+            ctx.call(ZONE)
         else:
             ctx.goto(CONFIRM if event.option_id == "delete" else MENU)
 
 
 class DeleteConfirmStep:
     name = CONFIRM
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option("yes", ctx.t("data.delete_yes")), Option("no", ctx.t("common.cancel"))]
@@ -89,8 +86,7 @@ class DeleteConfirmStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("data.delete_confirm"), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id != "yes":
             ctx.goto(MY_DATA)
             return

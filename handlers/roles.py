@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
 from handlers.staff_common import PREFIX, allowed, say_refused
 from usecases.access import ADMIN_ROLES, Refused, Role
 from usecases.roles import change_role
 
-ROLES = "admin_roles"
-PICK = "admin_role_pick"
-WHO = "admin_role_who"
+ROLES = StepName("admin_roles")
+PICK = StepName("admin_role_pick")
+WHO = StepName("admin_role_who")
 GRANTABLE = tuple(Role)
 ADMIN = ADMIN_ROLES
 
@@ -33,7 +33,6 @@ class RolesStep:
     """Who holds which role; grant or revoke."""
 
     name = ROLES
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
@@ -50,8 +49,7 @@ class RolesStep:
             lines.append(f"• {ctx.t(f'role.{role}')}: {names}")
         return [choice("\n".join(lines), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id == f"{PREFIX}menu":
             ctx.goto(MENU)
         elif await allowed(ctx, "view_roles", roles=ADMIN):
@@ -60,7 +58,6 @@ class RolesStep:
 
 class PickRoleStep:
     name = PICK
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
@@ -71,8 +68,7 @@ class PickRoleStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t(f"roles.pick.{ctx.data.get('verb')}"), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id == f"{PREFIX}back":
             ctx.goto(ROLES)
         else:
@@ -84,7 +80,6 @@ class WhoStep:
     """Granting: the Telegram user id or WhatsApp number typed; revoking: one of the holders."""
 
     name = WHO
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn, TextIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         holders: Sequence[tuple[int, str]] = []
@@ -101,18 +96,19 @@ class WhoStep:
             choice(ctx.t(f"roles.who.{ctx.data.get('verb')}", role=role), await self.options(ctx))
         ]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        verb, role = str(ctx.data.get("verb")), Role(str(ctx.data.get("role")))
-        if isinstance(event, OptionIn) and event.option_id == f"{PREFIX}back":
-            ctx.goto(PICK, {"verb": verb})
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        if event.option_id == f"{PREFIX}back":
+            ctx.goto(PICK, {"verb": str(ctx.data.get("verb"))})
             return
-        if isinstance(event, OptionIn):
-            person: int | None = int(event.option_id.removeprefix(f"{PREFIX}person:"))
-            account = f"person:{person}"
-        else:
-            assert isinstance(event, TextIn)
-            account = event.text.strip()
-            person = await _person_of(ctx, account)
+        person = int(event.option_id.removeprefix(f"{PREFIX}person:"))
+        await self._change(ctx, person, f"person:{person}")
+
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
+        account = event.text.strip()
+        await self._change(ctx, await _person_of(ctx, account), account)
+
+    async def _change(self, ctx: Context, person: int | None, account: str) -> None:
+        verb, role = str(ctx.data.get("verb")), Role(str(ctx.data.get("role")))
         done = await change_role(
             ctx.uow, ctx.services, ctx.caller, person, role, grant=verb == "grant",
             account=account,

@@ -20,7 +20,7 @@ from handlers import decisions
 from handlers.apl02 import answer_lines
 from handlers.application import local_time
 from handlers.calendar import unlisted_note, work_calendar
-from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
 from handlers.staff_common import (
     PREFIX,
@@ -59,8 +59,8 @@ FILTERS: dict[str, tuple[str, ...]] = {
 }
 """The queue's filters: what waits for staff at each stage (9.1.5, 9.2.2, 9.4, 9.4.6, 9.9)."""
 
-ITEM = "staff_item"
-REASON = "staff_reason"
+ITEM = StepName("staff_item")
+REASON = StepName("staff_reason")
 QUEUE_SIZE = 30
 MARKS = tuple(Mark)
 """9.1.5: ada – memenuhi syarat; ada – tidak memenuhi syarat; tidak ada."""
@@ -89,7 +89,6 @@ class QueueStep:
     show their decision due date and the working days left (9.9.6)."""
 
     name = QUEUE
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     def _filter(self, ctx: Context) -> str:
         chosen = str(ctx.data.get("filter", "all"))
@@ -138,8 +137,7 @@ class QueueStep:
             lines += [f"• {a.reference}: {_appeal_due(ctx, a, calendar)}" for a in view.appeals]
         return [choice("\n".join(lines), self._options(ctx, view))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id == f"{PREFIX}menu":
             ctx.goto(MENU)
             return
@@ -176,7 +174,6 @@ class ReviewStep:
     """One application: APL-01, APL-02 and the evidence items with their verdicts."""
 
     name = REVIEW
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         application = await ctx.uow.applications.get(application_id(ctx))
@@ -217,8 +214,7 @@ class ReviewStep:
             return [choice(ctx.t("staff.already_handled"), await self.options(ctx))]
         return [choice(await summary(ctx, application), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         choice_id = event.option_id.removeprefix(PREFIX)
         if choice_id == "queue":
             ctx.goto(QUEUE)
@@ -308,7 +304,6 @@ class ItemStep:
     """One evidence item: its documents and the verdict of 9.1.5."""
 
     name = ITEM
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         item = str(ctx.data.get("item"))
@@ -343,8 +338,7 @@ class ItemStep:
         ] or [ctx.t("staff.item_none")]
         return [choice("\n".join(lines), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         app_id = application_id(ctx)
         if event.option_id == f"{PREFIX}back":
             ctx.goto(REVIEW, {"app": app_id})
@@ -376,7 +370,6 @@ class ReasonStep:
     """The reason for a "does not meet the requirement" verdict, or for a rejection."""
 
     name = REASON
-    accepts: frozenset[type[StepInput]] = frozenset({TextIn, OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option(f"{PREFIX}back", ctx.t("common.back"))]
@@ -385,12 +378,12 @@ class ReasonStep:
         key = "staff.reject_reason" if ctx.data.get("action") == "reject" else "staff.item_reason"
         return [choice(ctx.t(key), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         app_id = application_id(ctx)
-        if isinstance(event, OptionIn):
-            ctx.goto(REVIEW, {"app": app_id})
-            return
-        assert isinstance(event, TextIn)
+        ctx.goto(REVIEW, {"app": app_id})
+
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
+        app_id = application_id(ctx)
         reason = event.text.strip()[:300]
         uow, services, who = ctx.uow, ctx.services, ctx.caller
         if ctx.data.get("action") != "reject":

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from domain.ports import ApplicationRecord, DocumentRecord
 from domain.schedule import Planned
-from handlers.conversation import MENU, Context
+from handlers.conversation import MENU, Context, StepName
 from handlers.messages import Option, SendFile, Text
 from scheme.impartiality import Capacity
 from scheme.lifecycle import APPLICATION, Actor, ApplicationState, TransitionError
@@ -15,8 +15,8 @@ from usecases import decisions
 from usecases.access import STAFF_ROLES, Refusal, Refused, forged, impartiality, may_see
 from usecases.documents import open_document
 
-QUEUE = "staff_queue"
-REVIEW = "staff_review"
+QUEUE = StepName("staff_queue")
+REVIEW = StepName("staff_review")
 PREFIX = "s:"
 """Option ids of privileged steps start so: pressed anywhere else they are forged."""
 
@@ -68,7 +68,7 @@ async def refused_for_conflict(
     capacity: Capacity,
     person_id: int | None = None,
     *,
-    back: str = QUEUE,
+    back: StepName = QUEUE,
 ) -> Refused | None:
     """Refuses, explains with its clause and audits when ``person_id`` (the person pressing,
     by default) may not act in ``capacity`` on ``application``; None when they may."""
@@ -90,7 +90,9 @@ REFUSALS: Mapping[Refusal, str] = {
 """The refusals answered on the same step, shown again: a value to correct."""
 
 
-async def say_refused(ctx: Context, refused: Refused, *, back: str = QUEUE, **params: str) -> None:
+async def say_refused(
+    ctx: Context, refused: Refused, *, back: StepName = QUEUE, **params: str
+) -> None:
     """A use case's refusal in the person's words, and where they go from it: the menu when the
     role is gone, the queue when the case moved on, ``back`` after a conflict of a chosen
     person, the same step for a wrong value."""

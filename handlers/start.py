@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.application import start_application
-from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.application import STATUS, start_application
+from handlers.conversation import MENU, Context, StepName, choice
 from handlers.guide import GUIDE
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
-from handlers.status import STATUS
 from handlers.zone import ZONE
 
-LANGUAGE = "language"
+LANGUAGE = StepName("language")
 LANGUAGES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
 """Each language is named in itself, so a person who reads neither of the other finds theirs."""
 
@@ -27,7 +26,6 @@ class LanguageStep:
     """Choose Bahasa Indonesia or English; then go back to where the person was."""
 
     name = LANGUAGE
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option(code, label) for code, label in LANGUAGES.items()]
@@ -35,22 +33,16 @@ class LanguageStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("language.prompt"), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         await ctx.set_locale(event.option_id)
         ctx.say(Text(ctx.t("language.changed")))
-        back, back_data = ctx.data.get("return_to"), ctx.data.get("return_data")
-        if isinstance(back, str) and back in ctx.steps:
-            ctx.goto(back, back_data if isinstance(back_data, dict) else None)
-        else:
-            ctx.goto(MENU)
+        ctx.back()
 
 
 class MenuStep:
     """The main menu: requirements, apply, my status, help, language."""
 
     name = MENU
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option(item, ctx.t(f"menu.{item}")) for item in MENU_ITEMS]
@@ -58,16 +50,15 @@ class MenuStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("menu.prompt"), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         item = event.option_id
         if item == "help":
             ctx.say(Text(ctx.t("help.body")))
             ctx.goto(MENU)
         elif item == "language":
-            ctx.goto(LANGUAGE, {"return_to": MENU})
+            ctx.call(LANGUAGE)
         elif item == "zone":
-            ctx.goto(ZONE, {"then": MENU})
+            ctx.call(ZONE)
         elif item == "requirements":
             ctx.goto(GUIDE)
         elif item == "apply":
@@ -82,7 +73,7 @@ async def start(ctx: Context, command: CommandIn) -> None:
     if ctx.person.locale_chosen:
         ctx.goto(MENU)
     else:
-        ctx.goto(LANGUAGE, {"return_to": MENU})
+        ctx.call(LANGUAGE, then=MENU)
 
 
 async def show_help(ctx: Context, command: CommandIn) -> None:
@@ -95,7 +86,7 @@ async def choose_language(ctx: Context, command: CommandIn) -> None:
     if ctx.step == LANGUAGE:
         ctx.goto(LANGUAGE, ctx.data)
     else:
-        ctx.goto(LANGUAGE, {"return_to": ctx.step, "return_data": ctx.data})
+        ctx.call(LANGUAGE)
 
 
 async def cancel(ctx: Context, command: CommandIn) -> None:

@@ -7,12 +7,10 @@ from collections.abc import Sequence
 
 from domain.application import route_of
 from domain.ports import ApplicationRecord
-from handlers.application import current_application, local_time, progress_lines
-from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.application import STATUS, current_application, local_time, progress_lines
+from handlers.conversation import MENU, Context, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
 from usecases.drafting import EDITABLE
-
-STATUS = "status"
 
 
 async def status_text(ctx: Context) -> str:
@@ -50,7 +48,6 @@ def fix_reasons(ctx: Context, application: ApplicationRecord) -> list[str]:
 
 class StatusStep:
     name = STATUS
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option("menu", ctx.t("common.menu"))]
@@ -58,7 +55,7 @@ class StatusStep:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(await status_text(ctx), await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         ctx.goto(MENU)
 
 

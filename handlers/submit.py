@@ -9,15 +9,13 @@ from domain.application import plan_of, route_of
 from domain.ports import ApplicationRecord, DocumentRecord
 from handlers.apl01 import FIELDS, shown_value
 from handlers.apl02 import answer_lines
-from handlers.application import HUB, editable_application, local_time
-from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.application import DECLARATION, HUB, editable_application, local_time
+from handlers.conversation import MENU, Context, choice
 from handlers.guide import fees_text
 from handlers.messages import Option, OptionIn, Outbound, Text
 from usecases import submission
 from usecases.access import Refused
 from usecases.submission import Gap, Incomplete, Problem
-
-DECLARATION = "declaration"
 
 
 def problem_lines(ctx: Context, found: Sequence[Problem]) -> list[str]:
@@ -78,7 +76,6 @@ def receipt(
 
 class DeclarationStep:
     name = DECLARATION
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option("agree", ctx.t("submit.agree")), Option("back", ctx.t("common.back"))]
@@ -87,8 +84,7 @@ class DeclarationStep:
         text = f"{ctx.t('submit.declaration')}\n\n{fees_text(ctx)}"
         return [choice(text, await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         application = await editable_application(ctx)
         if application is None:
             return

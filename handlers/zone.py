@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
 from scheme.deadlines import zone_label
 from scheme.zones import ZONES, proposed_zone
 
-ZONE = "time_zone"
+ZONE = StepName("time_zone")
 
 
 def zone_name(ctx: Context, zone: str) -> str:
@@ -23,16 +23,16 @@ def zone_name(ctx: Context, zone: str) -> str:
 
 
 async def open_zone(ctx: Context, command: CommandIn) -> None:
-    ctx.goto(ZONE, {"then": MENU})
+    ctx.call(ZONE, then=MENU)
 
 
-def propose(ctx: Context, apl01: dict[str, object], then: str) -> bool:
+def propose(ctx: Context, apl01: dict[str, object], then: StepName) -> bool:
     """After APL-01: when the person never chose a zone and their data points to another one,
     go and ask them to confirm it (one press)."""
     proposed = proposed_zone(apl01)
     if ctx.person.timezone_chosen or proposed is None or proposed == ctx.person.timezone:
         return False
-    ctx.goto(ZONE, {"proposed": proposed, "then": then})
+    ctx.call(ZONE, {"proposed": proposed}, then=then)
     return True
 
 
@@ -40,7 +40,6 @@ class ZoneStep:
     """The person's zone and the local time in it; a proposed zone first when there is one."""
 
     name = ZONE
-    accepts: frozenset[type[StepInput]] = frozenset({OptionIn})
 
     def _proposed(self, ctx: Context) -> str | None:
         proposed = ctx.data.get("proposed")
@@ -80,12 +79,9 @@ class ZoneStep:
             )
         return [choice(text, await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        assert isinstance(event, OptionIn)
-        then = ctx.data.get("then")
-        back = then if isinstance(then, str) and then in ctx.steps else MENU
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
         zone = event.option_id.removeprefix("zone:")
         if event.option_id.startswith("zone:") and zone in ZONES:
             await ctx.set_timezone(zone)
             ctx.say(Text(ctx.t("zone.set", zone=zone_name(ctx, zone))))
-        ctx.goto(back)
+        ctx.back()

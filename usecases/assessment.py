@@ -15,9 +15,9 @@ from datetime import datetime
 from domain import schedule
 from domain.ports import ApplicationRecord, JSONValue, Services, UnitOfWork
 from scheme.apl02 import Verdict
-from scheme.lifecycle import APPLICATION, Actor, ApplicationState, TransitionError
+from scheme.lifecycle import Actor, ApplicationState
 from usecases.access import ASSESSOR_ROLES, Caller, Refusal, Refused, audit_done, authorize
-from usecases.decisions import Done, Outcome, candidate_zone, queue, target
+from usecases.decisions import Done, Outcome, candidate_zone, next_state, queue, target
 
 A = ApplicationState
 OPEN = (A.ASSESSOR_ASSIGNED, A.SCHEDULED)
@@ -84,10 +84,7 @@ async def assigned(
 
 
 def _next(application: ApplicationRecord, action: str) -> str | Refused:
-    try:
-        return str(APPLICATION.apply(A(application.state), action, Actor.ASSESSOR))
-    except TransitionError:
-        return Refused(Refusal.ALREADY_HANDLED)
+    return next_state(application, action, Actor.ASSESSOR)
 
 
 async def accept_assignment(

@@ -58,9 +58,13 @@ def target(application_id: int) -> str:
     return f"application:{application_id}"
 
 
-def next_state(application: ApplicationRecord, action: str) -> str | Refused:
+def next_state(
+    application: ApplicationRecord, action: str, actor: Actor = Actor.STAFF
+) -> str | Refused:
+    """The state ``action`` by ``actor`` leads to; moved on already (or not theirs to do):
+    refused as handled."""
     try:
-        return str(APPLICATION.apply(ApplicationState(application.state), action, Actor.STAFF))
+        return str(APPLICATION.apply(ApplicationState(application.state), action, actor))
     except TransitionError:
         return Refused(Refusal.ALREADY_HANDLED)
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from handlers.conversation import Context, StepInput
+from handlers.conversation import Context
 from handlers.flow import build_flow
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, ResumeIn, Text, TextIn, Update
 
@@ -18,7 +18,6 @@ class SlowCounter:
     Without a per-person lock two events read the same number and one increment is lost."""
 
     name = "counter"
-    accepts: frozenset[type[StepInput]] = frozenset({TextIn})
 
     def __init__(self, pause: float = 0.05) -> None:
         self.pause = pause
@@ -31,7 +30,7 @@ class SlowCounter:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [Text(f"n={ctx.data.get('n', 0)}")]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
         key = str(ctx.person.id)
         self.overlapped |= key in self.inside
         self.inside.add(key)
@@ -46,7 +45,6 @@ class Rendezvous:
     """Each event waits until ``parties`` events are inside at once (or times out)."""
 
     name = "rendezvous"
-    accepts: frozenset[type[StepInput]] = frozenset({TextIn})
 
     def __init__(self, parties: int) -> None:
         self.parties = parties
@@ -59,7 +57,7 @@ class Rendezvous:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [Text("waiting")]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
         self.arrived += 1
         if self.arrived == self.parties:
             self.everyone_here.set()

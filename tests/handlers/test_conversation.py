@@ -7,7 +7,16 @@ from collections.abc import Sequence
 import pytest
 
 from bot.factory import App
-from handlers.conversation import MENU, Context, StepInput, choice
+from handlers.conversation import (
+    MENU,
+    Context,
+    StepName,
+    TakesContact,
+    TakesFile,
+    TakesOption,
+    TakesText,
+    choice,
+)
 from handlers.flow import build_flow
 from handlers.messages import (
     Choice,
@@ -183,7 +192,6 @@ class Questionnaire:
     """A test step that keeps answers in its data, and fails on the answer "boom"."""
 
     name = "questionnaire"
-    accepts: frozenset[type[StepInput]] = frozenset({TextIn, OptionIn})
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option("done", "Done")]
@@ -192,11 +200,10 @@ class Questionnaire:
         answers = ctx.data.get("answers", [])
         return [choice(f"answers so far: {answers}", await self.options(ctx))]
 
-    async def handle(self, ctx: Context, event: StepInput) -> None:
-        if isinstance(event, OptionIn):
-            ctx.goto(MENU)
-            return
-        assert isinstance(event, TextIn)
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        ctx.goto(MENU)
+
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
         ctx.data["answers"] = [*ctx.data.get("answers", []), event.text]
         if event.text == "boom":
             raise RuntimeError("a bug in a step")
@@ -260,3 +267,33 @@ async def test_odd_answers_to_a_choice_are_refused_politely(make_app, typed: str
     reply = await say(app, TextIn(typed))
     assert texts(reply)[0] == "Silakan pilih salah satu pilihan (ketik angka 1 sampai 6)."
     assert last_choice(reply).body.startswith("Menu utama")
+
+
+def test_every_step_takes_some_input_through_a_typed_handler() -> None:
+    """The engine routes input by kind: a step with no handler would answer nothing, and a
+    ``handle`` taking any input would be a second way in."""
+    kinds = (TakesOption, TakesText, TakesFile, TakesContact)
+    steps = build_flow().steps.values()
+    assert len(steps) > 30
+    assert [s.name for s in steps if not any(isinstance(s, kind) for kind in kinds)] == []
+    assert [s.name for s in steps if hasattr(s, "handle") or hasattr(s, "accepts")] == []
+
+
+def test_called_steps_return_in_order_with_the_callers_data() -> None:
+    """One call/return stack: language from the zone step called from an APL-01 field goes
+    back to the zone step, then to the field with its data; a caller that is gone: the menu."""
+    steps = dict.fromkeys(["apl01", "zone", "language", MENU])
+    ctx = Context(
+        uow=None, person=None, channel="test", step="apl01", data={"field": "email"},
+        translator=None, locale="id", steps=steps, services=None,
+    )  # type: ignore[arg-type]  # fmt: skip
+    ctx.call(StepName("zone"), {"proposed": "Asia/Jayapura"})
+    ctx.call(StepName("language"))
+    assert (ctx.step, ctx.data.get("proposed")) == ("language", None)
+    ctx.back()
+    assert (ctx.step, ctx.data["proposed"]) == ("zone", "Asia/Jayapura")
+    ctx.back()
+    assert (ctx.step, ctx.data) == ("apl01", {"field": "email"})
+    ctx.call(StepName("zone"), then=StepName("gone"))
+    ctx.back()
+    assert ctx.step == MENU
