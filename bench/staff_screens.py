@@ -32,8 +32,8 @@ from bot import operator
 from bot.config import environment_names, load_settings
 from bot.factory import App, build_app
 from handlers.messages import CommandIn, Inbound, OptionIn, Update
-from handlers.staff import FILTERS
-from handlers.staff_common import PREFIX
+from handlers.staff.common import PREFIX
+from handlers.staff.review import FILTERS
 from usecases.access import Role
 
 STAFF = "900001"

@@ -4,45 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.apl01 import Apl01ReviewStep, Apl01Step
-from handlers.apl02 import Apl02EvidenceStep, Apl02Step
-from handlers.appeal import AppealFilesStep, AppealStep, start_appeal
-from handlers.application import HubStep
-from handlers.assessor import AssignmentsStep, AssignmentStep, NoteStep, UnitStep, open_assignments
-from handlers.broadcast import (
-    ConfirmStep,
-    MonthsStep,
-    SegmentStep,
-    StateStep,
-    WriteStep,
-    open_broadcast,
+from handlers.admin.roles import PickRoleStep, RolesStep, WhoStep, open_roles
+from handlers.assessor.assignments import (
+    AssignmentsStep,
+    AssignmentStep,
+    NoteStep,
+    UnitStep,
+    open_assignments,
 )
-from handlers.calendar import (
-    LeaveConfirmStep,
-    LeaveDaysStep,
-    LeaveSourceStep,
-    LeaveStep,
-    open_leave,
-)
-from handlers.certificates import (
-    LookupStep,
-    ManageStep,
-    MyCertificateStep,
-    SurveillanceUploadStep,
-    open_certificates,
-)
-from handlers.certificates import ReasonStep as CertificateReasonStep
-from handlers.conversation import Flow, Step
-from handlers.decisions import AssignStep, PanelStep, StaffInputStep
-from handlers.eligibility import EligibilityStep
-from handlers.evidence import ChecklistStep, EvidenceItemStep
-from handlers.guide import GuideStep
-from handlers.linking import LinkStep, offer_link
-from handlers.mydata import DeleteConfirmStep, MyDataStep, show_data
-from handlers.roles import PickRoleStep, RolesStep, WhoStep, open_roles
-from handlers.staff import ItemStep, QueueStep, ReasonStep, ReviewStep, open_queue
-from handlers.staff_common import refuse_forged
-from handlers.start import (
+from handlers.candidate.apl01 import Apl01ReviewStep, Apl01Step
+from handlers.candidate.apl02 import Apl02EvidenceStep, Apl02Step
+from handlers.candidate.appeal import AppealFilesStep, AppealStep, start_appeal
+from handlers.candidate.application import HubStep
+from handlers.candidate.eligibility import EligibilityStep
+from handlers.candidate.evidence import ChecklistStep, EvidenceItemStep
+from handlers.candidate.status import StatusStep, show_status
+from handlers.candidate.submit import DeclarationStep
+from handlers.common.guide import GuideStep
+from handlers.common.linking import LinkStep, offer_link
+from handlers.common.mydata import DeleteConfirmStep, MyDataStep, show_data
+from handlers.common.start import (
     LanguageStep,
     MenuStep,
     apply,
@@ -52,10 +33,30 @@ from handlers.start import (
     show_help,
     start,
 )
-from handlers.stats import show_stats
-from handlers.status import StatusStep, show_status
-from handlers.submit import DeclarationStep
-from handlers.zone import ZoneStep, open_zone
+from handlers.common.zone import ZoneStep, open_zone
+from handlers.conversation import Flow, Step
+from handlers.holder.certificate import MyCertificateStep, SurveillanceUploadStep
+from handlers.staff.broadcast import (
+    ConfirmStep,
+    MonthsStep,
+    SegmentStep,
+    StateStep,
+    WriteStep,
+    open_broadcast,
+)
+from handlers.staff.calendar import (
+    LeaveConfirmStep,
+    LeaveDaysStep,
+    LeaveSourceStep,
+    LeaveStep,
+    open_leave,
+)
+from handlers.staff.certificates import LookupStep, ManageStep, open_certificates
+from handlers.staff.certificates import ReasonStep as CertificateReasonStep
+from handlers.staff.common import refuse_forged
+from handlers.staff.decisions import AssignStep, PanelStep, StaffInputStep
+from handlers.staff.review import ItemStep, QueueStep, ReasonStep, ReviewStep, open_queue
+from handlers.staff.stats import show_stats
 
 STEPS: tuple[Step, ...] = (
     LanguageStep(),

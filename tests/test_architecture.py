@@ -71,8 +71,10 @@ def test_inner_layers_import_only_what_is_inside_them(package: str) -> None:
 
 
 ENGINE = {"conversation.py", "messages.py", "flow.py", "__init__.py"}
-"""The generic engine, which keeps the person's language and zone itself; every other module of
-``handlers/`` is a chat feature."""
+"""The generic engine at the top of ``handlers/``, which keeps the person's language and zone
+itself; the chat features are in a package per audience."""
+AUDIENCES = {"common", "candidate", "holder", "staff", "assessor", "admin"}
+PRIVILEGED = {"staff", "assessor", "admin"}
 READS = {
     "get", "current", "documents", "of", "of_person", "assigned_to", "applicant_name",
     "people_with", "years", "reach", "in_states", "queue", "count_by_state", "appeal_counts",
@@ -99,8 +101,8 @@ def uow_calls(path: Path) -> list[str]:
 
 
 def test_chat_features_change_nothing_but_through_a_use_case() -> None:
-    features = [p for p in sorted((ROOT / "handlers").glob("*.py")) if p.name not in ENGINE]
-    assert len(features) > 10
+    features = sorted(p for a in AUDIENCES for p in (ROOT / "handlers" / a).rglob("*.py"))
+    assert len(features) > 20
     writes = {
         str(path.relative_to(ROOT)): [c for c in uow_calls(path) if c.split(".")[1] not in READS]
         for path in features
@@ -112,3 +114,31 @@ def test_chat_features_change_nothing_but_through_a_use_case() -> None:
 def test_the_scan_sees_a_write() -> None:
     sample = ROOT / "handlers" / "conversation.py"  # the engine writes the person's language
     assert "people.set_locale" in uow_calls(sample)
+
+
+def test_handlers_hold_the_engine_and_a_package_per_audience() -> None:
+    top = ROOT / "handlers"
+    assert {p.name for p in top.glob("*.py")} == ENGINE
+    assert {p.name for p in top.iterdir() if p.is_dir() and p.name != "__pycache__"} == AUDIENCES
+
+
+@pytest.mark.parametrize("audience", sorted(AUDIENCES - PRIVILEGED))
+def test_what_candidates_and_holders_see_imports_no_privileged_feature(audience: str) -> None:
+    """Staff's, assessors' and admins' steps may show what a candidate gave; never the other way
+    round."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            name for name in imported_modules(path) if name.split(".")[1] in PRIVILEGED
+        )
+        for path in sorted((ROOT / "handlers" / audience).rglob("*.py"))
+    }
+    assert {f: bad for f, bad in offenders.items() if bad} == {}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The ``handlers.…`` modules a file imports."""
+    return {
+        node.module
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("handlers.")
+    }

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from bot.channels import replies
 from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH
-from handlers.apl01 import FIELDS
+from handlers.candidate.apl01 import FIELDS
 from tests import documents as files
 from tests.bot.telegram_rig import SECRET, Rig
 from tests.bot.telegram_user import TelegramUser

@@ -20,7 +20,7 @@ from bot.config import load_settings
 from bot.factory import App, build_app
 from bot.server import build_web_app
 from domain.notices import Notice
-from handlers.apl01 import FIELDS
+from handlers.candidate.apl01 import FIELDS
 from handlers.messages import Option, Reply, SendFile, Text
 from storage import migrate
 from storage.objects import S3ObjectStore

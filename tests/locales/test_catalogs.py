@@ -13,13 +13,13 @@ import pytest
 from bot.channels.telegram import COMMANDS as TELEGRAM_COMMANDS
 from domain.notices import NOTICE_PARAMS
 from domain.schedule import APPEAL_OUTCOMES
-from handlers.apl01 import CHOICE_FIELDS
-from handlers.application import HubStep
-from handlers.broadcast import TEMPLATES
-from handlers.guide import PLAIN_TOPICS, TOPICS
-from handlers.roles import GRANTABLE
-from handlers.staff import FILTERS, MARKS
-from handlers.start import MENU_ITEMS
+from handlers.admin.roles import GRANTABLE
+from handlers.candidate.apl01 import CHOICE_FIELDS
+from handlers.candidate.application import HubStep
+from handlers.common.guide import PLAIN_TOPICS, TOPICS
+from handlers.common.start import MENU_ITEMS
+from handlers.staff.broadcast import TEMPLATES
+from handlers.staff.review import FILTERS, MARKS
 from locales import LOCALES, GettextTranslator
 from scheme import apl01
 from scheme.deadlines import zone_label

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.ports import ApplicationRecord
-from handlers.apl02 import answer_lines
-from handlers.application import local_time
+from handlers.candidate.apl02 import answer_lines
+from handlers.candidate.application import local_time
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff_common import PREFIX, document_options, send_document
+from handlers.staff.common import PREFIX, document_options, send_document
 from scheme.apl02 import Verdict
 from scheme.lifecycle import ApplicationState
 from usecases import assessment

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from domain.application import evidence_counts, plan_of, present
 from domain.ports import DocumentRecord
-from handlers.application import CHECKLIST, HUB, editable_application
+from handlers.candidate.application import CHECKLIST, HUB, editable_application
 from handlers.conversation import Context, StepName, choice
 from handlers.messages import FileIn, Option, OptionIn, Outbound, RequestFile, Text
 from scheme.evidence import Basis, Need

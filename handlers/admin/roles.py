@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff_common import PREFIX, allowed, say_refused
+from handlers.staff.common import PREFIX, allowed, say_refused
 from usecases.access import ADMIN_ROLES, Refused, Role
 from usecases.roles import change_role
 

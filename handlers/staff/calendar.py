@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from domain.notices import format_day
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff_common import PREFIX, allowed, say_refused
+from handlers.staff.common import PREFIX, allowed, say_refused
 from scheme.deadlines import WorkCalendar, local_date
 from usecases import calendar as leave
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from domain.application import route_of
 from domain.ports import ApplicationRecord
-from handlers.application import STATUS, current_application, local_time, progress_lines
+from handlers.candidate.application import STATUS, current_application, local_time, progress_lines
 from handlers.conversation import MENU, Context, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
 from usecases.drafting import EDITABLE

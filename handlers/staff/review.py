@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 from domain.application import evidence_counts, plan_of, route_of
 from domain.notices import format_day
 from domain.ports import ApplicationRecord, QueueEntry
-from handlers import decisions
-from handlers.apl02 import answer_lines
-from handlers.application import local_time
-from handlers.calendar import unlisted_note, work_calendar
+from handlers.candidate.apl02 import answer_lines
+from handlers.candidate.application import local_time
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff_common import (
+from handlers.staff import decisions
+from handlers.staff.calendar import unlisted_note, work_calendar
+from handlers.staff.common import (
     PREFIX,
     QUEUE,
     REVIEW,

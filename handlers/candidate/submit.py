@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 from domain.application import plan_of, route_of
 from domain.ports import ApplicationRecord, DocumentRecord
-from handlers.apl01 import FIELDS, shown_value
-from handlers.apl02 import answer_lines
-from handlers.application import DECLARATION, HUB, editable_application, local_time
+from handlers.candidate.apl01 import FIELDS, shown_value
+from handlers.candidate.apl02 import answer_lines
+from handlers.candidate.application import DECLARATION, HUB, editable_application, local_time
+from handlers.common.guide import fees_text
 from handlers.conversation import MENU, Context, choice
-from handlers.guide import fees_text
 from handlers.messages import Option, OptionIn, Outbound, Text
 from usecases import submission
 from usecases.access import Refused

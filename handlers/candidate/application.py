@@ -126,7 +126,7 @@ class HubStep:
                 ctx.goto(target)
             return
         if target == APL01:
-            from handlers.apl01 import resume
+            from handlers.candidate.apl01 import resume
 
             application = await editable_application(ctx)
             if application is not None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.application import STATUS, start_application
+from handlers.candidate.application import STATUS, start_application
+from handlers.common.guide import GUIDE
+from handlers.common.zone import ZONE
 from handlers.conversation import MENU, Context, StepName, choice
-from handlers.guide import GUIDE
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
-from handlers.zone import ZONE
 
 LANGUAGE = StepName("language")
 LANGUAGES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}

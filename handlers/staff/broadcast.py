@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff_common import PREFIX, allowed, say_refused
+from handlers.staff.common import PREFIX, allowed, say_refused
 from scheme.lifecycle import ApplicationState
 from usecases.access import Refused
 from usecases.broadcasts import MAX_MONTHS, SEGMENTS, TEXT_LENGTH, send_broadcast

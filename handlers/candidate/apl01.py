@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import date
 
 from domain.ports import ApplicationRecord, JSONValue
-from handlers.application import APL01, HUB, editable_application
+from handlers.candidate.application import APL01, HUB, editable_application
+from handlers.common.linking import offer_link
+from handlers.common.zone import propose
 from handlers.conversation import Context, StepName, choice
-from handlers.linking import offer_link
 from handlers.messages import ContactIn, Option, OptionIn, Outbound, RequestContact, Text, TextIn
-from handlers.zone import propose
 from scheme import apl01 as rules
 from scheme.apl01 import Invalid
 from usecases import drafting, people

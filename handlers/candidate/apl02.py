@@ -13,7 +13,13 @@ from collections.abc import Sequence
 
 from domain.application import apl02_answers
 from domain.ports import ApplicationRecord, DocumentRecord
-from handlers.application import CHECKLIST, HUB, QUESTION, current_application, editable_application
+from handlers.candidate.application import (
+    CHECKLIST,
+    HUB,
+    QUESTION,
+    current_application,
+    editable_application,
+)
 from handlers.conversation import Context, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
 from scheme.apl02 import Question, Verdict, check, questionnaire

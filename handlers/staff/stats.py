@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.conversation import Context
 from handlers.messages import CommandIn, Text
-from handlers.staff_common import allowed
+from handlers.staff.common import allowed
 from scheme.deadlines import local_date
 from scheme.lifecycle import ApplicationState
 

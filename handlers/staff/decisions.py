@@ -13,10 +13,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from domain.ports import ApplicationRecord
-from handlers.application import local_time
+from handlers.candidate.application import local_time
 from handlers.conversation import Context, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff_common import PREFIX, QUEUE, REVIEW, application_id, say_refused
+from handlers.staff.common import PREFIX, QUEUE, REVIEW, application_id, say_refused
 from scheme.lifecycle import ApplicationState
 from usecases import decisions
 from usecases.access import Refused

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 from domain.notices import format_day
 from domain.ports import ApplicationRecord
-from handlers.application import current_application, local_time
+from handlers.candidate.application import current_application, local_time
+from handlers.candidate.evidence import erase_objects, receive_document
 from handlers.conversation import MENU, Context, StepName, choice
-from handlers.evidence import erase_objects, receive_document
 from handlers.messages import (
     CommandIn,
     FileIn,

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.apl01 import FIELDS, shown_value
-from handlers.application import current_application
+from handlers.candidate.apl01 import FIELDS, shown_value
+from handlers.candidate.application import current_application
+from handlers.candidate.evidence import erase_objects, size_text
+from handlers.common.zone import ZONE, zone_name
 from handlers.conversation import MENU, Context, StepName, choice
-from handlers.evidence import erase_objects, size_text
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
-from handlers.zone import ZONE, zone_name
 from usecases import drafting
 from usecases.access import Refused
 from usecases.drafting import EDITABLE

@@ -1,13 +1,7 @@
-"""Certificates after issue (9.4.6): the holder's 9.8 agreement, without which the certificate is
-not handed over (9.4.7); the holder's view with its surveillance and renewal dates,
-the surveillance evidence upload (9.6.3), a renewal application pre-filled from the certificate
-(9.7), and staff's care of a certificate — freeze, unfreeze and revoke with a reason (9.5), the
-surveillance result (9.6.4).
-
-``/sertifikat`` shows a holder their certificate; for staff it asks for a certificate number.
-Every staff action re-checks the role and the certificate's state, writes the audit log, and
-queues the holder's notice in the same transaction.
-"""
+"""A certificate's holder (9.4.6): the 9.8 agreement, without which the certificate is not
+handed over (9.4.7); their view of it with its surveillance and renewal dates; the surveillance
+evidence upload (9.6.3); and a renewal application pre-filled from the certificate (9.7).
+``describe()`` is what holder and staff both read about a certificate."""
 
 from __future__ import annotations
 
@@ -16,28 +10,24 @@ from datetime import date, datetime
 
 from domain.notices import format_day, format_instant
 from domain.ports import CertificateRecord, JSONValue
-from handlers.application import ELIGIBILITY, STATUS
+from handlers.candidate.application import ELIGIBILITY, STATUS
+from handlers.candidate.evidence import KIND_NAMES, receive_document
 from handlers.conversation import MENU, Context, StepName, choice
-from handlers.evidence import KIND_NAMES, receive_document
 from handlers.messages import (
-    CommandIn,
     FileIn,
     Option,
     OptionIn,
     Outbound,
     RequestFile,
     Text,
-    TextIn,
 )
-from handlers.staff_common import PREFIX, allowed, document_options, say_refused, send_document
 from scheme.deadlines import renewal_request_deadline
 from scheme.lifecycle import CertificateState
 from scheme.model import Evidence
 from usecases import certificates
-from usecases.access import STAFF_ROLES, Refusal, Refused
+from usecases.access import Refusal, Refused
 from usecases.certificates import (
     ENDED,
-    CertificateAction,
     awaits_agreement,
     next_surveillance,
     surveillance_item,
@@ -45,9 +35,6 @@ from usecases.certificates import (
 
 MINE = StepName("my_certificate")
 SURVEILLANCE = StepName("surveillance_upload")
-LOOKUP = StepName("staff_certificate_lookup")
-MANAGE = StepName("staff_certificate")
-REASON = StepName("staff_certificate_reason")
 CS = CertificateState
 
 
@@ -112,15 +99,6 @@ def describe(ctx: Context, certificate: CertificateRecord) -> list[str]:
 
 def _date(value: JSONValue) -> date:
     return date.fromisoformat(str(value))
-
-
-async def open_certificates(ctx: Context, command: CommandIn) -> None:
-    """``/sertifikat``: staff look a certificate up; anyone else sees their own."""
-    if await ctx.uow.roles.of(ctx.person.id) & STAFF_ROLES:
-        if await allowed(ctx, "view_certificates"):
-            ctx.goto(LOOKUP)
-        return
-    ctx.goto(MINE)
 
 
 # --- the holder ----------------------------------------------------------------------------
@@ -248,120 +226,3 @@ class SurveillanceUploadStep:
         if stored is not None:
             await certificates.surveillance_received(ctx.uow, ctx.services, certificate, item)
         await ctx.show_current()
-
-
-# --- staff ---------------------------------------------------------------------------------
-
-
-class LookupStep:
-    """Staff type a certificate number."""
-
-    name = LOOKUP
-
-    async def options(self, ctx: Context) -> Sequence[Option]:
-        return [Option(f"{PREFIX}menu", ctx.t("common.menu"))]
-
-    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        return [choice(ctx.t("cert.ask_number"), await self.options(ctx))]
-
-    async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        ctx.goto(MENU)
-
-    async def on_text(self, ctx: Context, event: TextIn) -> None:
-        number = event.text.strip()[:64]
-        if not await allowed(ctx, "view_certificate", f"certificate:{number}"):
-            return
-        if await ctx.uow.certificates.get(number) is None:
-            ctx.say(Text(ctx.t("cert.not_found", number=number)))
-            await ctx.show_current()
-            return
-        ctx.goto(MANAGE, {"cert": number})
-
-
-class ManageStep:
-    """One certificate: holder, validity, surveillance so far and its evidence; what staff can
-    do from its state."""
-
-    name = MANAGE
-
-    async def options(self, ctx: Context) -> Sequence[Option]:
-        certificate = await ctx.uow.certificates.get(str(ctx.data.get("cert")))
-        back = Option(f"{PREFIX}back", ctx.t("common.back"))
-        if certificate is None:
-            return [back]
-        options = [
-            Option(f"{PREFIX}cert:{action}", ctx.t(f"cert.do.{action}"))
-            for action in certificates.staff_actions(ctx.services.scheme.rules, certificate)
-        ]
-        documents = [
-            d for d in await ctx.uow.applications.documents(certificate.application_id)
-            if d.evidence_id.startswith("surveillance")
-        ]  # fmt: skip
-        return [*document_options(documents), *options, back]
-
-    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        certificate = await ctx.uow.certificates.get(str(ctx.data.get("cert")))
-        if certificate is None:
-            return [
-                choice(
-                    ctx.t("cert.not_found", number=ctx.data.get("cert")), await self.options(ctx)
-                )
-            ]
-        holder = await ctx.uow.applications.applicant_name(certificate.application_id)
-        lines = [*describe(ctx, certificate), ctx.t("cert.holder", name=holder or "—")]
-        return [choice("\n".join(lines), await self.options(ctx))]
-
-    async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        number = str(ctx.data.get("cert"))
-        if event.option_id == f"{PREFIX}back":
-            ctx.goto(LOOKUP)
-            return
-        choice_id = event.option_id.removeprefix(f"{PREFIX}cert:")
-        opening = event.option_id.startswith(f"{PREFIX}doc:")
-        action = "open_document" if opening else f"{choice_id}_form"
-        if not await allowed(ctx, f"certificate_{action}", f"certificate:{number}"):
-            return
-        certificate = await ctx.uow.certificates.get(number)
-        if certificate is None:
-            ctx.goto(LOOKUP)
-            return
-        if opening:
-            application = await ctx.uow.applications.get(certificate.application_id)
-            if application is not None:
-                await send_document(ctx, application, event.option_id)
-            await ctx.show_current()
-            return
-        ctx.goto(REASON, {"cert": number, "action": choice_id})
-
-
-class ReasonStep:
-    """The reason of a freeze, unfreeze or revocation, or the surveillance note; then done."""
-
-    name = REASON
-
-    async def options(self, ctx: Context) -> Sequence[Option]:
-        return [Option(f"{PREFIX}back", ctx.t("common.back"))]
-
-    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        key = f"cert.ask.{ctx.data.get('action')}"
-        return [choice(ctx.t(key, number=ctx.data.get("cert")), await self.options(ctx))]
-
-    async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        number = str(ctx.data.get("cert"))
-        ctx.goto(MANAGE, {"cert": number})
-
-    async def on_text(self, ctx: Context, event: TextIn) -> None:
-        number = str(ctx.data.get("cert"))
-        action = CertificateAction(str(ctx.data.get("action")))
-        done = await certificates.care(
-            ctx.uow, ctx.services, ctx.caller, number, action=action, text=event.text
-        )
-        if isinstance(done, Refused) and done.reason is Refusal.NOT_ALLOWED:
-            await say_refused(ctx, done)
-            return
-        if isinstance(done, Refused):
-            ctx.say(Text(ctx.t("staff.already_handled")))
-            ctx.goto(LOOKUP)
-            return
-        ctx.say(Text(ctx.t("cert.recorded", number=number)))
-        ctx.goto(MANAGE, {"cert": number})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.ports import ApplicationRecord
-from handlers.application import ELIGIBILITY, HUB, editable_application
+from handlers.candidate.application import ELIGIBILITY, HUB, editable_application
 from handlers.conversation import Context, choice
 from handlers.messages import Option, OptionIn, Outbound, Text, TextIn
 from scheme.eligibility import Eligibility, next_question

@@ -1,0 +1,155 @@
+"""Staff's care of a certificate: look it up by number, see its holder, surveillance so far and
+evidence, freeze, unfreeze and revoke with a reason (9.5), record the surveillance result
+(9.6.4). ``/sertifikat`` asks staff for a number and shows anyone else their own certificate.
+Every action is a use case (``usecases/certificates.py``): the role and the state checked again,
+the holder told, the audit row written."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handlers.conversation import MENU, Context, StepName, choice
+from handlers.holder.certificate import MINE, describe
+from handlers.messages import (
+    CommandIn,
+    Option,
+    OptionIn,
+    Outbound,
+    Text,
+    TextIn,
+)
+from handlers.staff.common import PREFIX, allowed, document_options, say_refused, send_document
+from scheme.lifecycle import CertificateState
+from usecases import certificates
+from usecases.access import STAFF_ROLES, Refusal, Refused
+from usecases.certificates import (
+    CertificateAction,
+)
+
+LOOKUP = StepName("staff_certificate_lookup")
+MANAGE = StepName("staff_certificate")
+REASON = StepName("staff_certificate_reason")
+CS = CertificateState
+
+
+async def open_certificates(ctx: Context, command: CommandIn) -> None:
+    """``/sertifikat``: staff look a certificate up; anyone else sees their own."""
+    if await ctx.uow.roles.of(ctx.person.id) & STAFF_ROLES:
+        if await allowed(ctx, "view_certificates"):
+            ctx.goto(LOOKUP)
+        return
+    ctx.goto(MINE)
+
+
+class LookupStep:
+    """Staff type a certificate number."""
+
+    name = LOOKUP
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [Option(f"{PREFIX}menu", ctx.t("common.menu"))]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        return [choice(ctx.t("cert.ask_number"), await self.options(ctx))]
+
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        ctx.goto(MENU)
+
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
+        number = event.text.strip()[:64]
+        if not await allowed(ctx, "view_certificate", f"certificate:{number}"):
+            return
+        if await ctx.uow.certificates.get(number) is None:
+            ctx.say(Text(ctx.t("cert.not_found", number=number)))
+            await ctx.show_current()
+            return
+        ctx.goto(MANAGE, {"cert": number})
+
+
+class ManageStep:
+    """One certificate: holder, validity, surveillance so far and its evidence; what staff can
+    do from its state."""
+
+    name = MANAGE
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        certificate = await ctx.uow.certificates.get(str(ctx.data.get("cert")))
+        back = Option(f"{PREFIX}back", ctx.t("common.back"))
+        if certificate is None:
+            return [back]
+        options = [
+            Option(f"{PREFIX}cert:{action}", ctx.t(f"cert.do.{action}"))
+            for action in certificates.staff_actions(ctx.services.scheme.rules, certificate)
+        ]
+        documents = [
+            d for d in await ctx.uow.applications.documents(certificate.application_id)
+            if d.evidence_id.startswith("surveillance")
+        ]  # fmt: skip
+        return [*document_options(documents), *options, back]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        certificate = await ctx.uow.certificates.get(str(ctx.data.get("cert")))
+        if certificate is None:
+            return [
+                choice(
+                    ctx.t("cert.not_found", number=ctx.data.get("cert")), await self.options(ctx)
+                )
+            ]
+        holder = await ctx.uow.applications.applicant_name(certificate.application_id)
+        lines = [*describe(ctx, certificate), ctx.t("cert.holder", name=holder or "—")]
+        return [choice("\n".join(lines), await self.options(ctx))]
+
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        number = str(ctx.data.get("cert"))
+        if event.option_id == f"{PREFIX}back":
+            ctx.goto(LOOKUP)
+            return
+        choice_id = event.option_id.removeprefix(f"{PREFIX}cert:")
+        opening = event.option_id.startswith(f"{PREFIX}doc:")
+        action = "open_document" if opening else f"{choice_id}_form"
+        if not await allowed(ctx, f"certificate_{action}", f"certificate:{number}"):
+            return
+        certificate = await ctx.uow.certificates.get(number)
+        if certificate is None:
+            ctx.goto(LOOKUP)
+            return
+        if opening:
+            application = await ctx.uow.applications.get(certificate.application_id)
+            if application is not None:
+                await send_document(ctx, application, event.option_id)
+            await ctx.show_current()
+            return
+        ctx.goto(REASON, {"cert": number, "action": choice_id})
+
+
+class ReasonStep:
+    """The reason of a freeze, unfreeze or revocation, or the surveillance note; then done."""
+
+    name = REASON
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return [Option(f"{PREFIX}back", ctx.t("common.back"))]
+
+    async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        key = f"cert.ask.{ctx.data.get('action')}"
+        return [choice(ctx.t(key, number=ctx.data.get("cert")), await self.options(ctx))]
+
+    async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        number = str(ctx.data.get("cert"))
+        ctx.goto(MANAGE, {"cert": number})
+
+    async def on_text(self, ctx: Context, event: TextIn) -> None:
+        number = str(ctx.data.get("cert"))
+        action = CertificateAction(str(ctx.data.get("action")))
+        done = await certificates.care(
+            ctx.uow, ctx.services, ctx.caller, number, action=action, text=event.text
+        )
+        if isinstance(done, Refused) and done.reason is Refusal.NOT_ALLOWED:
+            await say_refused(ctx, done)
+            return
+        if isinstance(done, Refused):
+            ctx.say(Text(ctx.t("staff.already_handled")))
+            ctx.goto(LOOKUP)
+            return
+        ctx.say(Text(ctx.t("cert.recorded", number=number)))
+        ctx.goto(MANAGE, {"cert": number})
