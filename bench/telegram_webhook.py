@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import os
 import statistics
 import sys
@@ -44,7 +45,15 @@ TOKEN = "123456:BENCH"
 SECRET = "bench-secret"
 DATABASE = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 ROUNDS = 3
-SCRIPT = ["/start", "cb:id", "/help", "/menu", "cb:help", "cb:status", "/status", "halo"]
+SCRIPT = [
+    "/start", "cb:id", "cb:apply", "cb:0", "cb:s1", "2", "cb:1", "cb:1", "cb:apl01",
+    "Siti Rahayu", "cb:WNI", "Bandung", "17-08-1985", "cb:P", "3273015708850002",
+    "Jl. Merdeka No. 1, Bandung", "/status", "/help",
+]  # fmt: skip
+"""A new candidate's first minutes: language, applying, the eligibility questions of 6.1, the
+start of APL-01 (a NIK checked against the birth date and sex), their status. Each load sends it
+from the start with users who have never written (uploads are ``bench/upload_document.py``'s)."""
+USERS = itertools.count(100_000, 1_000)
 
 
 def update(n: int, user: int, step: str) -> dict[str, Any]:
@@ -97,13 +106,15 @@ def echo_bot(api_base: str) -> web.Application:
 async def load(
     url: str, users: int, per_user: int, ids: Callable[[], int]
 ) -> tuple[float, list[float]]:
-    """Every user sends its updates one after the other; all users at once."""
+    """Every user sends its updates one after the other; all users at once; new users each
+    time (the bots share one database over the rounds)."""
     latencies: list[float] = []
+    first = next(USERS)
     async with aiohttp.ClientSession(headers={SECRET_HEADER: SECRET}) as http:
 
         async def user(number: int) -> None:
             for step in range(per_user):
-                body = update(ids(), 100_000 + number, SCRIPT[step % len(SCRIPT)])
+                body = update(ids(), first + number, SCRIPT[step % len(SCRIPT)])
                 started = time.perf_counter()
                 async with http.post(url, json=body) as response:
                     assert response.status == 200, response.status
