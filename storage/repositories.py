@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -253,8 +253,12 @@ class SqlConversations:
 
 
 class SqlPeople:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(
+        self, session: AsyncSession, applications_moved: Callable[[], None] = lambda: None
+    ) -> None:
         self._session = session
+        self._applications_moved = applications_moved
+        """Told when a merge gives applications another person (what was read of them is stale)."""
 
     async def set_locale(self, person_id: int, locale: str) -> None:
         await self._session.execute(
@@ -309,6 +313,7 @@ class SqlPeople:
             await self._session.execute(
                 update(table).where(table.person_id == person_id).values(person_id=into)
             )
+        self._applications_moved()
         await self._session.execute(delete(PersonRow).where(PersonRow.id == person_id))
         return True
 
@@ -405,13 +410,37 @@ def _document(row: DocumentRow) -> DocumentRecord:
 
 
 class SqlApplications:
+    """Applications, each read once per transaction: ``current`` and an unlocked ``get`` answer
+    from what this unit of work has already read or written (the person's lock keeps their
+    update alone meanwhile); a locked read always asks the database, and what changes an
+    application here keeps the record it leaves."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._known: dict[int, ApplicationRecord] = {}
+        self._current: dict[int, int | None] = {}
+
+    def _keep(self, record: ApplicationRecord) -> ApplicationRecord:
+        self._known[record.id] = record
+        return record
+
+    def forget(self) -> None:
+        """What was read is stale: applications moved by a statement of another repository."""
+        self._known.clear()
+        self._current.clear()
 
     async def current(self, person_id: int) -> ApplicationRecord | None:
         """Read on most steps (status, hub, every APL step): a plain statement built once."""
+        if person_id in self._current:
+            known = self._current[person_id]
+            if known is None:
+                return None
+            if known in self._known:
+                return self._known[known]
         row = (await self._session.execute(_CURRENT_APPLICATION, {"person": person_id})).first()
-        return _application(row) if row is not None else None
+        record = _application(row) if row is not None else None
+        self._current[person_id] = record.id if record is not None else None
+        return self._keep(record) if record is not None else None
 
     async def create(self, person_id: int, scheme_code: str) -> ApplicationRecord:
         row = ApplicationRow(
@@ -424,7 +453,8 @@ class SqlApplications:
         )
         self._session.add(row)
         await self._session.flush()
-        return _application(row)
+        self._current[person_id] = row.id  # the newest is the person's current one
+        return self._keep(_application(row))
 
     async def update(self, application_id: int, **changes: JSONValue) -> ApplicationRecord:
         unknown = set(changes) - APPLICATION_FIELDS
@@ -437,9 +467,11 @@ class SqlApplications:
             setattr(row, name, dict(value) if isinstance(value, Mapping) else value)
         row.updated_at = utcnow()
         await self._session.flush()
-        return _application(row)
+        return self._keep(_application(row))
 
     async def delete(self, application_id: int) -> None:
+        self._known.pop(application_id, None)
+        self._current = {p: a for p, a in self._current.items() if a != application_id}
         await self._session.execute(
             delete(DocumentRow).where(DocumentRow.application_id == application_id)
         )
@@ -448,13 +480,15 @@ class SqlApplications:
         )
 
     async def get(self, application_id: int, *, lock: bool = False) -> ApplicationRecord | None:
+        if not lock and application_id in self._known:
+            return self._known[application_id]
         query = select(ApplicationRow).where(ApplicationRow.id == application_id)
         if lock:
             query = query.with_for_update()
         row = (
             await self._session.execute(query.execution_options(populate_existing=True))
         ).scalar_one_or_none()
-        return _application(row) if row is not None else None
+        return self._keep(_application(row)) if row is not None else None
 
     async def in_states(self, states: Sequence[str], limit: int) -> Sequence[ApplicationRecord]:
         rows = await self._session.execute(
@@ -572,6 +606,7 @@ class SqlApplications:
             .where(ApplicationRow.id == document.application_id)
             .values(updated_at=utcnow())
         )
+        self._known.pop(document.application_id, None)
 
     async def remove_document(self, application_id: int, document_id: str) -> DocumentRecord | None:
         row = await self._session.get(DocumentRow, document_id)

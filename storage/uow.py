@@ -55,8 +55,8 @@ class SqlUnitOfWork:
         await session.begin()
         self._session = session
         self.conversations = SqlConversations(session)
-        self.people = SqlPeople(session)
         self.applications = SqlApplications(session)
+        self.people = SqlPeople(session, applications_moved=self.applications.forget)
         self.messages = SqlOutboundMessages(session)
         self.outbox = SqlOutbox(session)
         self.roles = SqlRoles(session)
