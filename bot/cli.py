@@ -378,11 +378,12 @@ async def _change_role(settings: Settings, args: argparse.Namespace) -> int:
     """``roles grant|revoke``, as the operator (:mod:`bot.operator`)."""
     import getpass
 
+    from bot.channels import TELEGRAM, WHATSAPP
     from bot.operator import change_role
     from usecases.access import Refused, Role
 
     channel, external_id = (
-        ("telegram", args.telegram_id) if args.telegram_id else ("whatsapp", args.whatsapp)
+        (TELEGRAM, args.telegram_id) if args.telegram_id else (WHATSAPP, args.whatsapp)
     )
     grant = args.roles_command == "grant"
     app = await _built(settings)

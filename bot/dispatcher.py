@@ -30,13 +30,14 @@ import aiohttp
 import orjson
 from sqlalchemy.exc import DBAPIError
 
+from bot.channels import TELEGRAM, WHATSAPP
 from bot.channels.common import split_text
 from bot.channels.pacing import Pacer
 from bot.channels.whatsapp import RATE_LIMIT_CODES, UNDELIVERABLE_CODES, GraphError, WhatsAppChannel
 from bot.config import OutboxSettings, Settings
 from bot.factory import App
 from bot.metrics import Metrics
-from domain.notices import Notice
+from domain.notices import Notice, NoticeKind
 from domain.ports import ConnectionLost, Translator
 from domain.schedule import DRAFT_IDLE, after_quiet_hours, draft_idle
 from storage.outbox import Identity, OutboxItem, OutboxQueue, Outcome, Recipient, SqlOutbox
@@ -470,7 +471,7 @@ class Dispatcher:
         if recipient is None:
             return Outcome(item.id, "dead", last_error="the person no longer exists")
         try:
-            notice = Notice(item.kind, item.params)
+            notice = Notice(NoticeKind(item.kind), item.params)
         except ValueError as error:
             return Outcome(item.id, "dead", last_error=str(error))
         if not (item.urgent or notice.urgent):
@@ -599,13 +600,13 @@ def build_dispatcher(
     outbox = settings.outbox
     senders: dict[str, Sender] = {}
     if settings.telegram.bot_token is not None:
-        senders["telegram"] = TelegramSender(settings, app.translator)
+        senders[TELEGRAM] = TelegramSender(settings, app.translator)
     if settings.whatsapp.enabled:
         whatsapp = whatsapp or WhatsAppChannel(
             app.conversation, app.translator, app.uow_factory, settings,
             objects=app.objects, metrics=app.metrics, pacer=app.pacer,
         )  # fmt: skip
-        senders["whatsapp"] = WhatsAppSender(whatsapp)
+        senders[WHATSAPP] = WhatsAppSender(whatsapp)
     if not senders:
         return None
 

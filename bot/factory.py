@@ -12,6 +12,7 @@ import boto3
 from botocore.config import Config as BotoConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels import ACCOUNTS
 from bot.channels.pacing import Pacer, pacer_for
 from bot.config import Settings
 from bot.metrics import Metrics
@@ -136,6 +137,7 @@ async def build_app(
             clock=clock or (lambda: datetime.now(UTC)),
             max_upload_bytes=settings.app.max_upload_mb * 1024 * 1024,
             eraser=eraser,
+            accounts=ACCOUNTS,
         )
         conversation = Conversation(
             uow_factory=uow_factory,

@@ -17,42 +17,75 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from domain.ports import Translator
 from scheme.deadlines import zone_label
 
-NOTICE_PARAMS: Mapping[str, tuple[str, ...]] = {
-    "status_changed": ("reference", "state", "next"),
-    "fix_requested": ("reference", "reasons"),
-    "draft_idle": ("started_on",),
-    "assessment_scheduled": ("reference", "starts_at", "place"),
-    "assessment_tomorrow": ("reference", "starts_at", "place"),
-    "decision": ("reference", "result", "appeal_until_at"),
-    "appeal_closing": ("reference", "appeal_until_at"),
-    "appeal_received": ("reference", "decision_due_on"),
-    "appeal_due_staff": ("reference", "decision_due_on"),
-    "appeal_decided": ("reference", "appeal_outcome", "reasons"),
-    "certificate_issued": ("certificate", "expires_on"),
-    "surveillance_due": ("certificate", "due_on"),
-    "renewal_reminder": ("certificate", "request_by_on"),
-    "renewal_last_day": ("certificate", "request_by_on"),
-    "certificate_expired": ("certificate", "expired_on"),
-    "certificate_frozen": ("certificate", "reason"),
-    "certificate_revoked": ("certificate", "reason"),
-    "certificate_unfrozen": ("certificate",),
-    "surveillance_received": ("certificate",),
-    "surveillance_recorded": ("certificate", "outcome", "note"),
-    "role_granted": ("role",),
-    "role_revoked": ("role",),
-    "assessor_assignment": ("reference", "candidate", "units", "starts_at", "place"),
-    "announcement": ("text",),
-    "broadcast_progress": ("done", "total"),
-    "broadcast_report": ("total", "sent", "blocked", "failed"),
+
+class NoticeKind(StrEnum):
+    """Every kind of proactive message: a typo is a type error, not a dead outbox row."""
+
+    STATUS_CHANGED = "status_changed"
+    FIX_REQUESTED = "fix_requested"
+    DRAFT_IDLE = "draft_idle"
+    ASSESSMENT_SCHEDULED = "assessment_scheduled"
+    ASSESSMENT_TOMORROW = "assessment_tomorrow"
+    DECISION = "decision"
+    APPEAL_CLOSING = "appeal_closing"
+    APPEAL_RECEIVED = "appeal_received"
+    APPEAL_DUE_STAFF = "appeal_due_staff"
+    APPEAL_DECIDED = "appeal_decided"
+    CERTIFICATE_ISSUED = "certificate_issued"
+    SURVEILLANCE_DUE = "surveillance_due"
+    RENEWAL_REMINDER = "renewal_reminder"
+    RENEWAL_LAST_DAY = "renewal_last_day"
+    CERTIFICATE_EXPIRED = "certificate_expired"
+    CERTIFICATE_FROZEN = "certificate_frozen"
+    CERTIFICATE_REVOKED = "certificate_revoked"
+    CERTIFICATE_UNFROZEN = "certificate_unfrozen"
+    SURVEILLANCE_RECEIVED = "surveillance_received"
+    SURVEILLANCE_RECORDED = "surveillance_recorded"
+    ROLE_GRANTED = "role_granted"
+    ROLE_REVOKED = "role_revoked"
+    ASSESSOR_ASSIGNMENT = "assessor_assignment"
+    ANNOUNCEMENT = "announcement"
+    BROADCAST_PROGRESS = "broadcast_progress"
+    BROADCAST_REPORT = "broadcast_report"
+
+
+NOTICE_PARAMS: Mapping[NoticeKind, tuple[str, ...]] = {
+    NoticeKind.STATUS_CHANGED: ("reference", "state", "next"),
+    NoticeKind.FIX_REQUESTED: ("reference", "reasons"),
+    NoticeKind.DRAFT_IDLE: ("started_on",),
+    NoticeKind.ASSESSMENT_SCHEDULED: ("reference", "starts_at", "place"),
+    NoticeKind.ASSESSMENT_TOMORROW: ("reference", "starts_at", "place"),
+    NoticeKind.DECISION: ("reference", "result", "appeal_until_at"),
+    NoticeKind.APPEAL_CLOSING: ("reference", "appeal_until_at"),
+    NoticeKind.APPEAL_RECEIVED: ("reference", "decision_due_on"),
+    NoticeKind.APPEAL_DUE_STAFF: ("reference", "decision_due_on"),
+    NoticeKind.APPEAL_DECIDED: ("reference", "appeal_outcome", "reasons"),
+    NoticeKind.CERTIFICATE_ISSUED: ("certificate", "expires_on"),
+    NoticeKind.SURVEILLANCE_DUE: ("certificate", "due_on"),
+    NoticeKind.RENEWAL_REMINDER: ("certificate", "request_by_on"),
+    NoticeKind.RENEWAL_LAST_DAY: ("certificate", "request_by_on"),
+    NoticeKind.CERTIFICATE_EXPIRED: ("certificate", "expired_on"),
+    NoticeKind.CERTIFICATE_FROZEN: ("certificate", "reason"),
+    NoticeKind.CERTIFICATE_REVOKED: ("certificate", "reason"),
+    NoticeKind.CERTIFICATE_UNFROZEN: ("certificate",),
+    NoticeKind.SURVEILLANCE_RECEIVED: ("certificate",),
+    NoticeKind.SURVEILLANCE_RECORDED: ("certificate", "outcome", "note"),
+    NoticeKind.ROLE_GRANTED: ("role",),
+    NoticeKind.ROLE_REVOKED: ("role",),
+    NoticeKind.ASSESSOR_ASSIGNMENT: ("reference", "candidate", "units", "starts_at", "place"),
+    NoticeKind.ANNOUNCEMENT: ("text",),
+    NoticeKind.BROADCAST_PROGRESS: ("done", "total"),
+    NoticeKind.BROADCAST_REPORT: ("total", "sent", "blocked", "failed"),
 }
 """Every kind of notice and its values, in the order a WhatsApp template takes them."""
 
-URGENT = frozenset({"decision", "appeal_closing"})
+URGENT = frozenset({NoticeKind.DECISION, NoticeKind.APPEAL_CLOSING})
 """Kinds about the appeal deadline (9.9.2): sent in quiet hours too."""
 
 TRANSLATED_VALUES = {
@@ -69,7 +102,7 @@ MONTHS = {
 }  # fmt: skip
 
 
-def raw_names(kind: str) -> frozenset[str]:
+def raw_names(kind: NoticeKind) -> frozenset[str]:
     """The values a notice of ``kind`` is stored with (an announcement carries both texts)."""
     names = set(NOTICE_PARAMS[kind])
     if "text" in names:
@@ -92,7 +125,7 @@ def format_instant(instant: datetime, locale: str, zone: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    kind: str
+    kind: NoticeKind
     params: Mapping[str, str]
 
     def __post_init__(self) -> None:

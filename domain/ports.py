@@ -10,9 +10,12 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Seq
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from scheme.model import Rules, Scheme
+
+if TYPE_CHECKING:  # notices word themselves with a Translator of this module
+    from domain.notices import NoticeKind
 
 JSONValue = Any
 """A value that survives a JSON round trip (str, int, float, bool, None, list, dict)."""
@@ -310,7 +313,7 @@ class Outbox(Protocol):
     async def schedule(
         self,
         person_id: int,
-        kind: str,
+        kind: NoticeKind,
         params: Mapping[str, str],
         due_at: datetime,
         dedupe_key: str,
@@ -646,6 +649,15 @@ class Eraser(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class AccountFormat:
+    """How an admin types an account of one channel: the channel's name, and its reading of
+    what was typed — the account's external id, or None when it is not that channel's."""
+
+    channel: str
+    read: Callable[[str], str | None]
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     """What the candidate's conversations need besides the database."""
 
@@ -655,3 +667,5 @@ class Services:
     clock: Callable[[], datetime]
     max_upload_bytes: int
     eraser: Eraser
+    accounts: tuple[AccountFormat, ...] = ()
+    """The channels' account formats, for finding a person by a typed account."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from domain.notices import Notice
+from domain.notices import Notice, NoticeKind
 from scheme.deadlines import (
     WorkCalendar,
     appeal_deadline,
@@ -62,7 +62,7 @@ def after_quiet_hours(
 
 def status_changed(reference: str, state: str, at: datetime) -> Planned:
     return Planned(
-        Notice("status_changed", {"reference": reference, "state": state, "next": state}),
+        Notice(NoticeKind.STATUS_CHANGED, {"reference": reference, "state": state, "next": state}),
         at,
         f"status:{reference}:{state}:{at.isoformat()}",
     )
@@ -76,7 +76,7 @@ def appeal_decided(reference: str, outcome: str, reasons: str, at: datetime) -> 
     candidate."""
     return Planned(
         Notice(
-            "appeal_decided",
+            NoticeKind.APPEAL_DECIDED,
             {"reference": reference, "appeal_outcome": outcome, "reasons": reasons},
         ),
         at,
@@ -87,7 +87,7 @@ def appeal_decided(reference: str, outcome: str, reasons: str, at: datetime) -> 
 def fix_requested(reference: str, reasons: str, at: datetime) -> Planned:
     """Staff sent the application back (9.1.5): the reasons per evidence item."""
     return Planned(
-        Notice("fix_requested", {"reference": reference, "reasons": reasons}),
+        Notice(NoticeKind.FIX_REQUESTED, {"reference": reference, "reasons": reasons}),
         at,
         f"fix_requested:{reference}:{at.isoformat()}",
     )
@@ -101,7 +101,7 @@ def draft_subject(application_id: int) -> str:
 def draft_idle(application_id: int, started_on: date, updated_at: datetime) -> Planned:
     """A draft untouched for 3 days: one reminder per stretch of idleness."""
     return Planned(
-        Notice("draft_idle", {"started_on": started_on.isoformat()}),
+        Notice(NoticeKind.DRAFT_IDLE, {"started_on": started_on.isoformat()}),
         updated_at + DRAFT_IDLE,
         f"draft_idle:{application_id}:{updated_at.isoformat()}",
         subject=draft_subject(application_id),
@@ -117,13 +117,13 @@ def assessment(
     key = f"{reference}:{starts_at.isoformat()}"
     return [
         Planned(
-            Notice("assessment_scheduled", params),
+            Notice(NoticeKind.ASSESSMENT_SCHEDULED, params),
             now,
             f"assessment:{key}",
             subject=f"assessment:{reference}",
         ),
         Planned(
-            Notice("assessment_tomorrow", params),
+            Notice(NoticeKind.ASSESSMENT_TOMORROW, params),
             reminder_instant(day_before, zone),
             f"assessment_tomorrow:{key}",
             subject=f"assessment:{reference}",
@@ -133,7 +133,7 @@ def assessment(
 
 def role_changed(person_id: int, role: str, *, granted: bool, at: datetime) -> Planned:
     """The person is told a role was granted or taken away (by an admin or on the server)."""
-    kind = "role_granted" if granted else "role_revoked"
+    kind = NoticeKind.ROLE_GRANTED if granted else NoticeKind.ROLE_REVOKED
     return Planned(Notice(kind, {"role": role}), at, f"{kind}:{person_id}:{role}:{at.isoformat()}")
 
 
@@ -153,7 +153,7 @@ def assessor_assignment(
         "starts_at": starts_at, "place": place,
     }  # fmt: skip
     return Planned(
-        Notice("assessor_assignment", params),
+        Notice(NoticeKind.ASSESSOR_ASSIGNMENT, params),
         now,
         f"assessor_assignment:{reference}:{assessor}:{starts_at}",
     )
@@ -169,12 +169,12 @@ def decision(
     params = {"reference": reference, "appeal_until_at": deadline.isoformat()}
     return [
         Planned(
-            Notice("decision", {**params, "result": result}),
+            Notice(NoticeKind.DECISION, {**params, "result": result}),
             decided_at,
             f"decision:{reference}:{decided_at.isoformat()}",
         ),
         Planned(
-            Notice("appeal_closing", params),
+            Notice(NoticeKind.APPEAL_CLOSING, params),
             appeal_reminder_at(deadline),
             f"appeal_closing:{reference}:{deadline.isoformat()}",
             subject=f"appeal_window:{reference}",
@@ -187,7 +187,9 @@ def appeal_received(
 ) -> Planned:
     due = appeal_decision_due(received_at, rules, calendar)
     return Planned(
-        Notice("appeal_received", {"reference": reference, "decision_due_on": due.isoformat()}),
+        Notice(
+            NoticeKind.APPEAL_RECEIVED, {"reference": reference, "decision_due_on": due.isoformat()}
+        ),
         received_at,
         f"appeal_received:{reference}:{received_at.isoformat()}",
     )
@@ -205,7 +207,7 @@ def appeal_staff_warnings(
     params = {"reference": reference, "decision_due_on": due.isoformat()}
     return [
         Planned(
-            Notice("appeal_due_staff", params),
+            Notice(NoticeKind.APPEAL_DUE_STAFF, params),
             reminder_instant(day, rules.timezone),
             f"appeal_due_staff:{reference}:{day.isoformat()}",
             subject=f"appeal:{reference}",
@@ -230,14 +232,17 @@ def certificate(
     request_by = renewal_request_deadline(expiry, rules)
     planned = [
         Planned(
-            Notice("certificate_issued", {"certificate": number, "expires_on": expiry.isoformat()}),
+            Notice(
+                NoticeKind.CERTIFICATE_ISSUED,
+                {"certificate": number, "expires_on": expiry.isoformat()},
+            ),
             now,
             f"certificate_issued:{number}",
         )
     ]
     planned += [
         Planned(
-            Notice("surveillance_due", {"certificate": number, "due_on": due.isoformat()}),
+            Notice(NoticeKind.SURVEILLANCE_DUE, {"certificate": number, "due_on": due.isoformat()}),
             reminder_instant(due, zone),
             f"surveillance:{number}:{due.isoformat()}",
             subject=f"certificate:{number}",
@@ -245,7 +250,11 @@ def certificate(
         for due in surveillance_due_dates(issued_on, rules)
     ]
     for reminder in renewal_reminders(expiry, rules):
-        kind = "renewal_last_day" if reminder.kind == "renewal_last_day" else "renewal_reminder"
+        kind = (
+            NoticeKind.RENEWAL_LAST_DAY
+            if reminder.kind == "renewal_last_day"
+            else NoticeKind.RENEWAL_REMINDER
+        )
         planned.append(
             Planned(
                 Notice(kind, {"certificate": number, "request_by_on": request_by.isoformat()}),
@@ -257,7 +266,8 @@ def certificate(
     planned.append(
         Planned(
             Notice(
-                "certificate_expired", {"certificate": number, "expired_on": expiry.isoformat()}
+                NoticeKind.CERTIFICATE_EXPIRED,
+                {"certificate": number, "expired_on": expiry.isoformat()},
             ),
             reminder_instant(expiry, zone),
             f"certificate_expired:{number}",

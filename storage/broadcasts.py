@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.notices import NoticeKind
 from scheme.deadlines import add_months, local_date, surveillance_issue_ranges
 from scheme.model import Rules
 from storage.models import (
@@ -111,7 +112,7 @@ class SqlBroadcasts:
         rows = select(
             person,
             literal(None, String()),
-            literal("announcement"),
+            literal(str(NoticeKind.ANNOUNCEMENT)),
             literal(dict(texts), JSON()),
             false(),
             literal(now, UTCDateTime()),

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.types import String
 
+from domain.notices import NoticeKind
 from storage.models import (
     OUTBOX_OPEN,
     ApplicationRow,
@@ -369,7 +370,7 @@ class OutboxQueue:
                     continue
                 if left and not broadcast.progress_sent and done * 2 >= broadcast.total:
                     await self._queue_notice(
-                        connection, broadcast.created_by, kind="broadcast_progress",
+                        connection, broadcast.created_by, kind=NoticeKind.BROADCAST_PROGRESS,
                         params={"done": str(done), "total": str(broadcast.total)},
                         dedupe_key=f"broadcast_progress:{broadcast.id}", now=now,
                     )  # fmt: skip
@@ -384,7 +385,7 @@ class OutboxQueue:
                         "blocked": str(counts["blocked"]), "failed": str(counts["dead"]),
                     }  # fmt: skip
                     await self._queue_notice(
-                        connection, broadcast.created_by, kind="broadcast_report",
+                        connection, broadcast.created_by, kind=NoticeKind.BROADCAST_REPORT,
                         params=params, dedupe_key=f"broadcast_report:{broadcast.id}", now=now,
                     )  # fmt: skip
                     await connection.execute(

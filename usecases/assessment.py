@@ -17,7 +17,7 @@ from domain.ports import ApplicationRecord, JSONValue, Services, UnitOfWork
 from scheme.apl02 import Verdict
 from scheme.lifecycle import Actor, ApplicationState
 from usecases.access import ASSESSOR_ROLES, Caller, Refusal, Refused, audit_done, authorize
-from usecases.decisions import Done, Outcome, candidate_zone, next_state, queue, target
+from usecases.decisions import Done, Outcome, next_state, person_zone, queue, target
 
 A = ApplicationState
 OPEN = (A.ASSESSOR_ASSIGNED, A.SCHEDULED)
@@ -103,11 +103,11 @@ async def accept_assignment(
     updated = await uow.applications.update(application.id, state=state, assessment=assessment)
     when, place = starts_at(application), str(assessment.get("place", ""))
     reference = application.reference or ""
-    zone = await candidate_zone(uow, services, application.person_id)
+    zone = await person_zone(uow, services, application.person_id)
     for planned in schedule.assessment(reference, when, place, zone, now):
         await queue(uow, application.person_id, planned)
     if caller.person_id is not None:
-        assessor_zone = await candidate_zone(uow, services, caller.person_id)
+        assessor_zone = await person_zone(uow, services, caller.person_id)
         reminder = schedule.assessment(reference, when, place, assessor_zone, now)[1]
         await uow.outbox.schedule(
             caller.person_id, reminder.notice.kind, reminder.notice.params, reminder.due_at,

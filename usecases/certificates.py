@@ -15,12 +15,13 @@ from datetime import date
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from domain.notices import NoticeKind
 from domain.ports import ApplicationRecord, CertificateRecord, JSONValue, Services, UnitOfWork
 from scheme.deadlines import local_date, renewal_request_deadline, surveillance_due_dates
 from scheme.lifecycle import APPLICATION, CERTIFICATE, Actor, CertificateState, TransitionError
 from scheme.model import Evidence, Rules, Scheme
 from usecases.access import Caller, Refusal, Refused, audit_done, authorize
-from usecases.decisions import candidate_zone
+from usecases.decisions import person_zone
 
 CS = CertificateState
 ENDED = frozenset({CS.REVOKED, CS.RENEWED, CS.EXPIRED})
@@ -155,7 +156,7 @@ async def start_renewal(
         renews=certificate.number,
     )
     request_by = renewal_request_deadline(certificate.expires_on, scheme.rules)
-    zone = await candidate_zone(uow, services, caller.person_id)
+    zone = await person_zone(uow, services, caller.person_id)
     today = local_date(services.clock(), ZoneInfo(zone))
     return RenewalStarted(draft, request_by, late=today > request_by)
 
@@ -167,7 +168,7 @@ async def surveillance_received(
     now = services.clock()
     for staff, _ in await uow.roles.people_with("staff"):
         await uow.outbox.schedule(
-            staff, "surveillance_received", {"certificate": certificate.number}, now,
+            staff, NoticeKind.SURVEILLANCE_RECEIVED, {"certificate": certificate.number}, now,
             f"surveillance_received:{certificate.number}:{item.id}:{staff}",
         )  # fmt: skip
 
@@ -223,11 +224,11 @@ async def _change_state(
         await uow.outbox.cancel(f"certificate:{number}")
         await uow.outbox.cancel(f"renewal:{number}")
     kind = {
-        CertificateAction.FREEZE: "certificate_frozen",
-        CertificateAction.UNFREEZE: "certificate_unfrozen",
-    }.get(action, "certificate_revoked")
+        CertificateAction.FREEZE: NoticeKind.CERTIFICATE_FROZEN,
+        CertificateAction.UNFREEZE: NoticeKind.CERTIFICATE_UNFROZEN,
+    }.get(action, NoticeKind.CERTIFICATE_REVOKED)
     params: dict[str, JSONValue] = {"certificate": number}
-    if kind != "certificate_unfrozen":
+    if kind is not NoticeKind.CERTIFICATE_UNFROZEN:
         params["reason"] = reason
     now = services.clock()
     await uow.outbox.schedule(
@@ -256,7 +257,7 @@ async def _record_surveillance(
         number, surveillance=[*certificate.surveillance, record]
     )
     await uow.outbox.schedule(
-        certificate.person_id, "surveillance_recorded",
+        certificate.person_id, NoticeKind.SURVEILLANCE_RECORDED,
         {"certificate": number, "outcome": str(outcome), "note": note}, now,
         f"surveillance_recorded:{number}:{len(certificate.surveillance) + 1}",
     )  # fmt: skip

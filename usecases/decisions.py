@@ -69,9 +69,9 @@ def next_state(
         return Refused(Refusal.ALREADY_HANDLED)
 
 
-async def candidate_zone(uow: UnitOfWork, services: Services, person_id: int) -> str:
-    """The candidate's own time zone: their reminders come at 09:00 there, their appeal window
-    ends at midnight there."""
+async def person_zone(uow: UnitOfWork, services: Services, person_id: int) -> str:
+    """A person's own time zone: their reminders come at 09:00 there, a candidate's appeal
+    window ends at midnight there."""
     person = await uow.people.get(person_id)
     return person.timezone if person is not None else services.scheme.rules.timezone
 
@@ -216,7 +216,7 @@ async def decide(
     if isinstance(state, Refused):
         return state
     now = services.clock()
-    zone = await candidate_zone(uow, services, application.person_id)
+    zone = await person_zone(uow, services, application.person_id)
     planned = schedule.decision(
         application.reference or "", state, now, services.scheme.rules, zone
     )
@@ -256,7 +256,7 @@ async def issue_certificate(
     updated = await uow.applications.update(application.id, state=state)
     if application.renews:
         await _replace(uow, application.renews)
-    zone = await candidate_zone(uow, services, application.person_id)
+    zone = await person_zone(uow, services, application.person_id)
     for item in schedule.certificate(number, issued_on, zone, rules, services.clock()):
         await queue(uow, application.person_id, item)
     await audit_done(uow, caller, action, target(application.id), {"certificate": number})

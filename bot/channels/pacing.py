@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.channels import TELEGRAM, WHATSAPP
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -299,13 +300,13 @@ def pacer_for(settings: Settings, shared: Schedule | None = None) -> Pacer:
     token = settings.telegram.bot_token
     bot_id = token.get_secret_value().split(":", 1)[0] if token is not None else ""
     limits = {
-        "telegram": ChannelLimit(
-            outbox.telegram_rate, outbox.telegram_per_chat_seconds, f"telegram:{bot_id}"
+        TELEGRAM: ChannelLimit(
+            outbox.telegram_rate, outbox.telegram_per_chat_seconds, f"{TELEGRAM}:{bot_id}"
         ),
-        "whatsapp": ChannelLimit(
+        WHATSAPP: ChannelLimit(
             outbox.whatsapp_rate,
             outbox.whatsapp_per_chat_seconds,
-            f"whatsapp:{settings.whatsapp.phone_id or ''}",
+            f"{WHATSAPP}:{settings.whatsapp.phone_id or ''}",
         ),
     }
     return Pacer(limits, shared)

@@ -44,6 +44,7 @@ from aiogram.types import Update as TelegramUpdate
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.channels import TELEGRAM
 from bot.channels.common import coalesce, command_of, document_problem, split_text
 from bot.channels.pacing import Pacer, pacer_for
 from bot.channels.replies import ReplyQueue
@@ -67,7 +68,7 @@ from handlers.messages import (
     Update,
 )
 
-CHANNEL = "telegram"
+CHANNEL = TELEGRAM
 WEBHOOK_PATH = "/webhook/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  (a header name)
 ALLOWED_UPDATES = ["message", "callback_query"]

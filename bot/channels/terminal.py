@@ -12,6 +12,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+from bot.channels import TERMINAL
 from domain.ports import Translator
 from handlers.conversation import Conversation
 from handlers.messages import (
@@ -31,7 +32,7 @@ from handlers.messages import (
 )
 from storage.files import read_chunks
 
-CHANNEL = "terminal"
+CHANNEL = TERMINAL
 FILE_CHUNK = 256 * 1024
 
 

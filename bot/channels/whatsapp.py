@@ -31,6 +31,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from bot.channels import WHATSAPP
 from bot.channels.common import coalesce, command_of, document_problem, split_text
 from bot.channels.pacing import Pacer, pacer_for
 from bot.channels.replies import ReplyQueue
@@ -55,7 +56,7 @@ from handlers.messages import (
     Update,
 )
 
-CHANNEL = "whatsapp"
+CHANNEL = WHATSAPP
 WEBHOOK_PATH = "/webhook/whatsapp"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 GRAPH_API = "https://graph.facebook.com"

@@ -122,13 +122,13 @@ class WhoStep:
 
 
 async def _person_of(ctx: Context, typed: str) -> int | None:
-    """A Telegram user id, or a WhatsApp number in any usual writing (+62…, 62…, 08…)."""
-    digits = "".join(c for c in typed if c.isdigit())
-    if not digits or len(digits) > 20:
-        return None
-    whatsapp = "62" + digits[1:] if digits.startswith("0") else digits
-    if not typed.lstrip().startswith(("+", "0")):
-        found = await ctx.uow.people.by_identity("telegram", digits)
+    """The person of the account typed, in the first channel's format it reads as (a Telegram
+    user id, a WhatsApp number in any usual writing)."""
+    for account in ctx.services.accounts:
+        external_id = account.read(typed)
+        found = (
+            await ctx.uow.people.by_identity(account.channel, external_id) if external_id else None
+        )
         if found is not None:
             return found
-    return await ctx.uow.people.by_identity("whatsapp", whatsapp)
+    return None

@@ -1,17 +1,15 @@
-"""What every staff and assessor step shares: the role check with its audit row, the
-application a step is about, its state, its transition and the candidate's notice."""
+"""What every staff and assessor step shares: the audited role check of a screen, the forged
+privileged option, the application a step is about and whether the person may act on it, a use
+case's refusal in the person's words, and the documents as buttons and files."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 from domain.ports import ApplicationRecord, DocumentRecord
-from domain.schedule import Planned
 from handlers.conversation import MENU, Context, StepName
 from handlers.messages import Option, SendFile, Text
 from scheme.impartiality import Capacity
-from scheme.lifecycle import APPLICATION, Actor, ApplicationState, TransitionError
-from usecases import decisions
 from usecases.access import STAFF_ROLES, Refusal, Refused, forged, impartiality, may_see
 from usecases.documents import open_document
 
@@ -114,26 +112,6 @@ async def say_refused(
     else:
         ctx.say(Text(ctx.t(REFUSALS[refused.reason], **params)))
         await ctx.show_current()
-
-
-async def transition(
-    ctx: Context, application: ApplicationRecord, action: str, actor: Actor = Actor.STAFF
-) -> str | None:
-    try:
-        return str(APPLICATION.apply(ApplicationState(application.state), action, actor))
-    except TransitionError:
-        ctx.say(Text(ctx.t("staff.already_handled")))
-        ctx.goto(QUEUE)
-        return None
-
-
-async def candidate_zone(ctx: Context, application: ApplicationRecord) -> str:
-    return await decisions.candidate_zone(ctx.uow, ctx.services, application.person_id)
-
-
-async def notify(ctx: Context, application: ApplicationRecord, planned: Planned) -> None:
-    """The candidate's notice, queued in this same transaction."""
-    await decisions.queue(ctx.uow, application.person_id, planned)
 
 
 def document_options(documents: Sequence[DocumentRecord]) -> list[Option]:
