@@ -31,26 +31,30 @@ def application_reads(app: App) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
+async def person(uow: Any, external_id: str) -> int:
+    state = await uow.conversations.open_locked(
+        "telegram", external_id, new_person=NewPerson("id", "Asia/Jakarta", "Siti")
+    )
+    return int(state.person.id)
+
+
 async def test_an_application_is_read_once_per_transaction(
     make_app: Callable[..., Awaitable[App]],
 ) -> None:
     app = await make_app()
     try:
         async with app.uow_factory() as uow:
-            state = await uow.conversations.open_locked(
-                "telegram", "1", new_person=NewPerson("id", "Asia/Jakarta", "Siti")
-            )
-            person = state.person.id
-            created = await uow.applications.create(person, "asesor_kompetensi")
+            siti = await person(uow, "1")
+            created = await uow.applications.create(siti, "asesor_kompetensi")
             await uow.commit()
         async with app.uow_factory() as uow:
             with application_reads(app) as reads:
-                first = await uow.applications.current(person)
-                again = await uow.applications.current(person)
+                first = await uow.applications.current(siti)
+                again = await uow.applications.current(siti)
                 by_id = await uow.applications.get(created.id)
                 assert len(reads) == 1
                 updated = await uow.applications.update(created.id, apl01={"full_name": "Siti"})
-                assert (await uow.applications.current(person)) == updated
+                assert (await uow.applications.current(siti)) == updated
                 reads_before_lock = len(reads)
                 locked = await uow.applications.get(created.id, lock=True)
                 assert len(reads) == reads_before_lock + 1  # a lock always asks
@@ -67,15 +71,12 @@ async def test_after_a_delete_the_current_application_is_asked_again(
     app = await make_app()
     try:
         async with app.uow_factory() as uow:
-            state = await uow.conversations.open_locked(
-                "telegram", "2", new_person=NewPerson("id", "Asia/Jakarta", "Budi")
-            )
-            person = state.person.id
-            older = await uow.applications.create(person, "asesor_kompetensi")
-            newer = await uow.applications.create(person, "asesor_kompetensi")
-            assert (await uow.applications.current(person)) == newer
+            budi = await person(uow, "2")
+            older = await uow.applications.create(budi, "asesor_kompetensi")
+            newer = await uow.applications.create(budi, "asesor_kompetensi")
+            assert (await uow.applications.current(budi)) == newer
             await uow.applications.delete(newer.id)
-            assert (await uow.applications.current(person)) == older
+            assert (await uow.applications.current(budi)) == older
             assert await uow.applications.get(newer.id) is None
     finally:
         await app.aclose()
