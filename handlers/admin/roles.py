@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff.common import PREFIX, allowed, say_refused
+from handlers.staff.common import PREFIX, Privileged, allowed, say_refused
 from usecases.access import ADMIN_ROLES, Refused, Role
 from usecases.roles import change_role
 
@@ -21,6 +21,9 @@ ROLES = StepName("admin_roles")
 PICK = StepName("admin_role_pick")
 WHO = StepName("admin_role_who")
 GRANTABLE = tuple(Role)
+VERB = Privileged("roles", str)
+ROLE = Privileged("role", Role)
+PERSON = Privileged("person", int)
 ADMIN = ADMIN_ROLES
 
 
@@ -36,8 +39,8 @@ class RolesStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
-            Option(f"{PREFIX}roles:grant", ctx.t("roles.grant")),
-            Option(f"{PREFIX}roles:revoke", ctx.t("roles.revoke")),
+            Option(VERB.id("grant"), ctx.t("roles.grant")),
+            Option(VERB.id("revoke"), ctx.t("roles.revoke")),
             Option(f"{PREFIX}menu", ctx.t("common.menu")),
         ]
 
@@ -53,7 +56,7 @@ class RolesStep:
         if event.option_id == f"{PREFIX}menu":
             ctx.goto(MENU)
         elif await allowed(ctx, "view_roles", roles=ADMIN):
-            ctx.goto(PICK, {"verb": event.option_id.removeprefix(f"{PREFIX}roles:")})
+            ctx.goto(PICK, {"verb": VERB.read(event.option_id)})
 
 
 class PickRoleStep:
@@ -61,7 +64,7 @@ class PickRoleStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
-            *(Option(f"{PREFIX}role:{role}", ctx.t(f"role.{role}")) for role in GRANTABLE),
+            *(Option(ROLE.id(role), ctx.t(f"role.{role}")) for role in GRANTABLE),
             Option(f"{PREFIX}back", ctx.t("common.back")),
         ]
 
@@ -72,8 +75,7 @@ class PickRoleStep:
         if event.option_id == f"{PREFIX}back":
             ctx.goto(ROLES)
         else:
-            role = event.option_id.removeprefix(f"{PREFIX}role:")
-            ctx.goto(WHO, {**ctx.data, "role": role})
+            ctx.goto(WHO, {**ctx.data, "role": ROLE.read(event.option_id)})
 
 
 class WhoStep:
@@ -86,7 +88,7 @@ class WhoStep:
         if ctx.data.get("verb") == "revoke":
             holders = await ctx.uow.roles.people_with(str(ctx.data.get("role")))
         return [
-            *(Option(f"{PREFIX}person:{pid}", name) for pid, name in holders),
+            *(Option(PERSON.id(pid), name) for pid, name in holders),
             Option(f"{PREFIX}back", ctx.t("common.back")),
         ]
 
@@ -100,7 +102,7 @@ class WhoStep:
         if event.option_id == f"{PREFIX}back":
             ctx.goto(PICK, {"verb": str(ctx.data.get("verb"))})
             return
-        person = int(event.option_id.removeprefix(f"{PREFIX}person:"))
+        person = PERSON.read(event.option_id)
         await self._change(ctx, person, f"person:{person}")
 
     async def on_text(self, ctx: Context, event: TextIn) -> None:

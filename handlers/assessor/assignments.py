@@ -15,7 +15,14 @@ from handlers.candidate.apl02 import answer_lines
 from handlers.candidate.application import local_time
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff.common import PREFIX, document_options, send_document
+from handlers.staff.common import (
+    APPLICATION,
+    DOCUMENT,
+    PREFIX,
+    Privileged,
+    document_options,
+    send_document,
+)
 from scheme.apl02 import Verdict
 from scheme.lifecycle import ApplicationState
 from usecases import assessment
@@ -28,6 +35,7 @@ ASSIGNMENTS = StepName("assessor_assignments")
 ASSIGNMENT = StepName("assessor_assignment")
 UNIT = StepName("assessor_unit")
 NOTE = StepName("assessor_note")
+UNIT_OPTION = Privileged("unit", str)
 
 
 async def open_assignments(ctx: Context, command: CommandIn) -> None:
@@ -69,7 +77,7 @@ class AssignmentsStep:
     async def options(self, ctx: Context) -> Sequence[Option]:
         mine = await ctx.uow.applications.assigned_to(ctx.person.id, OPEN)
         options = [
-            Option(f"{PREFIX}app:{a.id}", f"{a.reference} · {a.apl01.get('full_name') or '—'}")
+            Option(APPLICATION.id(a.id), f"{a.reference} · {a.apl01.get('full_name') or '—'}")
             for a in mine
         ]
         return [*options, Option(f"{PREFIX}menu", ctx.t("common.menu"))]
@@ -82,7 +90,9 @@ class AssignmentsStep:
         if event.option_id == f"{PREFIX}menu":
             ctx.goto(MENU)
             return
-        app_id = int(event.option_id.removeprefix(f"{PREFIX}app:"))
+        app_id = APPLICATION.read(event.option_id)
+        if app_id is None:
+            return
         ctx.data["app"] = app_id
         found = await assessment.assigned(ctx.uow, ctx.caller, "view_assignment", app_id, *OPEN)
         if isinstance(found, Refused):
@@ -117,7 +127,7 @@ class AssignmentStep:
         return [
             *(
                 Option(
-                    f"{PREFIX}unit:{unit.code}",
+                    UNIT_OPTION.id(unit.code),
                     f"{ICONS[units[unit.code]] if unit.code in units else '⏳'} {unit.code} "
                     + unit.title.get(ctx.locale),
                 )
@@ -162,7 +172,7 @@ class AssignmentStep:
             ctx.goto(ASSIGNMENTS)
         elif picked in {"no_conflict", "conflict"}:
             await _declare(ctx, picked)
-        elif picked.startswith("doc:"):
+        elif DOCUMENT.read(event.option_id) is not None:
             found = await assessment.assigned(
                 ctx.uow, ctx.caller, "open_document", _app(ctx), A.SCHEDULED
             )
@@ -172,7 +182,7 @@ class AssignmentStep:
                 await send_document(ctx, found, event.option_id)
                 await ctx.show_current()
         else:
-            await _record(ctx, picked)
+            await _record(ctx, event.option_id)
 
 
 async def _declare(ctx: Context, picked: str) -> None:
@@ -191,17 +201,17 @@ async def _declare(ctx: Context, picked: str) -> None:
         ctx.goto(NOTE, {"app": app_id, "action": "conflict"})
 
 
-async def _record(ctx: Context, picked: str) -> None:
+async def _record(ctx: Context, option_id: str) -> None:
     """A unit to give its verdict, or the recommendation once every unit has one."""
     app_id, who = _app(ctx), ctx.caller
-    if picked == "recommend":
+    if option_id == f"{PREFIX}recommend":
         if await _done(ctx, await assessment.recommend(ctx.uow, ctx.services, who, app_id)):
             ctx.say(Text(ctx.t("assessor.recommended")))
             ctx.goto(ASSIGNMENTS)
-    elif picked.startswith("unit:"):
+    elif (unit := UNIT_OPTION.read(option_id)) is not None:
         checked = await assessment.check_recording(ctx.uow, ctx.services, who, app_id)
         if await _done(ctx, checked) is not None:
-            ctx.goto(UNIT, {"app": app_id, "unit": picked.removeprefix("unit:")})
+            ctx.goto(UNIT, {"app": app_id, "unit": unit})
 
 
 ICONS = {Verdict.K: "✅ K", Verdict.BK: "❌ BK"}

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff.common import PREFIX, allowed, say_refused
+from handlers.staff.common import PREFIX, Privileged, allowed, say_refused
 from scheme.lifecycle import ApplicationState
 from usecases.access import Refused
 from usecases.broadcasts import MAX_MONTHS, SEGMENTS, TEXT_LENGTH, send_broadcast
@@ -21,6 +21,9 @@ CONFIRM = StepName("broadcast_confirm")
 MONTHS = StepName("broadcast_months")
 TEMPLATES = ("surveillance", "renewal", "unfinished", "schedule")
 """Ready texts (``broadcast.template.<name>``, in both catalogues) staff can send as they are."""
+SEGMENT_OPTION = Privileged("seg", str)
+STATE_OPTION = Privileged("state", ApplicationState)
+TEMPLATE = Privileged("tpl", str)
 
 
 async def open_broadcast(ctx: Context, command: CommandIn) -> None:
@@ -43,7 +46,7 @@ class SegmentStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
-            *(Option(f"{PREFIX}seg:{s}", segment_label(ctx, s)) for s in SEGMENTS),
+            *(Option(SEGMENT_OPTION.id(s), segment_label(ctx, s)) for s in SEGMENTS),
             Option(f"{PREFIX}menu", ctx.t("common.menu")),
         ]
 
@@ -51,8 +54,8 @@ class SegmentStep:
         return [choice(ctx.t("broadcast.choose_segment"), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        segment = event.option_id.removeprefix(f"{PREFIX}seg:")
-        if event.option_id == f"{PREFIX}menu":
+        segment = SEGMENT_OPTION.read(event.option_id)
+        if segment is None:
             ctx.goto(MENU)
         elif not await allowed(ctx, "choose_segment", segment):
             return
@@ -69,7 +72,7 @@ class StateStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
-            *(Option(f"{PREFIX}state:{s}", ctx.t(f"state.{s}")) for s in ApplicationState),
+            *(Option(STATE_OPTION.id(s), ctx.t(f"state.{s}")) for s in ApplicationState),
             Option(f"{PREFIX}back", ctx.t("common.back")),
         ]
 
@@ -80,8 +83,8 @@ class StateStep:
         if event.option_id == f"{PREFIX}back":
             ctx.goto(SEGMENT)
             return
-        state = event.option_id.removeprefix(f"{PREFIX}state:")
-        if await allowed(ctx, "choose_segment", f"state:{state}"):
+        state = STATE_OPTION.read(event.option_id)
+        if state is not None and await allowed(ctx, "choose_segment", f"state:{state}"):
             ctx.goto(WRITE, {"segment": f"state:{state}", "lang": "id"})
 
 
@@ -117,7 +120,7 @@ class WriteStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         templates = (
-            [Option(f"{PREFIX}tpl:{t}", ctx.t(f"broadcast.template_label.{t}")) for t in TEMPLATES]
+            [Option(TEMPLATE.id(t), ctx.t(f"broadcast.template_label.{t}")) for t in TEMPLATES]
             if ctx.data["lang"] == "id"
             else []
         )
@@ -128,8 +131,8 @@ class WriteStep:
         return [choice(ctx.t(key), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        if event.option_id.startswith(f"{PREFIX}tpl:"):
-            key = f"broadcast.template.{event.option_id.removeprefix(f'{PREFIX}tpl:')}"
+        if (template := TEMPLATE.read(event.option_id)) is not None:
+            key = f"broadcast.template.{template}"
             texts = {f"text_{lang}": ctx.translator.translate(lang, key) for lang in ("id", "en")}
             ctx.goto(CONFIRM, {**ctx.data, **texts})
         else:

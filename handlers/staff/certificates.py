@@ -18,7 +18,15 @@ from handlers.messages import (
     Text,
     TextIn,
 )
-from handlers.staff.common import PREFIX, allowed, document_options, say_refused, send_document
+from handlers.staff.common import (
+    DOCUMENT,
+    PREFIX,
+    Privileged,
+    allowed,
+    document_options,
+    say_refused,
+    send_document,
+)
 from scheme.lifecycle import CertificateState
 from usecases import certificates
 from usecases.access import STAFF_ROLES, Refusal, Refused
@@ -30,6 +38,7 @@ LOOKUP = StepName("staff_certificate_lookup")
 MANAGE = StepName("staff_certificate")
 REASON = StepName("staff_certificate_reason")
 CS = CertificateState
+CARE = Privileged("cert", CertificateAction)
 
 
 async def open_certificates(ctx: Context, command: CommandIn) -> None:
@@ -78,7 +87,7 @@ class ManageStep:
         if certificate is None:
             return [back]
         options = [
-            Option(f"{PREFIX}cert:{action}", ctx.t(f"cert.do.{action}"))
+            Option(CARE.id(action), ctx.t(f"cert.do.{action}"))
             for action in certificates.staff_actions(ctx.services.scheme.rules, certificate)
         ]
         documents = [
@@ -104,9 +113,9 @@ class ManageStep:
         if event.option_id == f"{PREFIX}back":
             ctx.goto(LOOKUP)
             return
-        choice_id = event.option_id.removeprefix(f"{PREFIX}cert:")
-        opening = event.option_id.startswith(f"{PREFIX}doc:")
-        action = "open_document" if opening else f"{choice_id}_form"
+        chosen = CARE.read(event.option_id)
+        opening = DOCUMENT.read(event.option_id) is not None
+        action = "open_document" if opening or chosen is None else f"{chosen}_form"
         if not await allowed(ctx, f"certificate_{action}", f"certificate:{number}"):
             return
         certificate = await ctx.uow.certificates.get(number)
@@ -119,7 +128,8 @@ class ManageStep:
                 await send_document(ctx, application, event.option_id)
             await ctx.show_current()
             return
-        ctx.goto(REASON, {"cert": number, "action": choice_id})
+        if chosen is not None:
+            ctx.goto(REASON, {"cert": number, "action": str(chosen)})
 
 
 class ReasonStep:

@@ -4,7 +4,9 @@ case's refusal in the person's words, and the documents as buttons and files."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from domain.ports import ApplicationRecord, DocumentRecord
 from handlers.conversation import MENU, Context, StepName
@@ -17,6 +19,34 @@ QUEUE = StepName("staff_queue")
 REVIEW = StepName("staff_review")
 PREFIX = "s:"
 """Option ids of privileged steps start so: pressed anywhere else they are forged."""
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Privileged(Generic[T]):
+    """A privileged step's option carrying a value of type ``T``, ``s:<kind>:<value>`` on the
+    wire: written and read only through here, so no step splits an option id by hand."""
+
+    kind: str
+    parse: Callable[[str], T]
+
+    def id(self, value: T) -> str:
+        return f"{PREFIX}{self.kind}:{value}"
+
+    def read(self, option_id: str) -> T | None:
+        """The value of an option of this kind; None for another kind or a value that does not
+        read (the engine has checked the option was on the screen)."""
+        head = f"{PREFIX}{self.kind}:"
+        if not option_id.startswith(head):
+            return None
+        try:
+            return self.parse(option_id[len(head) :])
+        except ValueError:
+            return None
+
+
+APPLICATION = Privileged("app", int)
+DOCUMENT = Privileged("doc", str)
 
 
 async def allowed(
@@ -117,15 +147,14 @@ async def say_refused(
 def document_options(documents: Sequence[DocumentRecord]) -> list[Option]:
     """A button per document: it is sent as a file, to the people allowed to see it only."""
     return [
-        Option(f"{PREFIX}doc:{d.id}", f"{'❗' if d.lost_at else '📄'} {d.file_name}")
-        for d in documents
+        Option(DOCUMENT.id(d.id), f"{'❗' if d.lost_at else '📄'} {d.file_name}") for d in documents
     ]
 
 
 async def send_document(ctx: Context, application: ApplicationRecord, option_id: str) -> None:
     """The document of ``option_id`` as a file, when it belongs to ``application`` and the
     person may read it (:func:`usecases.documents.open_document`); else "not available"."""
-    document_id = option_id.removeprefix(f"{PREFIX}doc:")
+    document_id = DOCUMENT.read(option_id) or ""
     document = await open_document(ctx.uow, ctx.caller, application.id, document_id)
     if isinstance(document, Refused):
         ctx.say(Text(ctx.t("staff.not_available")))

@@ -16,7 +16,14 @@ from domain.ports import ApplicationRecord
 from handlers.candidate.application import local_time
 from handlers.conversation import Context, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff.common import PREFIX, QUEUE, REVIEW, application_id, say_refused
+from handlers.staff.common import (
+    PREFIX,
+    QUEUE,
+    REVIEW,
+    Privileged,
+    application_id,
+    say_refused,
+)
 from scheme.lifecycle import ApplicationState
 from usecases import decisions
 from usecases.access import Refused
@@ -43,17 +50,17 @@ def later_options(ctx: Context, application: ApplicationRecord) -> list[Option]:
         return [Option(f"{PREFIX}assign", ctx.t("staff.assign"))]
     if state in {A.RECOMMENDED_K, A.RECOMMENDED_BK}:
         return [
-            Option(f"{PREFIX}do:decide_competent", ctx.t("staff.decide_competent")),
-            Option(f"{PREFIX}do:decide_not_yet", ctx.t("staff.decide_not_yet")),
+            Option(ACTION.id("decide_competent"), ctx.t("staff.decide_competent")),
+            Option(ACTION.id("decide_not_yet"), ctx.t("staff.decide_not_yet")),
         ]
     if state == A.DECIDED_COMPETENT:
-        return [Option(f"{PREFIX}do:issue_certificate", ctx.t("staff.issue_certificate"))]
+        return [Option(ACTION.id("issue_certificate"), ctx.t("staff.issue_certificate"))]
     if state == A.UNDER_APPEAL and not application.appeal.get("panel"):
         return [Option(f"{PREFIX}panel", ctx.t("staff.assign_panel"))]
     if state == A.UNDER_APPEAL:
         return [
-            Option(f"{PREFIX}do:appeal_granted", ctx.t("staff.appeal_grant")),
-            Option(f"{PREFIX}do:appeal_dismissed", ctx.t("staff.appeal_dismiss")),
+            Option(ACTION.id("appeal_granted"), ctx.t("staff.appeal_grant")),
+            Option(ACTION.id("appeal_dismissed"), ctx.t("staff.appeal_dismiss")),
         ]
     return []
 
@@ -85,6 +92,8 @@ def details(ctx: Context, application: ApplicationRecord) -> list[str]:
     return lines
 
 
+ACTION = Privileged("do", str)
+"""A decision, a certificate or an appeal's outcome, asked for on the review screen."""
 STATE_OF_ACTION = {
     "assign": (A.ACCEPTED,),
     "panel": (A.UNDER_APPEAL,),
@@ -96,22 +105,26 @@ STATE_OF_ACTION = {
 }
 
 
-async def start(ctx: Context, application: ApplicationRecord, choice_id: str) -> None:
+async def start(ctx: Context, application: ApplicationRecord, option_id: str) -> None:
     """A later-stage choice on the review screen (role and state already checked)."""
-    if choice_id == "assign":
+    if option_id == f"{PREFIX}assign":
         ctx.goto(ASSIGN, {"app": application.id})
-    elif choice_id == "panel":
+    elif option_id == f"{PREFIX}panel":
         ctx.goto(PANEL, {"app": application.id})
-    elif choice_id.startswith("do:"):
-        ctx.goto(INPUT, {"app": application.id, "action": choice_id.removeprefix("do:")})
+    elif (action := ACTION.read(option_id)) is not None:
+        ctx.goto(INPUT, {"app": application.id, "action": action})
 
 
-async def _picked_person(ctx: Context, event: OptionIn, kind: str) -> int | None:
+ASSESSOR = Privileged("assessor", int)
+MEMBER = Privileged("member", int)
+
+
+async def _picked_person(ctx: Context, event: OptionIn, kind: Privileged[int]) -> int | None:
     """The person chosen on a "pick someone" step; None after "back"."""
     if event.option_id == f"{PREFIX}back":
         ctx.goto(REVIEW, {"app": application_id(ctx)})
         return None
-    return int(event.option_id.removeprefix(f"{PREFIX}{kind}:"))
+    return kind.read(event.option_id)
 
 
 class AssignStep:
@@ -122,7 +135,7 @@ class AssignStep:
     async def options(self, ctx: Context) -> Sequence[Option]:
         assessors = await decisions.assessors_for(ctx.uow, application_id(ctx))
         return [
-            *(Option(f"{PREFIX}assessor:{pid}", name) for pid, name in assessors),
+            *(Option(ASSESSOR.id(pid), name) for pid, name in assessors),
             Option(f"{PREFIX}back", ctx.t("common.back")),
         ]
 
@@ -130,7 +143,7 @@ class AssignStep:
         return [choice(ctx.t("staff.choose_assessor"), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        assessor = await _picked_person(ctx, event, "assessor")
+        assessor = await _picked_person(ctx, event, ASSESSOR)
         if assessor is None:
             return
         app_id = application_id(ctx)
@@ -152,7 +165,7 @@ class PanelStep:
     async def options(self, ctx: Context) -> Sequence[Option]:
         people = await decisions.panel_candidates(ctx.uow, application_id(ctx))
         return [
-            *(Option(f"{PREFIX}member:{pid}", name) for pid, name in people.items()),
+            *(Option(MEMBER.id(pid), name) for pid, name in people.items()),
             Option(f"{PREFIX}back", ctx.t("common.back")),
         ]
 
@@ -160,7 +173,7 @@ class PanelStep:
         return [choice(ctx.t("staff.choose_panel"), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        member = await _picked_person(ctx, event, "member")
+        member = await _picked_person(ctx, event, MEMBER)
         if member is None:
             return
         app_id = application_id(ctx)

@@ -23,9 +23,12 @@ from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextI
 from handlers.staff import decisions
 from handlers.staff.calendar import unlisted_note, work_calendar
 from handlers.staff.common import (
+    APPLICATION,
+    DOCUMENT,
     PREFIX,
     QUEUE,
     REVIEW,
+    Privileged,
     allowed,
     application_id,
     document_options,
@@ -62,6 +65,9 @@ FILTERS: dict[str, tuple[str, ...]] = {
 ITEM = StepName("staff_item")
 REASON = StepName("staff_reason")
 QUEUE_SIZE = 30
+FILTER = Privileged("filter", str)
+EVIDENCE = Privileged("item", str)
+MARK = Privileged("mark", Mark)
 MARKS = tuple(Mark)
 """9.1.5: ada – memenuhi syarat; ada – tidak memenuhi syarat; tidak ada."""
 ICONS = {Mark.OK: "✅", Mark.NOT_OK: "❌", Mark.MISSING: "⛔", None: "⏳"}
@@ -114,10 +120,10 @@ class QueueStep:
             else:
                 when = local_time(ctx, entry.submitted_at) if entry.submitted_at else ""
             label = f"{entry.reference} · {entry.applicant_name or '—'} · {when}"
-            options.append(Option(f"{PREFIX}app:{entry.id}", label))
+            options.append(Option(APPLICATION.id(entry.id), label))
         filters = [
             Option(
-                f"{PREFIX}filter:{key}",
+                FILTER.id(key),
                 ctx.t(f"staff.filter.{key}", count=sum(view.counts.get(s, 0) for s in states)),
             )
             for key, states in FILTERS.items()
@@ -141,13 +147,13 @@ class QueueStep:
         if event.option_id == f"{PREFIX}menu":
             ctx.goto(MENU)
             return
-        if event.option_id.startswith(f"{PREFIX}filter:"):
-            ctx.goto(QUEUE, {"filter": event.option_id.removeprefix(f"{PREFIX}filter:")})
+        if (chosen := FILTER.read(event.option_id)) is not None:
+            ctx.goto(QUEUE, {"filter": chosen})
             return
-        target = event.option_id.removeprefix(f"{PREFIX}app:")
-        if not await allowed(ctx, "view_application", f"application:{target}"):
+        target = APPLICATION.read(event.option_id)
+        if target is None or not await allowed(ctx, "view_application", f"application:{target}"):
             return
-        application = await ctx.uow.applications.get(int(target))
+        application = await ctx.uow.applications.get(target)
         if application is not None and await refused_for_conflict(ctx, application, Capacity.STAFF):
             return
         ctx.goto(REVIEW, {"app": int(target)})
@@ -194,7 +200,7 @@ class ReviewStep:
         counts = evidence_counts(plan, await ctx.uow.applications.documents(application.id))
         items = [
             Option(
-                f"{PREFIX}item:{n.id}",
+                EVIDENCE.id(n.id),
                 f"{ICONS[review.mark_of(application, n.id)]} {n.evidence.label.get(ctx.locale)}"
                 f" ({counts[n.id]})",
             )
@@ -225,20 +231,20 @@ class ReviewStep:
         target = f"application:{application_id(ctx)}"
         if not await allowed(ctx, f"review_{choice_id.split(':')[0]}", target):
             return
-        if choice_id.startswith("doc:"):  # a document of the appeal (9.9.3)
+        if DOCUMENT.read(event.option_id) is not None:  # a document of the appeal (9.9.3)
             application = await ctx.uow.applications.get(application_id(ctx))
             if application is not None:
                 await send_document(ctx, application, event.option_id)
             await ctx.show_current()
             return
-        later = decisions.STATE_OF_ACTION.get(choice_id.removeprefix("do:"))
+        later = decisions.STATE_OF_ACTION.get(decisions.ACTION.read(event.option_id) or choice_id)
         application = await in_state(ctx, *(later or (A.SUBMITTED,)))
         if application is None:
             return
         if later is not None:
-            await decisions.start(ctx, application, choice_id)
-        elif choice_id.startswith("item:"):
-            ctx.goto(ITEM, {"app": application.id, "item": choice_id.removeprefix("item:")})
+            await decisions.start(ctx, application, event.option_id)
+        elif (item := EVIDENCE.read(event.option_id)) is not None:
+            ctx.goto(ITEM, {"app": application.id, "item": item})
         elif choice_id == "reject":
             ctx.goto(REASON, {"app": application.id, "action": "reject"})
 
@@ -313,7 +319,7 @@ class ItemStep:
         ]  # fmt: skip
         return [
             *document_options(documents),
-            *(Option(f"{PREFIX}mark:{mark}", ctx.t(f"staff.mark.{mark}")) for mark in MARKS),
+            *(Option(MARK.id(mark), ctx.t(f"staff.mark.{mark}")) for mark in MARKS),
             Option(f"{PREFIX}back", ctx.t("common.back")),
         ]
 
@@ -343,7 +349,7 @@ class ItemStep:
         if event.option_id == f"{PREFIX}back":
             ctx.goto(REVIEW, {"app": app_id})
             return
-        if event.option_id.startswith(f"{PREFIX}doc:"):
+        if DOCUMENT.read(event.option_id) is not None:
             if not await allowed(ctx, "open_document", f"application:{app_id}"):
                 return
             application = await ctx.uow.applications.get(app_id)
@@ -351,7 +357,9 @@ class ItemStep:
                 await send_document(ctx, application, event.option_id)
             await ctx.show_current()
             return
-        mark = Mark(event.option_id.removeprefix(f"{PREFIX}mark:"))
+        mark = MARK.read(event.option_id)
+        if mark is None:
+            return
         item = str(ctx.data.get("item"))
         if mark is Mark.NOT_OK:  # the reason first (the verb checks everything again with it)
             if await allowed(ctx, "mark_not_ok", f"application:{app_id}:{item}"):

@@ -33,6 +33,9 @@ from handlers.messages import (
     TextIn,
     Update,
 )
+from handlers.staff.common import APPLICATION
+from handlers.staff.review import MARK
+from usecases.review import Mark
 
 
 async def say(app: App, event: Inbound, *, who: str = "u1", **extra: object) -> Reply:
@@ -297,3 +300,14 @@ def test_called_steps_return_in_order_with_the_callers_data() -> None:
     ctx.call(StepName("zone"), then=StepName("gone"))
     ctx.back()
     assert ctx.step == MENU
+
+
+def test_a_privileged_option_is_written_and_read_through_its_codec() -> None:
+    """``s:<kind>:<value>`` on the wire, the value typed when read; another kind or a value that
+    does not read is None (never a crash, never another screen's option)."""
+    assert APPLICATION.id(42) == "s:app:42"
+    assert APPLICATION.read("s:app:42") == 42
+    assert APPLICATION.read("s:app:x") is None
+    assert APPLICATION.read("s:doc:42") is None
+    assert MARK.read(MARK.id(Mark.NOT_OK)) is Mark.NOT_OK
+    assert MARK.read("s:mark:maybe") is None
