@@ -91,12 +91,14 @@ async def authorize(
 ) -> bool:
     """Whether the caller holds one of ``roles`` now (the operator always does); a refusal is
     audited here, a success by the verb once it is done (:func:`audit_done`)."""
-    if caller.person_id is None:
-        return True
-    ok = bool(await uow.roles.of(caller.person_id) & roles)
+    ok = await _holds(uow, caller, roles)
     if not ok:
         await uow.audit.record(caller.person_id, caller.channel, action, target, allowed=False)
     return ok
+
+
+async def _holds(uow: UnitOfWork, caller: Caller, roles: frozenset[str]) -> bool:
+    return caller.person_id is None or bool(await uow.roles.of(caller.person_id) & roles)
 
 
 async def may_see(
@@ -108,7 +110,7 @@ async def may_see(
 ) -> bool:
     """Whether the caller holds one of ``roles`` now, to open a screen of other people's data;
     audited either way (who looked at what is kept, as for documents)."""
-    ok = caller.person_id is None or bool(await uow.roles.of(caller.person_id) & roles)
+    ok = await _holds(uow, caller, roles)
     await uow.audit.record(caller.person_id, caller.channel, action, target, allowed=ok)
     return ok
 

@@ -5,7 +5,7 @@ due date (20 working days, 9.9.6) and staff a warning before it and another when
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from domain import schedule
@@ -89,11 +89,7 @@ async def file_appeal(
     staff = [person for person, _ in await uow.roles.people_with("staff")]
     for warning in schedule.appeal_staff_warnings(reference, now, rules, calendar):
         for person in staff:
-            notice = warning.notice
-            await uow.outbox.schedule(
-                person, notice.kind, notice.params, warning.due_at,
-                f"{warning.dedupe_key}:{person}", subject=warning.subject,
-            )  # fmt: skip
+            await queue(uow, person, replace(warning, dedupe_key=f"{warning.dedupe_key}:{person}"))
     return Filed(updated, due)
 
 

@@ -9,7 +9,7 @@ that the application's assessor is the caller, on the server, and writes the aud
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from domain import schedule
@@ -83,10 +83,6 @@ async def assigned(
     return application
 
 
-def _next(application: ApplicationRecord, action: str) -> str | Refused:
-    return next_state(application, action, Actor.ASSESSOR)
-
-
 async def accept_assignment(
     uow: UnitOfWork, services: Services, caller: Caller, application_id: int
 ) -> Outcome:
@@ -95,7 +91,7 @@ async def accept_assignment(
     application = await assigned(uow, caller, "no_conflict", application_id, A.ASSESSOR_ASSIGNED)
     if isinstance(application, Refused):
         return application
-    state = _next(application, "schedule")
+    state = next_state(application, "schedule", Actor.ASSESSOR)
     if isinstance(state, Refused):
         return state
     now = services.clock()
@@ -109,10 +105,8 @@ async def accept_assignment(
     if caller.person_id is not None:
         assessor_zone = await person_zone(uow, services, caller.person_id)
         reminder = schedule.assessment(reference, when, place, assessor_zone, now)[1]
-        await uow.outbox.schedule(
-            caller.person_id, reminder.notice.kind, reminder.notice.params, reminder.due_at,
-            f"assessor:{reminder.dedupe_key}", subject=reminder.subject,
-        )  # fmt: skip
+        mine = replace(reminder, dedupe_key=f"assessor:{reminder.dedupe_key}")
+        await queue(uow, caller.person_id, mine)
     details = {"declared": "none"}
     await audit_done(uow, caller, "accept_assignment", target(application.id), details)
     return Done(updated)
@@ -127,7 +121,7 @@ async def declare_conflict(
     application = await assigned(uow, caller, action, application_id, A.ASSESSOR_ASSIGNED)
     if isinstance(application, Refused):
         return application
-    state = _next(application, "decline_assignment")
+    state = next_state(application, "decline_assignment", Actor.ASSESSOR)
     if isinstance(state, Refused):
         return state
     note = note.strip()[:NOTE_LENGTH]
@@ -207,7 +201,7 @@ async def recommend(
         return UnitsMissing(Refusal.UNITS_MISSING, units=missing)
     all_k = all(verdict is Verdict.K for verdict in units.values())
     action = "recommend_competent" if all_k else "recommend_not_yet"
-    state = _next(application, action)
+    state = next_state(application, action, Actor.ASSESSOR)
     if isinstance(state, Refused):
         return state
     updated = await uow.applications.update(application.id, state=state)

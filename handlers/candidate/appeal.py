@@ -37,11 +37,16 @@ async def _open_window(ctx: Context) -> ApplicationRecord | None:
     found = await appeals.open_window(ctx.uow, ctx.services, ctx.caller)
     if not isinstance(found, Refused):
         return found
-    if isinstance(found, WindowClosed) and found.deadline is not None:
-        ctx.say(Text(ctx.t("appeal.closed", deadline=local_time(ctx, found.deadline))))
+    _say_why(ctx, found)
+    return None
+
+
+def _say_why(ctx: Context, refused: Refused) -> None:
+    """Why there is no appeal to make: the window's end (9.9.2), or no decision to appeal."""
+    if isinstance(refused, WindowClosed) and refused.deadline is not None:
+        ctx.say(Text(ctx.t("appeal.closed", deadline=local_time(ctx, refused.deadline))))
     else:
         ctx.say(Text(ctx.t("appeal.nothing")))
-    return None
 
 
 async def start_appeal(ctx: Context, command: CommandIn) -> None:
@@ -122,9 +127,9 @@ class AppealFilesStep:
         await ctx.show_current()
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        if await self._still_open(ctx) is None:
-            return
         if event.option_id == "cancel":
+            if await self._still_open(ctx) is None:
+                return
             await _forget_documents(ctx)
             ctx.say(Text(ctx.t("cancel.done")))
             ctx.goto(MENU)
@@ -133,8 +138,9 @@ class AppealFilesStep:
             ctx.uow, ctx.services, ctx.caller,
             reasons=str(ctx.data.get("reasons", "")), documents=_draft_documents(ctx),
         )  # fmt: skip
-        if isinstance(filed, Refused):  # the window is checked above, in this transaction
-            ctx.say(Text(ctx.t("appeal.nothing")))
+        if isinstance(filed, Refused):  # the window closed meanwhile: nothing of it stays
+            _say_why(ctx, filed)
+            await _forget_documents(ctx)
         else:
             ctx.say(
                 Text(ctx.t("appeal.received", due=format_day(filed.decision_due_on, ctx.locale)))

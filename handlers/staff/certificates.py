@@ -27,7 +27,6 @@ from handlers.staff.common import (
     say_refused,
     send_document,
 )
-from scheme.lifecycle import CertificateState
 from usecases import certificates
 from usecases.access import STAFF_ROLES, Refusal, Refused
 from usecases.certificates import (
@@ -37,7 +36,6 @@ from usecases.certificates import (
 LOOKUP = StepName("staff_certificate_lookup")
 MANAGE = StepName("staff_certificate")
 REASON = StepName("staff_certificate_reason")
-CS = CertificateState
 CARE = Privileged("cert", CertificateAction)
 
 

@@ -12,7 +12,15 @@ from domain.ports import ApplicationRecord, DocumentRecord
 from handlers.conversation import MENU, Context, StepName
 from handlers.messages import Option, SendFile, Text
 from scheme.impartiality import Capacity
-from usecases.access import STAFF_ROLES, Refusal, Refused, forged, impartiality, may_see
+from usecases.access import (
+    STAFF_ROLES,
+    Refusal,
+    Refused,
+    forged,
+    impartiality,
+    may_see,
+    open_application,
+)
 from usecases.documents import open_document
 
 QUEUE = StepName("staff_queue")
@@ -80,14 +88,11 @@ def application_id(ctx: Context) -> int:
 async def in_state(ctx: Context, *states: str) -> ApplicationRecord | None:
     """The step's application, if it is still in one of ``states`` (else: handled already) and
     not the staff member's own (9.2.1)."""
-    application = await ctx.uow.applications.get(application_id(ctx), lock=True)
-    if application is None or application.state not in states:
-        ctx.say(Text(ctx.t("staff.already_handled")))
-        ctx.goto(QUEUE)
+    found = await open_application(ctx.uow, ctx.caller, application_id(ctx), *states)
+    if isinstance(found, Refused):
+        await say_refused(ctx, found)
         return None
-    if await refused_for_conflict(ctx, application, Capacity.STAFF):
-        return None
-    return application
+    return found
 
 
 async def refused_for_conflict(
