@@ -59,6 +59,12 @@ take them over."""
 RETRIES_IN_PLACE = 3
 """429s waited out inside one attempt before the row goes back to wait (every one counts)."""
 MESSAGE_LIMIT = 4096
+REPORT_SECONDS = 2.0
+"""While a broadcast is being sent, its progress is counted at most this often (and once more
+when the dispatcher runs out of rows)."""
+RECENTLY_SENT = timedelta(seconds=30)
+"""How far back a person's last message is looked up for their chat's spacing (more than any
+platform's per-chat spacing)."""
 HEARTBEAT_MAX_AGE = 300.0
 """A loop that has not come round for this long is stuck: ``/healthz`` says so."""
 TRANSIENT = (DBAPIError, OSError, ConnectionLost, TimeoutError)
@@ -258,6 +264,8 @@ class Dispatcher:
         """The latest task of each person, which their next rows wait for."""
         self._batches: collections.Counter[str] = collections.Counter()
         """The lease tokens of the batches being sent: tasks left in each."""
+        self._report_at = 0.0
+        """When broadcasts' progress may be counted again (monotonic seconds)."""
         self._recorder: asyncio.Task[None] | None = None
         self._room = asyncio.Event()
         self._wake = asyncio.Event()
@@ -344,7 +352,9 @@ class Dispatcher:
         items = await self._claim()
         if not items:
             return 0
-        await self._queue.report_broadcasts(self._clock())
+        if time.monotonic() >= self._report_at:  # a count of each broadcast's rows: not per batch
+            await self._queue.report_broadcasts(self._clock())
+            self._report_at = time.monotonic() + REPORT_SECONDS
         while len(self._tasks) > self._settings.concurrency and not self._stop.is_set():
             self.heartbeat = time.monotonic()
             with contextlib.suppress(TimeoutError):
@@ -358,10 +368,13 @@ class Dispatcher:
             self._settings.batch_size,
             self._lease,
             take_abandoned=not self._outage.others_may_record(),
+            mine=list(self._batches),
         )
         if not items:
             return items
-        recipients = await self._queue.recipients(item.person_id for item in items)
+        recipients = await self._queue.recipients(
+            (item.person_id for item in items), self._clock() - RECENTLY_SENT
+        )
         by_person: dict[int, list[OutboxItem]] = collections.defaultdict(list)
         for item in items:
             by_person[item.person_id].append(item)
@@ -454,6 +467,8 @@ class Dispatcher:
     ) -> None:
         if after is not None:
             await asyncio.wait({after})  # this person's earlier rows first
+        if recipient is not None:
+            self._spaced_from_last(recipient)
         loop = asyncio.get_running_loop()
         async with self._gate:
             for item in items:
@@ -463,6 +478,15 @@ class Dispatcher:
                 self._wake.set()
                 if not await pending.recorded:
                     return
+
+    def _spaced_from_last(self, recipient: Recipient) -> None:
+        """The chat's spacing counts from the person's last message, whichever process sent
+        it (another worker may have sent their earlier rows)."""
+        now = self._clock()
+        chats = {identity.channel: identity.external_id for identity in recipient.identities}
+        for channel, at in recipient.sent:
+            if (chat := chats.get(channel)) is not None and channel in self._senders:
+                self._pacer.sent_before(channel, chat, (now - at).total_seconds())
 
     # --- one message ---------------------------------------------------------------------------
 

@@ -116,6 +116,9 @@ class Recipient:
     locale: str
     timezone: str
     identities: tuple[Identity, ...] = ()
+    sent: tuple[tuple[str, datetime], ...] = ()
+    """When a message last went to them lately, per channel: the chat's spacing counts from
+    it, whichever process sent it."""
 
 
 @dataclass(slots=True)
@@ -141,14 +144,27 @@ _ABANDONED = and_(
     _OUTBOX.c.lease_until < bindparam("now", type_=UTCDateTime()),
 )
 """Rows whose worker died (or lost the database for longer than its lease)."""
+_HELD = _OUTBOX.alias("held")
+_HELD_ELSEWHERE = exists().where(
+    _HELD.c.person_id == _OUTBOX.c.person_id,
+    _HELD.c.status == "sending",
+    _HELD.c.lease_until >= bindparam("now", type_=UTCDateTime()),
+    _HELD.c.lease_token.not_in(bindparam("mine", expanding=True)),
+)
+"""The person has a row that another worker is sending: their later rows wait for it, so one
+chat is spaced (and kept in order) by one process at a time (issue 14, item 3)."""
+CLAIM_LOCK = 0x61736573_6F72_01
+"""PostgreSQL advisory lock taken by each claim for its transaction: claims one after another,
+so each sees the rows the previous one leased (``_HELD_ELSEWHERE`` cannot race)."""
 
 
 def claim_ids(take_abandoned: bool) -> Any:
-    """The ids a claim takes (``now``, ``batch``): its own function for the bench's timing."""
+    """The ids a claim takes (``now``, ``batch``, ``mine``: the claiming worker's own lease
+    tokens): its own function for the bench's timing."""
     return (
         select(_OUTBOX.c.id)
-        .where(or_(_DUE, _ABANDONED) if take_abandoned else _DUE)
-        .order_by(_OUTBOX.c.due_at)
+        .where(or_(_DUE, _ABANDONED) if take_abandoned else _DUE, ~_HELD_ELSEWHERE)
+        .order_by(_OUTBOX.c.due_at, _OUTBOX.c.id)
         .limit(bindparam("batch"))
         .with_for_update(skip_locked=True)
     )
@@ -219,14 +235,26 @@ class OutboxQueue:
         return AsyncSession(self._engine, expire_on_commit=False)
 
     async def claim(
-        self, now: datetime, batch: int, lease: timedelta, *, take_abandoned: bool = True
+        self,
+        now: datetime,
+        batch: int,
+        lease: timedelta,
+        *,
+        take_abandoned: bool = True,
+        mine: Sequence[str] = (),
     ) -> tuple[str, list[OutboxItem]]:
         """Due rows, oldest first, leased to this worker under a fresh token (``FOR UPDATE SKIP
-        LOCKED`` on PostgreSQL: workers never claim the same row). ``take_abandoned``: also the
-        rows whose lease ran out, so a dead worker's rows return within one lease."""
+        LOCKED`` on PostgreSQL: workers never claim the same row), except those of a person
+        another worker is sending to (``mine``: this worker's tokens in flight).
+        ``take_abandoned``: also the rows whose lease ran out, so a dead worker's rows return
+        within one lease."""
         token = uuid.uuid4().hex
-        params = {"now": now, "batch": batch, "lease": now + lease, "token": token}
+        params = {
+            "now": now, "batch": batch, "lease": now + lease, "token": token, "mine": list(mine),
+        }  # fmt: skip
         async with self._engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
             rows = await connection.execute(_CLAIM[take_abandoned], params)
             claimed = [
                 OutboxItem(
@@ -250,7 +278,11 @@ class OutboxQueue:
         async with self._engine.begin() as connection:
             return (await connection.execute(_RENEW, {"token": token, "lease": until})).rowcount
 
-    async def recipients(self, person_ids: Iterable[int]) -> dict[int, Recipient]:
+    async def recipients(
+        self, person_ids: Iterable[int], sent_since: datetime
+    ) -> dict[int, Recipient]:
+        """The people with their channels (most recently active first) and when each was last
+        sent a message after ``sent_since``."""
         ids = sorted(set(person_ids))
         if not ids:
             return {}
@@ -279,10 +311,27 @@ class OutboxQueue:
                         row.channel, row.external_id, row.last_active_at, row.unreachable_at is None
                     )
                 )
+            last = func.max(_OUTBOX.c.sent_at, type_=UTCDateTime())
+            recent = await connection.execute(
+                select(_OUTBOX.c.person_id, _OUTBOX.c.sent_via, last)
+                .where(
+                    _OUTBOX.c.person_id.in_(ids),
+                    _OUTBOX.c.status == "sent",
+                    _OUTBOX.c.sent_at >= sent_since,
+                )
+                .group_by(_OUTBOX.c.person_id, _OUTBOX.c.sent_via)
+            )
+            sent: dict[int, list[tuple[str, datetime]]] = {}
+            for person, channel, at in recent:
+                if channel is not None and at is not None:
+                    sent.setdefault(person, []).append((channel, at))
         return {
-            pid: Recipient(r.person_id, r.locale, r.timezone, tuple(grouped.get(pid, ())))
+            pid: Recipient(
+                r.person_id, r.locale, r.timezone, tuple(grouped.get(pid, ())),
+                tuple(sent.get(pid, ())),
+            )
             for pid, r in found.items()
-        }
+        }  # fmt: skip
 
     async def finish(self, token: str, outcomes: Sequence[Outcome]) -> None:
         """Record outcomes in one round trip (``executemany``). Only rows still held under
@@ -345,8 +394,10 @@ class OutboxQueue:
             return list(rows)
 
     async def report_broadcasts(self, now: datetime) -> int:
-        """Tell each broadcast's creator how it went: once halfway, and a final report (sent,
-        blocked, failed) when nothing of it is left to send. Returns the reports queued."""
+        """Tell each broadcast's creator how it went: once past halfway (if it is still going
+        when counted), and a final report (sent, blocked, failed) when nothing of it is left to
+        send. Counts every unreported broadcast's rows: the dispatcher calls it every
+        ``REPORT_SECONDS``, not per batch. Returns the reports queued."""
         reported = 0
         async with self._engine.begin() as connection:
             broadcasts = await connection.execute(

@@ -249,11 +249,20 @@ class Pacer:
         while (wait := self._chat_paused.get(key, 0.0) - self._clock()) > 0:  # noqa: ASYNC110  (a deadline, not an event)
             await asyncio.sleep(wait)
 
+    def sent_before(self, channel: str, chat: str, seconds: float) -> None:
+        """A message went to ``chat`` ``seconds`` ago, perhaps from another process: its
+        spacing counts from then."""
+        key = (channel, chat)
+        at = self._clock() - max(0.0, seconds) + self._chat_spacing(channel)
+        self._chat_next[key] = max(self._chat_next.get(key, 0.0), at)
+
+    def _chat_spacing(self, channel: str) -> float:
+        limit = self._limits[channel]
+        return limit.per_chat_seconds + CHAT_MARGIN if limit.per_chat_seconds else 0.0
+
     def _sent(self, channel: str, chat: str) -> None:
         now = self._clock()
-        limit = self._limits[channel]
-        spacing = limit.per_chat_seconds + CHAT_MARGIN if limit.per_chat_seconds else 0.0
-        self._chat_next[(channel, chat)] = now + spacing
+        self._chat_next[(channel, chat)] = now + self._chat_spacing(channel)
         if len(self._chat_next) > 100_000:  # forget chats long quiet
             self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
             self._chat_paused = {k: v for k, v in self._chat_paused.items() if v > now}

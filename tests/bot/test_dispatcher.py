@@ -666,3 +666,38 @@ async def test_a_dispatcher_that_ends_by_itself_is_never_silent(
         assert (await response.json())["outbox"] == "stopped"
     assert await sending.finish() is True
     await rig.app.aclose()
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+async def test_two_workers_keep_each_chats_spacing_and_order(
+    engine, clean_env, bot_api: FakeBotApi, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14, item 3: the per-chat spacing was kept in each process, so two workers could
+    claim one person's rows side by side and send them a few milliseconds apart (refused for
+    the chat) or out of order. A person's rows now go through one worker at a time, and the
+    next worker waits out the chat's spacing from the last message the person was sent."""
+    await migrate.upgrade(engine)
+    persons = await people(engine, 12)
+    base = DAYTIME - timedelta(minutes=10)
+    await queue(
+        engine,
+        [
+            announcement(p, 100 * k + i, base + timedelta(seconds=k), urgent=True)
+            for k in range(4)
+            for i, p in enumerate(persons)
+        ],
+    )
+    bot_api.per_chat_seconds = 0.5
+    settings = {
+        "OUTBOX_BATCH_SIZE": "6", "OUTBOX_CONCURRENCY": "4", "OUTBOX_POLL_SECONDS": "0.05",
+        "OUTBOX_TELEGRAM_PER_CHAT_SECONDS": "0.5",
+    }  # fmt: skip
+    workers = [await worker(engine, bot_api, tmp_path, **settings) for _ in range(2)]
+    for process in workers:
+        await finished(process)
+    by_chat: dict[int, list[str]] = collections.defaultdict(list)
+    for message in bot_api.sent():
+        by_chat[message["chat_id"]].append(message["text"])
+    assert bot_api.too_many_chat == 0
+    for i in range(12):
+        assert by_chat[100_000 + i] == [f"📢 Pengumuman {100 * k + i}" for k in range(4)]
