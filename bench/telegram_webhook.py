@@ -189,7 +189,7 @@ async def serve_bot(kind: str, api_base: str, schema: str) -> None:
         await migrate.upgrade(engine)
         app = await build_app(settings, engine=engine)
         channel = TelegramChannel(app.conversation, app.translator, app.uow_factory, settings)
-        runner, url = await serve(build_web_app(app, channel))
+        runner, url = await serve(build_web_app(app, [channel]))
     gc.freeze()  # as `asesorbot run` does once wired
     print(url, flush=True)
     await asyncio.get_running_loop().run_in_executor(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import logging
 import signal
@@ -123,39 +122,12 @@ async def _run_channels(app: App, settings: Settings) -> int:
     ended by itself (so that the process supervisor restarts it)."""
     from aiohttp import web
 
-    from bot.channels.telegram import TelegramChannel
-    from bot.channels.whatsapp import WhatsAppChannel
+    from bot.channels import configured_channels
     from bot.dispatcher import build_dispatcher
     from bot.server import build_web_app
 
-    telegram = (
-        TelegramChannel(
-            app.conversation,
-            app.translator,
-            app.uow_factory,
-            settings,
-            objects=app.objects,
-            metrics=app.metrics,
-            pacer=app.pacer,
-        )
-        if settings.telegram.bot_token is not None
-        else None
-    )
-    whatsapp = (
-        WhatsAppChannel(
-            app.conversation,
-            app.translator,
-            app.uow_factory,
-            settings,
-            objects=app.objects,
-            metrics=app.metrics,
-            pacer=app.pacer,
-        )
-        if settings.whatsapp.enabled
-        else None
-    )
-    polling = telegram is not None and settings.webhook.base_url is None
-    dispatcher = build_dispatcher(app, whatsapp=whatsapp) if settings.outbox.in_run else None
+    channels = configured_channels(app)
+    dispatcher = build_dispatcher(app, channels) if settings.outbox.in_run else None
     # Everything built so far lives as long as the process: keep the collector off it
     # (p99 at 100 updates/s went from ~250 ms to ~24 ms in bench/telegram_webhook.py).
     gc.freeze()
@@ -166,18 +138,13 @@ async def _run_channels(app: App, settings: Settings) -> int:
     runner: web.AppRunner | None = None
     sending = _Sending(dispatcher, stop) if dispatcher is not None else None
     # Kept replies: leases renewed while they wait, and those of a process that died sent.
-    keepers = [
-        asyncio.create_task(channel.replies.keep_alive(stop))
-        for channel in (telegram, whatsapp)
-        if channel is not None
-    ]
+    keepers = [asyncio.create_task(channel.replies.keep_alive(stop)) for channel in channels]
     try:
-        if whatsapp is not None or not polling:
+        if any(channel.routes() for channel in channels):
             runner = web.AppRunner(
                 build_web_app(
                     app,
-                    None if polling else telegram,
-                    whatsapp,
+                    channels,
                     sending.alive if sending is not None else None,
                     sending.heartbeat if sending is not None else None,
                 ),
@@ -186,29 +153,15 @@ async def _run_channels(app: App, settings: Settings) -> int:
             await runner.setup()
             await web.TCPSite(runner, settings.webhook.host, settings.webhook.port).start()
             log.info("webhook server listening")
-        if telegram is not None and not polling:
-            await telegram.set_webhook()
-        if telegram is not None and polling:
-            log.info("telegram: polling")
-            poller = asyncio.create_task(telegram.run_polling())
-            await stop.wait()
-            try:
-                await telegram.stop_polling()
-            except RuntimeError:  # stopped before polling had started
-                poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
-        else:
-            await stop.wait()
+        await asyncio.gather(*(channel.serve(stop) for channel in channels))
     finally:
         stop.set()
         failed = await sending.finish() if sending is not None else False
         await asyncio.gather(*keepers)
         if runner is not None:
             await runner.cleanup()
-        for channel in (telegram, whatsapp):
-            if channel is not None:
-                await channel.close()
+        for channel in channels:
+            await channel.close()
     return 1 if failed else 0
 
 

@@ -24,17 +24,13 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
-import aiohttp
-import orjson
 from sqlalchemy.exc import DBAPIError
 
-from bot.channels import TELEGRAM, WHATSAPP
-from bot.channels.common import split_text
+from bot.channels import Channel, Sender, configured_channels
+from bot.channels.common import RetryLater, SendFailed, Unreachable
 from bot.channels.pacing import Pacer
-from bot.channels.whatsapp import RATE_LIMIT_CODES, UNDELIVERABLE_CODES, GraphError, WhatsAppChannel
-from bot.config import OutboxSettings, Settings
+from bot.config import OutboxSettings
 from bot.factory import App
 from bot.metrics import Metrics
 from domain.notices import Notice, NoticeKind
@@ -58,7 +54,6 @@ what it sent meanwhile (its retries are at most ``OUTAGE_MAX_WAIT`` apart) befor
 take them over."""
 RETRIES_IN_PLACE = 3
 """429s waited out inside one attempt before the row goes back to wait (every one counts)."""
-MESSAGE_LIMIT = 4096
 REPORT_SECONDS = 2.0
 """While a broadcast is being sent, its progress is counted at most this often (and once more
 when the dispatcher runs out of rows)."""
@@ -69,115 +64,6 @@ HEARTBEAT_MAX_AGE = 300.0
 """A loop that has not come round for this long is stuck: ``/healthz`` says so."""
 TRANSIENT = (DBAPIError, OSError, ConnectionLost, TimeoutError)
 """What a database restart, a cut connection or a failover raises: waited out, never fatal."""
-
-
-class RetryLater(Exception):
-    """The platform asks to wait (429) before the channel sends again."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"retry after {seconds} s")
-        self.seconds = seconds
-
-
-class Unreachable(Exception):
-    """The person blocked the bot on this channel (or the number cannot receive)."""
-
-
-class SendFailed(Exception):
-    """Anything else; ``transient`` failures are tried again later."""
-
-    def __init__(self, message: str, *, transient: bool = True) -> None:
-        super().__init__(message)
-        self.transient = transient
-
-
-class Sender(Protocol):
-    """One channel's way of delivering a notice, part by part (a text longer than the platform
-    allows goes as several messages, one unit to the dispatcher)."""
-
-    def parts(self, locale: str, zone: str, notice: Notice) -> int: ...
-
-    async def send(
-        self, external_id: str, locale: str, zone: str, notice: Notice, part: int
-    ) -> str:
-        """Part ``part`` (from 0); the platform's message id."""
-        ...
-
-    async def close(self) -> None: ...
-
-
-class TelegramSender:
-    """``sendMessage`` straight over aiohttp: at broadcast rates aiogram's pydantic models for
-    every request and answer cost more CPU than the rest of the dispatcher (the bench)."""
-
-    def __init__(self, settings: Settings, translator: Translator) -> None:
-        token = settings.telegram.bot_token
-        assert token is not None, "Telegram needs BOT_TOKEN"
-        base = str(settings.telegram.api_base or "https://api.telegram.org").rstrip("/")
-        self._url = f"{base}/bot{token.get_secret_value()}/sendMessage"
-        self._translator = translator
-        self._http: aiohttp.ClientSession | None = None
-
-    def _texts(self, locale: str, zone: str, notice: Notice) -> list[str]:
-        return split_text(notice.text(self._translator, locale, zone), MESSAGE_LIMIT)
-
-    def parts(self, locale: str, zone: str, notice: Notice) -> int:
-        return len(self._texts(locale, zone, notice))
-
-    async def send(
-        self, external_id: str, locale: str, zone: str, notice: Notice, part: int
-    ) -> str:
-        if self._http is None:
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        text = self._texts(locale, zone, notice)[part]
-        body = orjson.dumps({"chat_id": int(external_id), "text": text})
-        try:
-            async with self._http.post(
-                self._url, data=body, headers={"Content-Type": "application/json"}
-            ) as response:
-                answer = orjson.loads(await response.read())
-        except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as error:
-            raise SendFailed(f"network: {error!r}") from error
-        if answer.get("ok"):
-            return str(answer["result"]["message_id"])
-        code = answer.get("error_code")
-        description = str(answer.get("description", ""))
-        if code == 429:
-            raise RetryLater(float((answer.get("parameters") or {}).get("retry_after", 1)))
-        if code == 403:
-            raise Unreachable(description)
-        raise SendFailed(f"{code} {description}", transient=code is None or code >= 500)
-
-    async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-
-
-class WhatsAppSender:
-    """Free text inside the 24-hour window, the approved template outside it."""
-
-    def __init__(self, channel: WhatsAppChannel) -> None:
-        self._channel = channel
-
-    def parts(self, locale: str, zone: str, notice: Notice) -> int:
-        return 1  # a text fits WhatsApp's 4096; a template is one message
-
-    async def send(
-        self, external_id: str, locale: str, zone: str, notice: Notice, part: int
-    ) -> str:
-        try:
-            return await self._channel.notify(external_id, locale, zone, notice)
-        except GraphError as error:
-            if error.code in UNDELIVERABLE_CODES:
-                raise Unreachable(str(error)) from error
-            if error.code in RATE_LIMIT_CODES or error.status == 429:
-                raise RetryLater(5.0) from error
-            raise SendFailed(
-                str(error), transient=error.status in {0, 429} or error.status >= 500
-            ) from error
-
-    async def close(self) -> None:
-        await self._channel.close()
 
 
 @dataclass(slots=True)
@@ -246,8 +132,11 @@ class Dispatcher:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         housekeeping: Callable[[datetime], Awaitable[object]] | None = None,
         metrics: Metrics | None = None,
+        owned: Sequence[Channel] = (),
     ) -> None:
         self._metrics = metrics or Metrics()
+        self._owned = tuple(owned)
+        """Channels built for this dispatcher alone, closed with it."""
         self._queue = queue
         self._housekeeping = housekeeping
         self._senders = dict(senders)
@@ -334,14 +223,7 @@ class Dispatcher:
             outbox = SqlOutbox(session)
             for draft in drafts:
                 planned = draft_idle(draft.id, draft.created_at.date(), draft.updated_at)
-                await outbox.schedule(
-                    draft.person_id,
-                    planned.notice.kind,
-                    planned.notice.params,
-                    planned.due_at,
-                    planned.dedupe_key,
-                    subject=planned.subject,
-                )
+                await outbox.schedule(draft.person_id, planned)
             await session.commit()
 
     async def drain_once(self) -> int:
@@ -610,29 +492,23 @@ class Dispatcher:
     async def close(self) -> None:
         for sender in self._senders.values():
             await sender.close()
+        for channel in self._owned:
+            await channel.close()
 
 
 def build_dispatcher(
     app: App,
+    channels: Sequence[Channel] | None = None,
     *,
-    whatsapp: WhatsAppChannel | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Dispatcher | None:
     """The dispatcher for the channels configured (None when there is none to send on);
-    ``whatsapp``: the channel ``run`` serves already, if any."""
-    settings = app.settings
-    outbox = settings.outbox
-    senders: dict[str, Sender] = {}
-    if settings.telegram.bot_token is not None:
-        senders[TELEGRAM] = TelegramSender(settings, app.translator)
-    if settings.whatsapp.enabled:
-        whatsapp = whatsapp or WhatsAppChannel(
-            app.conversation, app.translator, app.uow_factory, settings,
-            objects=app.objects, metrics=app.metrics, pacer=app.pacer,
-        )  # fmt: skip
-        senders[WHATSAPP] = WhatsAppSender(whatsapp)
-    if not senders:
+    ``channels``: those ``run`` serves already (else it builds its own, and closes them)."""
+    owned = channels is None
+    channels = configured_channels(app) if channels is None else list(channels)
+    if not channels:
         return None
+    senders = {channel.name: channel.sender() for channel in channels}
 
     async def housekeeping(now: datetime) -> None:
         await app.eraser.retry_due()
@@ -647,6 +523,7 @@ def build_dispatcher(
             )
 
     return Dispatcher(
-        OutboxQueue(app.engine), senders, app.pacer, app.translator, outbox, clock=clock,
-        housekeeping=housekeeping, metrics=app.metrics,
+        OutboxQueue(app.engine), senders, app.pacer, app.translator, app.settings.outbox,
+        clock=clock, housekeeping=housekeeping, metrics=app.metrics,
+        owned=channels if owned else (),
     )  # fmt: skip

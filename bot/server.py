@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 from sqlalchemy import text
 
-from bot.channels import telegram, whatsapp
+from bot.channels import Channel
 from bot.factory import App
 from bot.metrics import CONTENT_TYPE
 from domain.ports import ObjectStoreError
@@ -21,11 +21,11 @@ HEALTH_CHECK_SECONDS = 1.5
 
 def build_web_app(
     app: App,
-    telegram_channel: telegram.TelegramChannel | None = None,
-    whatsapp_channel: whatsapp.WhatsAppChannel | None = None,
+    channels: Sequence[Channel] = (),
     outbox_alive: Callable[[], bool] | None = None,
     outbox_heartbeat: Callable[[], float] | None = None,
 ) -> web.Application:
+    """``/healthz``, ``/metrics`` and the webhooks of ``channels``."""
     web_app = web.Application(client_max_size=1024 * 1024)
 
     async def database() -> str:
@@ -71,9 +71,7 @@ def build_web_app(
 
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
-    if telegram_channel is not None:
-        web_app.router.add_post(telegram.WEBHOOK_PATH, telegram_channel.webhook)
-    if whatsapp_channel is not None:
-        web_app.router.add_get(whatsapp.WEBHOOK_PATH, whatsapp_channel.verify)
-        web_app.router.add_post(whatsapp.WEBHOOK_PATH, whatsapp_channel.webhook)
+    for channel in channels:
+        for method, path, handler in channel.routes():
+            web_app.router.add_route(method, path, handler)
     return web_app

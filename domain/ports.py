@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 from scheme.model import Rules, Scheme
 
 if TYPE_CHECKING:  # notices word themselves with a Translator of this module
-    from domain.notices import NoticeKind
+    from domain.schedule import Planned, Subject
 
 JSONValue = Any
 """A value that survives a JSON round trip (str, int, float, bool, None, list, dict)."""
@@ -310,22 +310,11 @@ class OutboundMessages(Protocol):
 class Outbox(Protocol):
     """Proactive messages, scheduled in the transaction of the change that causes them."""
 
-    async def schedule(
-        self,
-        person_id: int,
-        kind: NoticeKind,
-        params: Mapping[str, str],
-        due_at: datetime,
-        dedupe_key: str,
-        *,
-        subject: str | None = None,
-        urgent: bool = False,
-        channel: str | None = None,
-    ) -> bool:
-        """Queue one message; False when one with this ``dedupe_key`` exists already."""
+    async def schedule(self, person_id: int, planned: Planned) -> bool:
+        """Queue one message; False when one with its dedupe key exists already."""
         ...
 
-    async def cancel(self, subject: str) -> int:
+    async def cancel(self, subject: Subject) -> int:
         """Cancel the messages of ``subject`` not sent yet (the change made them moot)."""
         ...
 

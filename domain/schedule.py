@@ -5,12 +5,18 @@ scheduling the same event twice harmless, and their ``subject`` names what a lat
 make moot (filing an appeal cancels the "appeal closes soon" reminder; requesting renewal
 cancels the remaining renewal reminders). Quiet hours are applied when a message is sent, in
 the recipient's zone of that moment (:func:`after_quiet_hours`).
+
+This module is the one place where dedupe keys (:data:`DedupeKey`) and subjects
+(:class:`Subject`) are made: the outbox port takes only these types, so a key cannot be
+spelled differently in two places.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import NewType
 from zoneinfo import ZoneInfo
 
 from domain.notices import Notice, NoticeKind
@@ -33,12 +39,85 @@ DRAFT_IDLE = timedelta(days=3)
 STAFF_APPEAL_WARNING_WORKING_DAYS = 3
 
 
+DedupeKey = NewType("DedupeKey", str)
+"""One message's identity in the outbox: scheduling it again is a no-op."""
+
+
+class Topic(StrEnum):
+    """What kind of thing a subject is: the first part of its name."""
+
+    DRAFT = "draft"
+    ASSESSMENT = "assessment"
+    APPEAL_WINDOW = "appeal_window"
+    APPEAL = "appeal"
+    CERTIFICATE = "certificate"
+    RENEWAL = "renewal"
+    BROADCAST = "broadcast"
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """The thing a message is about, whose later change makes the message moot (stored as
+    ``<topic>:<of>``)."""
+
+    topic: Topic
+    of: str
+
+    def __str__(self) -> str:
+        return f"{self.topic}:{self.of}"
+
+    @classmethod
+    def draft(cls, application_id: int) -> Subject:
+        """Submitting or deleting the draft."""
+        return cls(Topic.DRAFT, str(application_id))
+
+    @classmethod
+    def assessment(cls, reference: str) -> Subject:
+        return cls(Topic.ASSESSMENT, reference)
+
+    @classmethod
+    def appeal_window(cls, reference: str) -> Subject:
+        """Filing an appeal (9.9.2)."""
+        return cls(Topic.APPEAL_WINDOW, reference)
+
+    @classmethod
+    def appeal(cls, reference: str) -> Subject:
+        """The appeal's decision (9.9.6)."""
+        return cls(Topic.APPEAL, reference)
+
+    @classmethod
+    def certificate(cls, number: str) -> Subject:
+        """Revoking or replacing the certificate."""
+        return cls(Topic.CERTIFICATE, number)
+
+    @classmethod
+    def renewal(cls, number: str) -> Subject:
+        """Requesting renewal (9.7.1), or the certificate's end."""
+        return cls(Topic.RENEWAL, number)
+
+    @classmethod
+    def broadcast(cls, broadcast_id: int) -> Subject:
+        return cls(Topic.BROADCAST, str(broadcast_id))
+
+
 @dataclass(frozen=True, slots=True)
 class Planned:
     notice: Notice
     due_at: datetime
-    dedupe_key: str
-    subject: str | None = None
+    dedupe_key: DedupeKey
+    subject: Subject | None = None
+
+    def to_each(self, person_id: int) -> Planned:
+        """The same message to one of several people (each staff member): a key of its own."""
+        return replace(self, dedupe_key=DedupeKey(f"{self.dedupe_key}:{person_id}"))
+
+    def to_the_assessor(self) -> Planned:
+        """The candidate's reminder, also to the assessor (9.3.2)."""
+        return replace(self, dedupe_key=DedupeKey(f"assessor:{self.dedupe_key}"))
+
+
+def _key(*parts: object) -> DedupeKey:
+    return DedupeKey(":".join(str(part) for part in parts))
 
 
 def in_quiet_hours(
@@ -64,7 +143,7 @@ def status_changed(reference: str, state: str, at: datetime) -> Planned:
     return Planned(
         Notice(NoticeKind.STATUS_CHANGED, {"reference": reference, "state": state, "next": state}),
         at,
-        f"status:{reference}:{state}:{at.isoformat()}",
+        _key("status", reference, state, at.isoformat()),
     )
 
 
@@ -80,7 +159,7 @@ def appeal_decided(reference: str, outcome: str, reasons: str, at: datetime) -> 
             {"reference": reference, "appeal_outcome": outcome, "reasons": reasons},
         ),
         at,
-        f"appeal_decided:{reference}:{at.isoformat()}",
+        _key("appeal_decided", reference, at.isoformat()),
     )
 
 
@@ -89,13 +168,8 @@ def fix_requested(reference: str, reasons: str, at: datetime) -> Planned:
     return Planned(
         Notice(NoticeKind.FIX_REQUESTED, {"reference": reference, "reasons": reasons}),
         at,
-        f"fix_requested:{reference}:{at.isoformat()}",
+        _key("fix_requested", reference, at.isoformat()),
     )
-
-
-def draft_subject(application_id: int) -> str:
-    """What submitting or deleting the draft makes moot."""
-    return f"draft:{application_id}"
 
 
 def draft_idle(application_id: int, started_on: date, updated_at: datetime) -> Planned:
@@ -103,8 +177,8 @@ def draft_idle(application_id: int, started_on: date, updated_at: datetime) -> P
     return Planned(
         Notice(NoticeKind.DRAFT_IDLE, {"started_on": started_on.isoformat()}),
         updated_at + DRAFT_IDLE,
-        f"draft_idle:{application_id}:{updated_at.isoformat()}",
-        subject=draft_subject(application_id),
+        _key("draft_idle", application_id, updated_at.isoformat()),
+        subject=Subject.draft(application_id),
     )
 
 
@@ -114,19 +188,18 @@ def assessment(
     """The schedule now (9.3.2), and a reminder at 09:00 local the day before."""
     params = {"reference": reference, "starts_at": starts_at.isoformat(), "place": place}
     day_before = starts_at.astimezone(ZoneInfo(zone)).date() - timedelta(days=1)
-    key = f"{reference}:{starts_at.isoformat()}"
     return [
         Planned(
             Notice(NoticeKind.ASSESSMENT_SCHEDULED, params),
             now,
-            f"assessment:{key}",
-            subject=f"assessment:{reference}",
+            _key("assessment", reference, starts_at.isoformat()),
+            subject=Subject.assessment(reference),
         ),
         Planned(
             Notice(NoticeKind.ASSESSMENT_TOMORROW, params),
             reminder_instant(day_before, zone),
-            f"assessment_tomorrow:{key}",
-            subject=f"assessment:{reference}",
+            _key("assessment_tomorrow", reference, starts_at.isoformat()),
+            subject=Subject.assessment(reference),
         ),
     ]
 
@@ -134,7 +207,7 @@ def assessment(
 def role_changed(person_id: int, role: str, *, granted: bool, at: datetime) -> Planned:
     """The person is told a role was granted or taken away (by an admin or on the server)."""
     kind = NoticeKind.ROLE_GRANTED if granted else NoticeKind.ROLE_REVOKED
-    return Planned(Notice(kind, {"role": role}), at, f"{kind}:{person_id}:{role}:{at.isoformat()}")
+    return Planned(Notice(kind, {"role": role}), at, _key(kind, person_id, role, at.isoformat()))
 
 
 def assessor_assignment(
@@ -155,7 +228,7 @@ def assessor_assignment(
     return Planned(
         Notice(NoticeKind.ASSESSOR_ASSIGNMENT, params),
         now,
-        f"assessor_assignment:{reference}:{assessor}:{starts_at}",
+        _key("assessor_assignment", reference, assessor, starts_at),
     )
 
 
@@ -171,13 +244,13 @@ def decision(
         Planned(
             Notice(NoticeKind.DECISION, {**params, "result": result}),
             decided_at,
-            f"decision:{reference}:{decided_at.isoformat()}",
+            _key("decision", reference, decided_at.isoformat()),
         ),
         Planned(
             Notice(NoticeKind.APPEAL_CLOSING, params),
             appeal_reminder_at(deadline),
-            f"appeal_closing:{reference}:{deadline.isoformat()}",
-            subject=f"appeal_window:{reference}",
+            _key("appeal_closing", reference, deadline.isoformat()),
+            subject=Subject.appeal_window(reference),
         ),
     ]
 
@@ -191,7 +264,7 @@ def appeal_received(
             NoticeKind.APPEAL_RECEIVED, {"reference": reference, "decision_due_on": due.isoformat()}
         ),
         received_at,
-        f"appeal_received:{reference}:{received_at.isoformat()}",
+        _key("appeal_received", reference, received_at.isoformat()),
     )
 
 
@@ -209,8 +282,8 @@ def appeal_staff_warnings(
         Planned(
             Notice(NoticeKind.APPEAL_DUE_STAFF, params),
             reminder_instant(day, rules.timezone),
-            f"appeal_due_staff:{reference}:{day.isoformat()}",
-            subject=f"appeal:{reference}",
+            _key("appeal_due_staff", reference, day.isoformat()),
+            subject=Subject.appeal(reference),
         )
         for day in (warn_on, overdue_on)
     ]
@@ -237,15 +310,15 @@ def certificate(
                 {"certificate": number, "expires_on": expiry.isoformat()},
             ),
             now,
-            f"certificate_issued:{number}",
+            _key("certificate_issued", number),
         )
     ]
     planned += [
         Planned(
             Notice(NoticeKind.SURVEILLANCE_DUE, {"certificate": number, "due_on": due.isoformat()}),
             reminder_instant(due, zone),
-            f"surveillance:{number}:{due.isoformat()}",
-            subject=f"certificate:{number}",
+            _key("surveillance", number, due.isoformat()),
+            subject=Subject.certificate(number),
         )
         for due in surveillance_due_dates(issued_on, rules)
     ]
@@ -259,8 +332,8 @@ def certificate(
             Planned(
                 Notice(kind, {"certificate": number, "request_by_on": request_by.isoformat()}),
                 reminder_instant(reminder.on, zone),
-                f"{reminder.kind}:{number}",
-                subject=f"renewal:{number}",
+                _key(reminder.kind, number),
+                subject=Subject.renewal(number),
             )
         )
     planned.append(
@@ -270,8 +343,64 @@ def certificate(
                 {"certificate": number, "expired_on": expiry.isoformat()},
             ),
             reminder_instant(expiry, zone),
-            f"certificate_expired:{number}",
-            subject=f"certificate:{number}",
+            _key("certificate_expired", number),
+            subject=Subject.certificate(number),
         )
     )
     return planned
+
+
+def certificate_changed(
+    kind: NoticeKind, number: str, at: datetime, reason: str | None = None
+) -> Planned:
+    """Frozen, unfrozen or revoked (9.5): to the holder, with staff's reason."""
+    params = {"certificate": number} | ({} if reason is None else {"reason": reason})
+    return Planned(Notice(kind, params), at, _key(kind, number, at.isoformat()))
+
+
+def surveillance_received(number: str, evidence_id: str, at: datetime) -> Planned:
+    """9.6.3: the holder's surveillance evidence arrived (to each staff member: ``to_each``)."""
+    return Planned(
+        Notice(NoticeKind.SURVEILLANCE_RECEIVED, {"certificate": number}),
+        at,
+        _key("surveillance_received", number, evidence_id),
+    )
+
+
+def surveillance_recorded(number: str, outcome: str, note: str, nth: int, at: datetime) -> Planned:
+    """9.6.4: the ``nth`` surveillance result, to the holder."""
+    return Planned(
+        Notice(
+            NoticeKind.SURVEILLANCE_RECORDED,
+            {"certificate": number, "outcome": outcome, "note": note},
+        ),
+        at,
+        _key("surveillance_recorded", number, nth),
+    )
+
+
+def broadcast_rows(broadcast_id: int) -> tuple[Subject, str]:
+    """A broadcast's rows, made in the database one per person: their subject, and their dedupe
+    keys' prefix (the person's id follows it)."""
+    subject = Subject.broadcast(broadcast_id)
+    return subject, f"{subject}:"
+
+
+def broadcast_progress(broadcast_id: int, done: int, total: int, at: datetime) -> Planned:
+    """To the staff member who sent it, once past halfway."""
+    return Planned(
+        Notice(NoticeKind.BROADCAST_PROGRESS, {"done": str(done), "total": str(total)}),
+        at,
+        _key("broadcast_progress", broadcast_id),
+    )
+
+
+def broadcast_report(
+    broadcast_id: int, *, total: int, sent: int, blocked: int, failed: int, at: datetime
+) -> Planned:
+    """To the staff member who sent it, when nothing of it is left to send."""
+    counts = {"total": total, "sent": sent, "blocked": blocked, "failed": failed}
+    params = {name: str(count) for name, count in counts.items()}
+    return Planned(
+        Notice(NoticeKind.BROADCAST_REPORT, params), at, _key("broadcast_report", broadcast_id)
+    )

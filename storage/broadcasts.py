@@ -24,6 +24,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.notices import NoticeKind
+from domain.schedule import broadcast_rows
 from scheme.deadlines import add_months, local_date, surveillance_issue_ranges
 from scheme.model import Rules
 from storage.models import (
@@ -109,6 +110,7 @@ class SqlBroadcasts:
         await self._session.flush()
         people = (await self._audience(segment, now, rules)).subquery()
         person = people.c.id
+        subject, key_prefix = broadcast_rows(row.id)
         rows = select(
             person,
             literal(None, String()),
@@ -116,8 +118,8 @@ class SqlBroadcasts:
             literal(dict(texts), JSON()),
             false(),
             literal(now, UTCDateTime()),
-            literal(f"broadcast:{row.id}:") + sql_cast(person, String()),
-            literal(f"broadcast:{row.id}"),
+            literal(key_prefix) + sql_cast(person, String()),
+            literal(str(subject)),
             literal("pending"),
             literal(0),
             literal(utcnow(), UTCDateTime()),

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.types import String
 
-from domain.notices import NoticeKind
+from domain.schedule import Planned, Subject, Topic, broadcast_progress, broadcast_report
 from storage.models import (
     OUTBOX_OPEN,
     ApplicationRow,
@@ -34,52 +34,41 @@ UNREACHABLE = ("unreachable", "no channel")
 """How a dead row's error starts when nobody could be reached: "blocked" in a broadcast report."""
 
 
+def _row(person_id: int, planned: Planned, now: datetime) -> dict[str, Any]:
+    """The outbox row of a planned message, not yet sent."""
+    notice = planned.notice
+    return {
+        "person_id": person_id, "channel": None, "kind": str(notice.kind),
+        "params": dict(notice.params), "urgent": notice.urgent, "due_at": planned.due_at,
+        "dedupe_key": planned.dedupe_key,
+        "subject": None if planned.subject is None else str(planned.subject),
+        "status": "pending", "attempts": 0, "created_at": now,
+    }  # fmt: skip
+
+
 class SqlOutbox:
     """The use cases' port: schedule and cancel, in the caller's transaction."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def schedule(
-        self,
-        person_id: int,
-        kind: str,
-        params: Mapping[str, str],
-        due_at: datetime,
-        dedupe_key: str,
-        *,
-        subject: str | None = None,
-        urgent: bool = False,
-        channel: str | None = None,
-    ) -> bool:
+    async def schedule(self, person_id: int, planned: Planned) -> bool:
         insert = (
             postgresql_insert(_OUTBOX)
             if self._session.get_bind().dialect.name == "postgresql"
             else sqlite_insert(_OUTBOX)
         )
         result = await self._session.execute(
-            insert.values(
-                person_id=person_id,
-                channel=channel,
-                kind=kind,
-                params=dict(params),
-                urgent=urgent,
-                due_at=due_at,
-                dedupe_key=dedupe_key,
-                subject=subject,
-                status="pending",
-                attempts=0,
-                created_at=utcnow(),
-            )
+            insert.values(**_row(person_id, planned, utcnow()))
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
             .returning(_OUTBOX.c.id)
         )
         return result.first() is not None
 
-    async def cancel(self, subject: str) -> int:
+    async def cancel(self, subject: Subject) -> int:
         result = await self._session.execute(
             update(_OUTBOX)
-            .where(_OUTBOX.c.subject == subject, _OUTBOX.c.status.in_(OUTBOX_OPEN))
+            .where(_OUTBOX.c.subject == str(subject), _OUTBOX.c.status.in_(OUTBOX_OPEN))
             .values(status="cancelled")
             .returning(_OUTBOX.c.id)
         )
@@ -372,7 +361,7 @@ class OutboxQueue:
 
     async def idle_drafts(self, now: datetime, idle: timedelta, limit: int = 500) -> list[Any]:
         """Drafts untouched for ``idle`` with no reminder since their last change."""
-        subject = literal("draft:", String) + ApplicationRow.id.cast(String)
+        subject = literal(f"{Topic.DRAFT}:", String) + ApplicationRow.id.cast(String)
         reminded = exists().where(
             and_(_OUTBOX.c.subject == subject, _OUTBOX.c.created_at >= ApplicationRow.updated_at)
         )
@@ -409,7 +398,7 @@ class OutboxQueue:
                 counts: dict[str, int] = collections.Counter()
                 rows = await connection.execute(
                     select(_OUTBOX.c.status, _OUTBOX.c.last_error, func.count())
-                    .where(_OUTBOX.c.subject == f"broadcast:{broadcast.id}")
+                    .where(_OUTBOX.c.subject == str(Subject.broadcast(broadcast.id)))
                     .group_by(_OUTBOX.c.status, _OUTBOX.c.last_error)
                 )
                 for status, error, count in rows:
@@ -420,25 +409,19 @@ class OutboxQueue:
                 if broadcast.created_by is None:
                     continue
                 if left and not broadcast.progress_sent and done * 2 >= broadcast.total:
-                    await self._queue_notice(
-                        connection, broadcast.created_by, kind=NoticeKind.BROADCAST_PROGRESS,
-                        params={"done": str(done), "total": str(broadcast.total)},
-                        dedupe_key=f"broadcast_progress:{broadcast.id}", now=now,
-                    )  # fmt: skip
+                    progress = broadcast_progress(broadcast.id, done, broadcast.total, now)
+                    await self._queue_notice(connection, broadcast.created_by, progress)
                     await connection.execute(
                         update(_BROADCASTS)
                         .where(_BROADCASTS.c.id == broadcast.id)
                         .values(progress_sent=True)
                     )
                 if not left:
-                    params = {
-                        "total": str(broadcast.total), "sent": str(counts["sent"]),
-                        "blocked": str(counts["blocked"]), "failed": str(counts["dead"]),
-                    }  # fmt: skip
-                    await self._queue_notice(
-                        connection, broadcast.created_by, kind=NoticeKind.BROADCAST_REPORT,
-                        params=params, dedupe_key=f"broadcast_report:{broadcast.id}", now=now,
+                    report = broadcast_report(
+                        broadcast.id, total=broadcast.total, sent=counts["sent"],
+                        blocked=counts["blocked"], failed=counts["dead"], at=now,
                     )  # fmt: skip
+                    await self._queue_notice(connection, broadcast.created_by, report)
                     await connection.execute(
                         update(_BROADCASTS)
                         .where(_BROADCASTS.c.id == broadcast.id)
@@ -448,22 +431,11 @@ class OutboxQueue:
         return reported
 
     async def _queue_notice(
-        self,
-        connection: AsyncConnection,
-        person: int,
-        *,
-        kind: str,
-        params: dict[str, str],
-        dedupe_key: str,
-        now: datetime,
+        self, connection: AsyncConnection, person: int, planned: Planned
     ) -> None:
         insert = postgresql_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
         await connection.execute(
             insert(_OUTBOX)
-            .values(
-                person_id=person, channel=None, kind=kind, params=params, urgent=False,
-                due_at=now, dedupe_key=dedupe_key, subject=None, status="pending",
-                attempts=0, created_at=now,
-            )
+            .values(**_row(person, planned, planned.due_at))
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )  # fmt: skip
+        )

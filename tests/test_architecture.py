@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from domain.schedule import Topic
+
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
     "aiogram",
@@ -142,3 +144,48 @@ def imported_modules(path: Path) -> set[str]:
         for node in ast.walk(ast.parse(path.read_text(), str(path)))
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("handlers.")
     }
+
+
+TOPIC_PREFIXES = tuple(f"{topic}:" for topic in Topic)
+
+
+def outbox_names_made(path: Path) -> list[str]:
+    """Where ``path`` makes a dedupe key or a subject itself: a ``DedupeKey(…)`` or
+    ``Subject(…)`` call, or a string that starts like a subject (``"renewal:"``,
+    ``f"appeal:{…}"``), outside the functions that name a thing for the audit log
+    (``target``)."""
+    found = []
+    tree = ast.parse(path.read_text(), str(path))
+    audit_names = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.name == "target"
+        for inner in ast.walk(node)
+    }
+    for node in ast.walk(tree):
+        if id(node) in audit_names:
+            continue
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id in {"DedupeKey", "Subject"}:
+                found.append(f"{path.name}:{node.lineno} {node.func.id}(…)")
+        elif isinstance(node, ast.JoinedStr) and node.values:
+            first = node.values[0]
+            if isinstance(first, ast.Constant) and str(first.value).startswith(TOPIC_PREFIXES):
+                found.append(f"{path.name}:{node.lineno} {first.value!r}")
+        elif isinstance(node, ast.Constant) and str(node.value).startswith(TOPIC_PREFIXES):
+            found.append(f"{path.name}:{node.lineno} {node.value!r}")
+    return found
+
+
+def test_dedupe_keys_and_subjects_are_made_in_one_place() -> None:
+    """Issue 15: the outbox's keys and subjects are built in ``domain/schedule.py`` only (the
+    port takes only its types, so mypy sees a hand-made one as well)."""
+    home = ROOT / "domain" / "schedule.py"
+    files = [
+        path
+        for package in ("domain", "usecases", "handlers", "storage", "bot")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path != home and "migrations" not in path.parts
+    ]
+    assert [made for path in files for made in outbox_names_made(path)] == []
+    assert outbox_names_made(home), "the scan sees them where they are made"

@@ -5,16 +5,16 @@ due date (20 working days, 9.9.6) and staff a warning before it and another when
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from domain import schedule
 from domain.ports import ApplicationRecord, Services, UnitOfWork
+from domain.schedule import Subject
 from scheme.deadlines import appeal_decision_due
 from scheme.lifecycle import APPLICATION, Actor, AppealState, ApplicationState, TransitionError
 from usecases.access import Caller, Refusal, Refused
 from usecases.calendar import work_calendar
-from usecases.decisions import queue
 
 REASONS_LENGTH = 2000
 
@@ -82,14 +82,14 @@ async def file_appeal(
         "filed_at": now.isoformat(), "due_on": due.isoformat(), "documents": list(documents),
     }  # fmt: skip
     updated = await uow.applications.update(application.id, state=str(state), appeal=appeal)
-    await uow.outbox.cancel(f"appeal_window:{reference}")
-    await queue(
-        uow, application.person_id, schedule.appeal_received(reference, now, rules, calendar)
+    await uow.outbox.cancel(Subject.appeal_window(reference))
+    await uow.outbox.schedule(
+        application.person_id, schedule.appeal_received(reference, now, rules, calendar)
     )
     staff = [person for person, _ in await uow.roles.people_with("staff")]
     for warning in schedule.appeal_staff_warnings(reference, now, rules, calendar):
         for person in staff:
-            await queue(uow, person, replace(warning, dedupe_key=f"{warning.dedupe_key}:{person}"))
+            await uow.outbox.schedule(person, warning.to_each(person))
     return Filed(updated, due)
 
 

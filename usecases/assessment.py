@@ -9,7 +9,7 @@ that the application's assessor is the caller, on the server, and writes the aud
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from domain import schedule
@@ -17,7 +17,7 @@ from domain.ports import ApplicationRecord, JSONValue, Services, UnitOfWork
 from scheme.apl02 import Verdict
 from scheme.lifecycle import Actor, ApplicationState
 from usecases.access import ASSESSOR_ROLES, Caller, Refusal, Refused, audit_done, authorize
-from usecases.decisions import Done, Outcome, next_state, person_zone, queue, target
+from usecases.decisions import Done, Outcome, next_state, person_zone, target
 
 A = ApplicationState
 OPEN = (A.ASSESSOR_ASSIGNED, A.SCHEDULED)
@@ -101,12 +101,11 @@ async def accept_assignment(
     reference = application.reference or ""
     zone = await person_zone(uow, services, application.person_id)
     for planned in schedule.assessment(reference, when, place, zone, now):
-        await queue(uow, application.person_id, planned)
+        await uow.outbox.schedule(application.person_id, planned)
     if caller.person_id is not None:
         assessor_zone = await person_zone(uow, services, caller.person_id)
         reminder = schedule.assessment(reference, when, place, assessor_zone, now)[1]
-        mine = replace(reminder, dedupe_key=f"assessor:{reminder.dedupe_key}")
-        await queue(uow, caller.person_id, mine)
+        await uow.outbox.schedule(caller.person_id, reminder.to_the_assessor())
     details = {"declared": "none"}
     await audit_done(uow, caller, "accept_assignment", target(application.id), details)
     return Done(updated)

@@ -37,6 +37,11 @@ class Queued:
     people: int
 
 
+def target(broadcast_id: int) -> str:
+    """The broadcast as the audit log names it."""
+    return f"broadcast:{broadcast_id}"
+
+
 async def send_broadcast(
     uow: UnitOfWork, services: Services, caller: Caller, segment: str, texts: Mapping[str, str]
 ) -> Queued | Refused:
@@ -51,5 +56,5 @@ async def send_broadcast(
         caller.person_id, segment, clean, services.clock(), services.scheme.rules
     )
     details = {"segment": segment, "people": people}
-    await audit_done(uow, caller, "broadcast", f"broadcast:{broadcast_id}", details)
+    await audit_done(uow, caller, "broadcast", target(broadcast_id), details)
     return Queued(broadcast_id, people)

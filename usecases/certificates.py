@@ -15,8 +15,10 @@ from datetime import date
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from domain import schedule
 from domain.notices import NoticeKind
 from domain.ports import ApplicationRecord, CertificateRecord, JSONValue, Services, UnitOfWork
+from domain.schedule import Subject
 from scheme.deadlines import local_date, renewal_request_deadline, surveillance_due_dates
 from scheme.lifecycle import APPLICATION, CERTIFICATE, Actor, CertificateState, TransitionError
 from scheme.model import Evidence, Rules, Scheme
@@ -44,6 +46,7 @@ class CertificateAction(StrEnum):
 
 
 def target(number: str) -> str:
+    """The certificate as the audit log names it."""
     return f"certificate:{number}"
 
 
@@ -165,12 +168,9 @@ async def surveillance_received(
     uow: UnitOfWork, services: Services, certificate: CertificateRecord, item: Evidence
 ) -> None:
     """9.6.3: staff are told once the holder's surveillance evidence has arrived."""
-    now = services.clock()
+    planned = schedule.surveillance_received(certificate.number, item.id, services.clock())
     for staff, _ in await uow.roles.people_with("staff"):
-        await uow.outbox.schedule(
-            staff, NoticeKind.SURVEILLANCE_RECEIVED, {"certificate": certificate.number}, now,
-            f"surveillance_received:{certificate.number}:{item.id}:{staff}",
-        )  # fmt: skip
+        await uow.outbox.schedule(staff, planned.to_each(staff))
 
 
 async def care(
@@ -221,19 +221,15 @@ async def _change_state(
     number = certificate.number
     updated = await uow.certificates.update(number, state=str(state), reason=reason)
     if state == CS.REVOKED:
-        await uow.outbox.cancel(f"certificate:{number}")
-        await uow.outbox.cancel(f"renewal:{number}")
+        await uow.outbox.cancel(Subject.certificate(number))
+        await uow.outbox.cancel(Subject.renewal(number))
     kind = {
         CertificateAction.FREEZE: NoticeKind.CERTIFICATE_FROZEN,
         CertificateAction.UNFREEZE: NoticeKind.CERTIFICATE_UNFROZEN,
     }.get(action, NoticeKind.CERTIFICATE_REVOKED)
-    params: dict[str, JSONValue] = {"certificate": number}
-    if kind is not NoticeKind.CERTIFICATE_UNFROZEN:
-        params["reason"] = reason
-    now = services.clock()
-    await uow.outbox.schedule(
-        certificate.person_id, kind, params, now, f"{kind}:{number}:{now.isoformat()}"
-    )
+    kept = None if kind is NoticeKind.CERTIFICATE_UNFROZEN else reason
+    planned = schedule.certificate_changed(kind, number, services.clock(), kept)
+    await uow.outbox.schedule(certificate.person_id, planned)
     return updated
 
 
@@ -256,9 +252,7 @@ async def _record_surveillance(
     updated = await uow.certificates.update(
         number, surveillance=[*certificate.surveillance, record]
     )
-    await uow.outbox.schedule(
-        certificate.person_id, NoticeKind.SURVEILLANCE_RECORDED,
-        {"certificate": number, "outcome": str(outcome), "note": note}, now,
-        f"surveillance_recorded:{number}:{len(certificate.surveillance) + 1}",
-    )  # fmt: skip
+    nth = len(certificate.surveillance) + 1
+    planned = schedule.surveillance_recorded(number, str(outcome), note, nth, now)
+    await uow.outbox.schedule(certificate.person_id, planned)
     return updated

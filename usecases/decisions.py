@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from domain import schedule
 from domain.ports import ApplicationRecord, Services, UnitOfWork
-from domain.schedule import Planned
+from domain.schedule import Subject
 from scheme.deadlines import certificate_expiry, local_date
 from scheme.impartiality import Capacity
 from scheme.lifecycle import (
@@ -74,15 +74,6 @@ async def person_zone(uow: UnitOfWork, services: Services, person_id: int) -> st
     window ends at midnight there."""
     person = await uow.people.get(person_id)
     return person.timezone if person is not None else services.scheme.rules.timezone
-
-
-async def queue(uow: UnitOfWork, person_id: int, planned: Planned) -> None:
-    """One planned notice to ``person_id``, in this transaction."""
-    notice = planned.notice
-    await uow.outbox.schedule(
-        person_id, notice.kind, notice.params, planned.due_at, planned.dedupe_key,
-        subject=planned.subject, urgent=notice.urgent,
-    )  # fmt: skip
 
 
 async def assessors_for(uow: UnitOfWork, application_id: int) -> list[tuple[int, str]]:
@@ -162,8 +153,7 @@ async def assign_assessor(
     units = ", ".join(unit.code for unit in services.scheme.units)
     reference = application.reference or ""
     now = services.clock()
-    await queue(
-        uow,
+    await uow.outbox.schedule(
         assessor,
         schedule.assessor_assignment(
             reference, candidate=candidate, units=units, starts_at=when, place=place,
@@ -229,7 +219,7 @@ async def decide(
     }
     updated = await uow.applications.update(application.id, state=state, decision=decision)
     for item in planned:
-        await queue(uow, application.person_id, item)
+        await uow.outbox.schedule(application.person_id, item)
     await audit_done(uow, caller, action, target(application.id))
     return Done(updated)
 
@@ -258,7 +248,7 @@ async def issue_certificate(
         await _replace(uow, application.renews)
     zone = await person_zone(uow, services, application.person_id)
     for item in schedule.certificate(number, issued_on, zone, rules, services.clock()):
-        await queue(uow, application.person_id, item)
+        await uow.outbox.schedule(application.person_id, item)
     await audit_done(uow, caller, action, target(application.id), {"certificate": number})
     return Done(updated)
 
@@ -273,8 +263,8 @@ async def _replace(uow: UnitOfWork, number: str) -> None:
     except TransitionError:
         return  # frozen, revoked or expired meanwhile: it stays as it is
     await uow.certificates.update(number, state=str(state))
-    await uow.outbox.cancel(f"certificate:{number}")
-    await uow.outbox.cancel(f"renewal:{number}")
+    await uow.outbox.cancel(Subject.certificate(number))
+    await uow.outbox.cancel(Subject.renewal(number))
 
 
 async def decide_appeal(
@@ -310,8 +300,10 @@ async def decide_appeal(
     }  # fmt: skip
     updated = await uow.applications.update(application.id, state=state, appeal=appeal)
     reference = application.reference or ""
-    await uow.outbox.cancel(f"appeal:{reference}")
+    await uow.outbox.cancel(Subject.appeal(reference))
     outcome = "granted" if granted else "dismissed"
-    await queue(uow, application.person_id, schedule.appeal_decided(reference, outcome, note, now))
+    await uow.outbox.schedule(
+        application.person_id, schedule.appeal_decided(reference, outcome, note, now)
+    )
     await audit_done(uow, caller, action, target(application.id))
     return Done(updated)

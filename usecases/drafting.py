@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from domain.ports import ApplicationRecord, DocumentRecord, JSONValue, Services, UnitOfWork
-from domain.schedule import draft_subject
+from domain.schedule import Subject
 from scheme import apl01
 from scheme.apl01 import Invalid
 from scheme.apl02 import Verdict, questionnaire
@@ -200,6 +200,6 @@ async def delete_draft(uow: UnitOfWork, services: Services, caller: Caller) -> D
         return Refused(Refusal.ALREADY_HANDLED)
     documents = await uow.applications.documents(application.id)
     await uow.applications.delete(application.id)
-    await uow.outbox.cancel(draft_subject(application.id))
+    await uow.outbox.cancel(Subject.draft(application.id))
     await uow.people.forget(caller.person_id)
     return Deleted(tuple(d.object_key for d in documents))

@@ -41,11 +41,7 @@ async def close_lapsed(uow_factory: UnitOfWorkFactory, now: datetime, rules: Rul
             )
             await uow.applications.update(application.id, state=str(state))
             planned = status_changed(application.reference or "", str(state), now)
-            notice = planned.notice
-            await uow.outbox.schedule(
-                application.person_id, notice.kind, notice.params, planned.due_at,
-                planned.dedupe_key,
-            )  # fmt: skip
+            await uow.outbox.schedule(application.person_id, planned)
             closed += 1
         today = local_date(now, ZoneInfo(rules.timezone))
         for certificate in await uow.certificates.lapsed(today):

@@ -19,7 +19,7 @@ from scheme.evidence import Need
 from scheme.lifecycle import ApplicationState
 from scheme.model import Evidence
 from usecases.access import Caller, Refusal, Refused, audit_done, staff_open
-from usecases.decisions import Done, Outcome, next_state, queue, target
+from usecases.decisions import Done, Outcome, next_state, target
 
 
 class Mark(StrEnum):
@@ -106,7 +106,9 @@ async def accept(
         return state
     updated = await uow.applications.update(application.id, state=state)
     reference = application.reference or ""
-    await queue(uow, application.person_id, status_changed(reference, state, services.clock()))
+    await uow.outbox.schedule(
+        application.person_id, status_changed(reference, state, services.clock())
+    )
     await audit_done(uow, caller, "accept", target(application.id))
     return Done(updated)
 
@@ -138,7 +140,7 @@ async def send_back(
         return state
     updated = await uow.applications.update(application.id, state=state)
     planned = fix_requested(application.reference or "", word(problems), services.clock())
-    await queue(uow, application.person_id, planned)
+    await uow.outbox.schedule(application.person_id, planned)
     items = [p.evidence.id for p in problems]
     await audit_done(uow, caller, "send_back", target(application.id), {"items": items})
     return Done(updated)
@@ -160,6 +162,8 @@ async def reject(
         "by": caller.person_id,
     }  # fmt: skip
     updated = await uow.applications.update(application.id, state=state, decision=decision)
-    await queue(uow, application.person_id, status_changed(application.reference or "", state, now))
+    await uow.outbox.schedule(
+        application.person_id, status_changed(application.reference or "", state, now)
+    )
     await audit_done(uow, caller, "reject", target(application.id))
     return Done(updated)

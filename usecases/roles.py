@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from domain import schedule
 from domain.ports import Services, UnitOfWork
 from usecases.access import ADMIN_ROLES, Caller, Refusal, Refused, Role, audit_done, authorize
-from usecases.decisions import queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +48,7 @@ async def change_role(
         changed = await uow.roles.revoke(person_id, role)
     if changed:
         planned = schedule.role_changed(person_id, role, granted=grant, at=services.clock())
-        await queue(uow, person_id, planned)
+        await uow.outbox.schedule(person_id, planned)
     details = {"person": person_id, "changed": changed}
     await audit_done(uow, caller, action, account[:100], details)
     return RoleChange(changed)

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from domain.application import apl02_answers, plan_of, present
 from domain.ports import ApplicationRecord, Services, UnitOfWork
-from domain.schedule import draft_subject
+from domain.schedule import Subject
 from scheme import apl01 as apl01_rules
 from scheme.apl02 import check, questionnaire
 from scheme.eligibility import assess
@@ -100,7 +100,7 @@ async def submit(
         reference=application.reference or reference_number(application, now.year),
         submitted_at=now,
     )
-    await uow.outbox.cancel(draft_subject(application.id))  # no "finish your draft"
+    await uow.outbox.cancel(Subject.draft(application.id))  # no "finish your draft"
     if submitted.renews:  # the renewal request of 9.7.1 is made: no more reminders
-        await uow.outbox.cancel(f"renewal:{submitted.renews}")
+        await uow.outbox.cancel(Subject.renewal(submitted.renews))
     return Done(submitted)

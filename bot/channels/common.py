@@ -1,5 +1,6 @@
-"""What every messenger adapter does the same way: split long texts, read commands, and join a
-reply's plain texts to the message that follows them."""
+"""What every messenger adapter does the same way: split long texts, read commands, join a
+reply's plain texts to the message that follows them, and say what became of a notice sent
+(:class:`RetryLater`, :class:`Unreachable`, :class:`SendFailed`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,26 @@ from handlers.messages import CommandIn, Outbound, Reply, SendFile
 Markup = TypeVar("Markup")
 
 log = logging.getLogger(__name__)
+
+
+class RetryLater(Exception):
+    """The platform asks to wait (429) before the channel sends again."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds} s")
+        self.seconds = seconds
+
+
+class Unreachable(Exception):
+    """The person blocked the bot on this channel (or the number cannot receive)."""
+
+
+class SendFailed(Exception):
+    """Anything else; ``transient`` failures are tried again later."""
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -9,6 +9,7 @@ id, so a re-delivered update has no second effect); replies become messages with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hmac
 import logging
@@ -16,6 +17,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+import aiohttp
 import orjson
 from aiogram import Bot, Dispatcher, Router, methods
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -44,12 +46,21 @@ from aiogram.types import Update as TelegramUpdate
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.channels import TELEGRAM
-from bot.channels.common import coalesce, command_of, document_problem, split_text
+from bot.channels import TELEGRAM, Route
+from bot.channels.common import (
+    RetryLater,
+    SendFailed,
+    Unreachable,
+    coalesce,
+    command_of,
+    document_problem,
+    split_text,
+)
 from bot.channels.pacing import Pacer, pacer_for
 from bot.channels.replies import ReplyQueue
 from bot.config import Settings
 from bot.metrics import Metrics
+from domain.notices import Notice
 from domain.ports import ObjectStore, Translator, UnitOfWorkFactory
 from handlers.conversation import Conversation, locale_from_hint
 from handlers.messages import (
@@ -166,7 +177,10 @@ class StoredFile(InputFile):
 
 
 class TelegramChannel:
-    """One bot: the aiogram Dispatcher with its Router, the renderer, and the webhook handler."""
+    """One bot: the aiogram Dispatcher with its Router, the renderer, and the webhook handler
+    (a :class:`~bot.channels.Channel`)."""
+
+    name = CHANNEL
 
     def __init__(
         self,
@@ -551,6 +565,77 @@ class TelegramChannel:
             )
         return web.json_response({})
 
+    def routes(self) -> list[Route]:
+        """The webhook, unless it polls (no ``WEBHOOK_BASE_URL``)."""
+        if self.settings.webhook.base_url is None:
+            return []
+        return [("POST", WEBHOOK_PATH, self.webhook)]
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        if self.settings.webhook.base_url is not None:
+            await self.set_webhook()
+            await stop.wait()
+            return
+        log.info("telegram: polling")
+        poller = asyncio.create_task(self.run_polling())
+        await stop.wait()
+        try:
+            await self.stop_polling()
+        except RuntimeError:  # stopped before polling had started
+            poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
+
+    def sender(self) -> TelegramSender:
+        return TelegramSender(self.settings, self.translator)
+
     async def close(self) -> None:
         await self.replies.close()
         await self.bot.session.close()
+
+
+class TelegramSender:
+    """``sendMessage`` straight over aiohttp: at broadcast rates aiogram's pydantic models for
+    every request and answer cost more CPU than the rest of the dispatcher (the bench)."""
+
+    def __init__(self, settings: Settings, translator: Translator) -> None:
+        token = settings.telegram.bot_token
+        assert token is not None, "Telegram needs BOT_TOKEN"
+        base = str(settings.telegram.api_base or "https://api.telegram.org").rstrip("/")
+        self._url = f"{base}/bot{token.get_secret_value()}/sendMessage"
+        self._translator = translator
+        self._http: aiohttp.ClientSession | None = None
+
+    def _texts(self, locale: str, zone: str, notice: Notice) -> list[str]:
+        return split_text(notice.text(self._translator, locale, zone), MESSAGE_LIMIT)
+
+    def parts(self, locale: str, zone: str, notice: Notice) -> int:
+        return len(self._texts(locale, zone, notice))
+
+    async def send(
+        self, external_id: str, locale: str, zone: str, notice: Notice, part: int
+    ) -> str:
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        text = self._texts(locale, zone, notice)[part]
+        body = orjson.dumps({"chat_id": int(external_id), "text": text})
+        try:
+            async with self._http.post(
+                self._url, data=body, headers={"Content-Type": "application/json"}
+            ) as response:
+                answer = orjson.loads(await response.read())
+        except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as error:
+            raise SendFailed(f"network: {error!r}") from error
+        if answer.get("ok"):
+            return str(answer["result"]["message_id"])
+        code = answer.get("error_code")
+        description = str(answer.get("description", ""))
+        if code == 429:
+            raise RetryLater(float((answer.get("parameters") or {}).get("retry_after", 1)))
+        if code == 403:
+            raise Unreachable(description)
+        raise SendFailed(f"{code} {description}", transient=code is None or code >= 500)
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()

@@ -31,8 +31,16 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from bot.channels import WHATSAPP
-from bot.channels.common import coalesce, command_of, document_problem, split_text
+from bot.channels import WHATSAPP, Route
+from bot.channels.common import (
+    RetryLater,
+    SendFailed,
+    Unreachable,
+    coalesce,
+    command_of,
+    document_problem,
+    split_text,
+)
 from bot.channels.pacing import Pacer, pacer_for
 from bot.channels.replies import ReplyQueue
 from bot.config import Settings
@@ -263,7 +271,10 @@ class GraphClient:
 
 
 class WhatsAppChannel:
-    """Webhook handlers, rendering, and proactive messages for one WhatsApp number."""
+    """Webhook handlers, rendering, and proactive messages for one WhatsApp number (a
+    :class:`~bot.channels.Channel`)."""
+
+    name = CHANNEL
 
     def __init__(
         self,
@@ -296,6 +307,15 @@ class WhatsAppChannel:
         self._phone_id = wa.phone_id
         self._templates = dict(wa.templates)
         self._clock = clock
+
+    def routes(self) -> list[Route]:
+        return [("GET", WEBHOOK_PATH, self.verify), ("POST", WEBHOOK_PATH, self.webhook)]
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        await stop.wait()  # it only answers its webhook
+
+    def sender(self) -> WhatsAppSender:
+        return WhatsAppSender(self)
 
     async def close(self) -> None:
         await self.replies.close()
@@ -610,3 +630,30 @@ def _values(payload: Any) -> list[dict[str, Any]]:
         and change.get("field") == "messages"
         and isinstance(change.get("value"), dict)
     ]
+
+
+class WhatsAppSender:
+    """Free text inside the 24-hour window, the approved template outside it."""
+
+    def __init__(self, channel: WhatsAppChannel) -> None:
+        self._channel = channel
+
+    def parts(self, locale: str, zone: str, notice: Notice) -> int:
+        return 1  # a text fits WhatsApp's 4096; a template is one message
+
+    async def send(
+        self, external_id: str, locale: str, zone: str, notice: Notice, part: int
+    ) -> str:
+        try:
+            return await self._channel.notify(external_id, locale, zone, notice)
+        except GraphError as error:
+            if error.code in UNDELIVERABLE_CODES:
+                raise Unreachable(str(error)) from error
+            if error.code in RATE_LIMIT_CODES or error.status == 429:
+                raise RetryLater(5.0) from error
+            raise SendFailed(
+                str(error), transient=error.status in {0, 429} or error.status >= 500
+            ) from error
+
+    async def close(self) -> None:
+        return None  # the channel's Graph client is closed with the channel

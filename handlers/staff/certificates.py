@@ -64,7 +64,7 @@ class LookupStep:
 
     async def on_text(self, ctx: Context, event: TextIn) -> None:
         number = event.text.strip()[:64]
-        if not await allowed(ctx, "view_certificate", f"certificate:{number}"):
+        if not await allowed(ctx, "view_certificate", certificates.target(number)):
             return
         if await ctx.uow.certificates.get(number) is None:
             ctx.say(Text(ctx.t("cert.not_found", number=number)))
@@ -114,7 +114,7 @@ class ManageStep:
         chosen = CARE.read(event.option_id)
         opening = DOCUMENT.read(event.option_id) is not None
         action = "open_document" if opening or chosen is None else f"{chosen}_form"
-        if not await allowed(ctx, f"certificate_{action}", f"certificate:{number}"):
+        if not await allowed(ctx, f"certificate_{action}", certificates.target(number)):
             return
         certificate = await ctx.uow.certificates.get(number)
         if certificate is None:

@@ -106,7 +106,7 @@ async def rig(
         objects=app.objects,
         pacer=app.pacer,
     )
-    runner = web.AppRunner(build_web_app(app, channel), access_log=None)
+    runner = web.AppRunner(build_web_app(app, [channel]), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

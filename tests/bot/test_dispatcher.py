@@ -139,8 +139,8 @@ def announcement(person: int, n: int, due: datetime, **extra: Any) -> dict[str, 
 def planned_row(person: int, planned: schedule.Planned) -> dict[str, Any]:
     return {
         "person_id": person, "kind": planned.notice.kind, "params": dict(planned.notice.params),
-        "due_at": planned.due_at, "dedupe_key": planned.dedupe_key, "subject": planned.subject,
-        "urgent": planned.notice.urgent,
+        "due_at": planned.due_at, "dedupe_key": planned.dedupe_key,
+        "subject": planned.subject and str(planned.subject), "urgent": planned.notice.urgent,
     }  # fmt: skip
 
 

@@ -64,7 +64,7 @@ def test_a_decision_brings_its_notice_and_a_reminder_before_the_appeal_closes(
     assert reminder.notice.urgent
     assert decided_at < reminder.due_at < deadline
     assert deadline - reminder.due_at == timedelta(hours=6)
-    assert reminder.subject == "appeal_window:AK-2026-00001"  # an appeal filed cancels it
+    assert str(reminder.subject) == "appeal_window:AK-2026-00001"  # an appeal filed cancels it
 
 
 @given(st.dates(min_value=date(2025, 1, 1), max_value=date(2032, 12, 31)), st.sampled_from(ZONES))
@@ -79,7 +79,7 @@ def test_a_certificate_brings_surveillance_renewal_and_expiry(issued: date, zone
     last_day = next(p for p in planned if p.notice.kind == "renewal_last_day")
     for reminder in (p for p in planned if p.notice.kind == "renewal_reminder"):
         assert reminder.due_at < last_day.due_at
-        assert reminder.subject == "renewal:BNSP-1"  # a renewal request cancels them
+        assert str(reminder.subject) == "renewal:BNSP-1"  # a renewal request cancels them
     for p in planned[1:]:
         local = p.due_at.astimezone(ZoneInfo(zone))
         assert local.time() == time(9, 0)  # reminders at 09:00 in the holder's zone
@@ -93,7 +93,8 @@ def test_appeal_staff_warnings_come_before_the_due_date_and_when_overdue() -> No
     )
     due = date.fromisoformat(warning.notice.params["decision_due_on"])
     assert warning.due_at.date() < due < overdue.due_at.date()
-    assert warning.subject == overdue.subject == "appeal:AK-2026-00001"
+    assert warning.subject == overdue.subject == schedule.Subject.appeal("AK-2026-00001")
+    assert str(warning.subject) == "appeal:AK-2026-00001"
 
 
 def test_notices_are_worded_in_the_recipients_language_and_zone() -> None:
@@ -138,10 +139,7 @@ async def test_scheduling_twice_is_one_row_and_cancel_takes_only_unsent(make_app
         planned = schedule.certificate("BNSP-1", date(2026, 11, 25), "Asia/Jakarta", RULES, NOW)
         for _ in range(2):
             for p in planned:
-                await uow.outbox.schedule(
-                    person, p.notice.kind, p.notice.params, p.due_at, p.dedupe_key,
-                    subject=p.subject, urgent=p.notice.urgent,
-                )  # fmt: skip
+                await uow.outbox.schedule(person, p)
         await uow.commit()
     async with engine.connect() as connection:
         count = (await connection.execute(text("SELECT count(*) FROM outbox"))).scalar_one()
@@ -151,9 +149,9 @@ async def test_scheduling_twice_is_one_row_and_cancel_takes_only_unsent(make_app
         )
         await connection.commit()
     async with app.uow_factory() as uow:
-        cancelled = await uow.outbox.cancel("renewal:BNSP-1")
+        cancelled = await uow.outbox.cancel(schedule.Subject.renewal("BNSP-1"))
         await uow.commit()
-    renewal = [p for p in planned if p.subject == "renewal:BNSP-1"]
+    renewal = [p for p in planned if str(p.subject) == "renewal:BNSP-1"]
     assert cancelled == len(renewal) - 1  # the one already sent stays sent
     async with engine.connect() as connection:
         statuses = dict(
@@ -178,10 +176,7 @@ async def test_deleting_a_draft_cancels_its_pending_reminder(make_app, engine) -
         ).all()
     planned = schedule.draft_idle(application, NOW.date(), NOW)
     async with app.uow_factory() as uow:
-        await uow.outbox.schedule(
-            person, planned.notice.kind, planned.notice.params, planned.due_at,
-            planned.dedupe_key, subject=planned.subject,
-        )  # fmt: skip
+        await uow.outbox.schedule(person, planned)
         await uow.commit()
     await siti.command("data")
     await siti.option("delete")

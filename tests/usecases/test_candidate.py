@@ -15,14 +15,15 @@ from tests.usecases.world import World, refusal
 from usecases import appeals, calendar, submission
 from usecases.access import Caller, Refusal, Refused
 from usecases.appeals import Filed, WindowClosed
-from usecases.decisions import Done, queue
+from usecases.decisions import Done
 from usecases.submission import Gap, Incomplete
 
 
 async def test_a_complete_draft_is_submitted_once_with_its_reference(world: World) -> None:
     siti = await world.person("siti")
     app_id = await world.complete_draft(siti)
-    await world.call(lambda uow, _s: queue(uow, siti.person_id, _draft_reminder(world, app_id)))
+    reminder = _draft_reminder(world, app_id)
+    await world.call(lambda uow, _s: uow.outbox.schedule(siti.person_id, reminder))
 
     done = await world.call(submission.submit, siti, app_id)
 

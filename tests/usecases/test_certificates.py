@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from domain.notices import Notice, NoticeKind
+from domain.schedule import DedupeKey, Planned, Subject
 from scheme.lifecycle import ApplicationState as A
 from scheme.lifecycle import CertificateState as CS
 from tests.usecases.world import World, refusal
@@ -94,7 +96,16 @@ async def test_a_revoked_certificate_gets_no_more_reminders(world: World) -> Non
     budi = await world.person("budi", "staff")
     await world.call(
         lambda uow, services: uow.outbox.schedule(
-            siti.person_id, "renewal_due", {}, services.clock(), "r1", subject=f"renewal:{NUMBER}"
+            siti.person_id,
+            Planned(
+                Notice(
+                    NoticeKind.RENEWAL_REMINDER,
+                    {"certificate": NUMBER, "request_by_on": "2029-08-25"},
+                ),
+                services.clock(),
+                DedupeKey("r1"),
+                Subject.renewal(NUMBER),
+            ),
         )
     )
 
@@ -105,7 +116,7 @@ async def test_a_revoked_certificate_gets_no_more_reminders(world: World) -> Non
     assert not isinstance(revoked, Refused)
     assert revoked.state == CS.REVOKED
     rows = await world.rows("SELECT kind, status FROM outbox ORDER BY id")
-    assert rows == [("renewal_due", "cancelled"), ("certificate_revoked", "pending")]
+    assert rows == [("renewal_reminder", "cancelled"), ("certificate_revoked", "pending")]
     assert certificates.staff_actions(world.app.services.scheme.rules, revoked) == []
 
 
