@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.ports import ApplicationRecord, DocumentRecord
-from scheme.apl02 import Answer, answers_from
+from scheme.apl02 import Answer
 from scheme.eligibility import assess
 from scheme.evidence import Need, counts, evidence_plan
 from scheme.model import Route, Scheme
@@ -23,7 +23,7 @@ def apl02_answers(
     application: ApplicationRecord, documents: Sequence[DocumentRecord]
 ) -> dict[str, Answer]:
     """The APL-02 answers, pointing only at documents still uploaded (9.1.3)."""
-    return answers_from(application.apl02, {d.id for d in documents})
+    return application.apl02.pointing_at({d.id for d in documents})
 
 
 def plan_of(scheme: Scheme, application: ApplicationRecord) -> tuple[Need, ...]:

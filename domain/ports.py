@@ -10,8 +10,10 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Seq
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypedDict, Unpack
 
+from domain.parts import Apl02, Appeal, Assessment, Decision, Review
+from scheme.lifecycle import ApplicationState
 from scheme.model import Rules, Scheme
 
 if TYPE_CHECKING:  # notices word themselves with a Translator of this module
@@ -136,21 +138,21 @@ class ApplicationRecord:
     id: int
     person_id: int
     scheme_code: str
-    state: str
+    state: ApplicationState
     route: str | None
     method: str | None
     reference: str | None
     eligibility: Mapping[str, JSONValue]
     apl01: Mapping[str, JSONValue]
-    apl02: Mapping[str, JSONValue]
+    apl02: Apl02
     created_at: datetime
     updated_at: datetime
     submitted_at: datetime | None = None
-    review: Mapping[str, JSONValue] = field(default_factory=dict)
-    """Staff's verdict per evidence item (9.1.5): ``{item: {"mark": …, "reason": …}}``."""
-    assessment: Mapping[str, JSONValue] = field(default_factory=dict)
-    decision: Mapping[str, JSONValue] = field(default_factory=dict)
-    appeal: Mapping[str, JSONValue] = field(default_factory=dict)
+    review: Review = field(default_factory=dict)
+    """Staff's verdict per evidence item (9.1.5)."""
+    assessment: Assessment = field(default_factory=Assessment)
+    decision: Decision = field(default_factory=Decision)
+    appeal: Appeal = field(default_factory=Appeal)
     renews: str | None = None
     """A re-certification's certificate number (9.7)."""
 
@@ -214,23 +216,25 @@ class AppealCounts:
     overdue: int
 
 
-APPLICATION_FIELDS = frozenset(
-    {
-        "state",
-        "route",
-        "method",
-        "reference",
-        "eligibility",
-        "apl01",
-        "apl02",
-        "submitted_at",
-        "review",
-        "assessment",
-        "decision",
-        "appeal",
-        "renews",
-    }
-)
+class ApplicationChanges(TypedDict, total=False):
+    """What :meth:`Applications.update` may change, each part in its own type."""
+
+    state: ApplicationState
+    route: str | None
+    method: str | None
+    reference: str
+    eligibility: Mapping[str, JSONValue]
+    apl01: Mapping[str, JSONValue]
+    apl02: Apl02
+    submitted_at: datetime | None
+    review: Review
+    assessment: Assessment
+    decision: Decision
+    appeal: Appeal
+    renews: str | None
+
+
+APPLICATION_FIELDS = frozenset(ApplicationChanges.__annotations__)
 
 
 class Applications(Protocol):
@@ -242,8 +246,10 @@ class Applications(Protocol):
 
     async def create(self, person_id: int, scheme_code: str) -> ApplicationRecord: ...
 
-    async def update(self, application_id: int, **changes: JSONValue) -> ApplicationRecord:
-        """Change some of :data:`APPLICATION_FIELDS` (and mark the draft active now)."""
+    async def update(
+        self, application_id: int, **changes: Unpack[ApplicationChanges]
+    ) -> ApplicationRecord:
+        """Change some of the parts (and mark the draft active now)."""
         ...
 
     async def delete(self, application_id: int) -> None: ...

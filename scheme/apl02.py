@@ -94,15 +94,21 @@ def questionnaire(scheme: Scheme) -> tuple[Question, ...]:
     )
 
 
-def answers_from(raw: Mapping[str, object], uploaded: Collection[str]) -> dict[str, Answer]:
-    """Stored answers as typed ones; evidence no longer uploaded (a removed document) drops out
-    and the element stays answered. Unreadable entries are left out (asked again)."""
+def answers_from(
+    raw: Mapping[str, object], uploaded: Collection[str] | None = None
+) -> dict[str, Answer]:
+    """Stored answers as typed ones; evidence no longer ``uploaded`` (a removed document) drops
+    out and the element stays answered. Unreadable entries are left out (asked again)."""
     answers: dict[str, Answer] = {}
     for ref, value in raw.items():
         if not isinstance(value, Mapping) or value.get("verdict") not in set(Verdict):
             continue
         evidence = value.get("evidence")
-        kept = tuple(e for e in (evidence if isinstance(evidence, list) else []) if e in uploaded)
+        kept = tuple(
+            e
+            for e in (evidence if isinstance(evidence, list) else [])
+            if isinstance(e, str) and (uploaded is None or e in uploaded)
+        )
         answers[ref] = Answer(Verdict(str(value["verdict"])), kept)
     return answers
 

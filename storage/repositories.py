@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, cast
+from enum import StrEnum
+from typing import Any, Unpack, cast
 
 from sqlalchemy import (
     Table,
@@ -23,9 +24,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.parts import Apl02, Appeal, Assessment, Decision, read_review, review_json
 from domain.ports import (
     APPLICATION_FIELDS,
     AppealCounts,
+    ApplicationChanges,
     ApplicationRecord,
     CertificateRecord,
     CollectiveLeaveRecord,
@@ -354,26 +357,37 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def _column(name: str, value: object) -> object:
+    """A part as its JSON column holds it."""
+    if isinstance(value, Apl02 | Assessment | Decision | Appeal):
+        return value.to_json()
+    if name == "review" and isinstance(value, Mapping):
+        return review_json(value)
+    if isinstance(value, StrEnum):
+        return str(value)
+    return dict(value) if isinstance(value, Mapping) else value
+
+
 def _application(row: Any) -> ApplicationRecord:
     """From an ORM object or a plain row: both have the columns as attributes."""
     return ApplicationRecord(
         id=row.id,
         person_id=row.person_id,
         scheme_code=row.scheme_code,
-        state=row.state,
+        state=ApplicationState(row.state),
         route=row.route,
         method=row.method,
         reference=row.reference,
         eligibility=dict(row.eligibility or {}),
         apl01=dict(row.apl01 or {}),
-        apl02=dict(row.apl02 or {}),
+        apl02=Apl02.read(row.apl02),
         created_at=row.created_at,
         updated_at=row.updated_at,
         submitted_at=row.submitted_at,
-        review=dict(row.review or {}),
-        assessment=dict(row.assessment or {}),
-        decision=dict(row.decision or {}),
-        appeal=dict(row.appeal or {}),
+        review=read_review(row.review),
+        assessment=Assessment.read(row.assessment),
+        decision=Decision.read(row.decision),
+        appeal=Appeal.read(row.appeal),
         renews=row.renews,
     )
 
@@ -456,7 +470,9 @@ class SqlApplications:
         self._current[person_id] = row.id  # the newest is the person's current one
         return self._keep(_application(row))
 
-    async def update(self, application_id: int, **changes: JSONValue) -> ApplicationRecord:
+    async def update(
+        self, application_id: int, **changes: Unpack[ApplicationChanges]
+    ) -> ApplicationRecord:
         unknown = set(changes) - APPLICATION_FIELDS
         if unknown:
             raise ValueError(f"not application fields: {sorted(unknown)}")
@@ -464,7 +480,7 @@ class SqlApplications:
         if row is None:
             raise LookupError(f"application {application_id}")
         for name, value in changes.items():
-            setattr(row, name, dict(value) if isinstance(value, Mapping) else value)
+            setattr(row, name, _column(name, value))
         row.updated_at = utcnow()
         await self._session.flush()
         return self._keep(_application(row))

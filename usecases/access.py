@@ -139,8 +139,8 @@ async def audit_done(
 def involved_in_decision(application: ApplicationRecord) -> frozenset[int]:
     """9.9.4: who took part in the decision under appeal — the case's assessor and the staff
     member who recorded the decision."""
-    people = (application.assessment.get("assessor"), application.decision.get("by"))
-    return frozenset(p for p in people if isinstance(p, int))
+    people = (application.assessment.assessor, application.decision.by)
+    return frozenset(p for p in people if p is not None)
 
 
 async def impartiality(

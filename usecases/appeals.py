@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from domain import schedule
+from domain.parts import Appeal
 from domain.ports import ApplicationRecord, Services, UnitOfWork
 from domain.schedule import Subject
 from scheme.deadlines import appeal_decision_due
@@ -35,8 +36,7 @@ class Filed:
 
 def appeal_until(application: ApplicationRecord) -> datetime | None:
     """The end of the application's appeal window, once a decision opened one."""
-    until = application.decision.get("appeal_until")
-    return datetime.fromisoformat(str(until)) if until else None
+    return application.decision.appeal_until
 
 
 async def open_window(
@@ -70,18 +70,18 @@ async def file_appeal(
     if isinstance(application, Refused):
         return application
     try:
-        state = APPLICATION.apply(ApplicationState(application.state), "appeal", Actor.CANDIDATE)
+        state = APPLICATION.apply(application.state, "appeal", Actor.CANDIDATE)
     except TransitionError:
         return Refused(Refusal.ALREADY_HANDLED)
     now, rules = services.clock(), services.scheme.rules
     calendar = await work_calendar(uow, services)
     due = appeal_decision_due(now, rules, calendar)
     reference = application.reference or ""
-    appeal = {
-        "state": str(AppealState.FILED), "reasons": reasons.strip()[:REASONS_LENGTH],
-        "filed_at": now.isoformat(), "due_on": due.isoformat(), "documents": list(documents),
-    }  # fmt: skip
-    updated = await uow.applications.update(application.id, state=str(state), appeal=appeal)
+    appeal = Appeal(
+        AppealState.FILED, reasons.strip()[:REASONS_LENGTH], filed_at=now, due_on=due,
+        documents=tuple(documents),
+    )  # fmt: skip
+    updated = await uow.applications.update(application.id, state=state, appeal=appeal)
     await uow.outbox.cancel(Subject.appeal_window(reference))
     await uow.outbox.schedule(
         application.person_id, schedule.appeal_received(reference, now, rules, calendar)

@@ -8,12 +8,12 @@ that the application's assessor is the caller, on the server, and writes the aud
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from domain import schedule
-from domain.ports import ApplicationRecord, JSONValue, Services, UnitOfWork
+from domain.parts import Assessment, UnitResult
+from domain.ports import ApplicationRecord, Services, UnitOfWork
 from scheme.apl02 import Verdict
 from scheme.lifecycle import Actor, ApplicationState
 from usecases.access import ASSESSOR_ROLES, Caller, Refusal, Refused, audit_done, authorize
@@ -40,19 +40,11 @@ class UnitsMissing(Refused):
 
 
 def starts_at(application: ApplicationRecord) -> datetime:
-    return datetime.fromisoformat(str(application.assessment["starts_at"]))
-
-
-def units_of(application: ApplicationRecord) -> dict[str, Verdict]:
-    """The verdict recorded per unit code so far."""
-    units = application.assessment.get("units")
-    if not isinstance(units, Mapping):
-        return {}
-    return {
-        code: Verdict(str(value["verdict"]))
-        for code, value in units.items()
-        if isinstance(value, Mapping) and value.get("verdict") in set(Verdict)
-    }
+    """When the assigned assessment starts (set with the assignment, 9.3.2)."""
+    when = application.assessment.starts_at
+    if when is None:
+        raise LookupError(f"application {application.id} has no assessment scheduled")
+    return when
 
 
 async def assignments(uow: UnitOfWork, caller: Caller) -> list[ApplicationRecord] | Refused:
@@ -73,7 +65,7 @@ async def assigned(
     if not await authorize(uow, caller, action, where, roles=ASSESSOR_ROLES):
         return Refused(Refusal.NOT_ALLOWED)
     application = await uow.applications.get(application_id, lock=True)
-    if application is None or application.assessment.get("assessor") != caller.person_id:
+    if application is None or application.assessment.assessor != caller.person_id:
         await uow.audit.record(
             caller.person_id, caller.channel, f"{action}_not_assigned", where, allowed=False
         )
@@ -95,9 +87,9 @@ async def accept_assignment(
     if isinstance(state, Refused):
         return state
     now = services.clock()
-    assessment = {**application.assessment, "declared": "none", "accepted_at": now.isoformat()}
+    assessment = replace(application.assessment, accepted_at=now)
     updated = await uow.applications.update(application.id, state=state, assessment=assessment)
-    when, place = starts_at(application), str(assessment.get("place", ""))
+    when, place = starts_at(application), assessment.place
     reference = application.reference or ""
     zone = await person_zone(uow, services, application.person_id)
     for planned in schedule.assessment(reference, when, place, zone, now):
@@ -124,7 +116,7 @@ async def declare_conflict(
     if isinstance(state, Refused):
         return state
     note = note.strip()[:NOTE_LENGTH]
-    assessment: dict[str, JSONValue] = {"declined_by": caller.person_id, "conflict": note}
+    assessment = Assessment(declined_by=caller.person_id, conflict=note)
     updated = await uow.applications.update(application.id, state=state, assessment=assessment)
     await audit_done(uow, caller, action, target(application.id), {"note": note})
     return Done(updated)
@@ -172,13 +164,12 @@ async def record_unit(
     application = checked.application
     if unit not in {u.code for u in services.scheme.units}:
         return Refused(Refusal.ALREADY_HANDLED)  # no such unit (any longer) in the scheme
-    recorded = application.assessment.get("units")
     units = {
-        **(dict(recorded) if isinstance(recorded, Mapping) else {}),
-        unit: {"verdict": str(verdict), "note": note.strip()[:NOTE_LENGTH]},
+        **application.assessment.units,
+        unit: UnitResult(verdict, note.strip()[:NOTE_LENGTH]),
     }
     updated = await uow.applications.update(
-        application.id, assessment={**application.assessment, "units": units}
+        application.id, assessment=replace(application.assessment, units=units)
     )
     details = {"verdict": str(verdict)}
     await audit_done(uow, caller, "record_unit", f"{target(application.id)}:{unit}", details)
@@ -194,7 +185,7 @@ async def recommend(
     if isinstance(checked, Refused):
         return checked
     application = checked.application
-    units = units_of(application)
+    units = application.assessment.verdicts()
     missing = tuple(u.code for u in services.scheme.units if u.code not in units)
     if missing:
         return UnitsMissing(Refusal.UNITS_MISSING, units=missing)

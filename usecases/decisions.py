@@ -9,11 +9,12 @@ impartiality rules, queues its notices in the same transaction and writes the au
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from domain import schedule
+from domain.parts import Assessment, Decision
 from domain.ports import ApplicationRecord, Services, UnitOfWork
 from domain.schedule import Subject
 from scheme.deadlines import certificate_expiry, local_date
@@ -60,11 +61,11 @@ def target(application_id: int) -> str:
 
 def next_state(
     application: ApplicationRecord, action: str, actor: Actor = Actor.STAFF
-) -> str | Refused:
+) -> ApplicationState | Refused:
     """The state ``action`` by ``actor`` leads to; moved on already (or not theirs to do):
     refused as handled."""
     try:
-        return str(APPLICATION.apply(ApplicationState(application.state), action, actor))
+        return APPLICATION.apply(application.state, action, actor)
     except TransitionError:
         return Refused(Refusal.ALREADY_HANDLED)
 
@@ -147,7 +148,7 @@ async def assign_assessor(
     if isinstance(state, Refused):
         return state
     when = starts_at.isoformat()
-    assessment = {"assessor": assessor, "starts_at": when, "place": place, "units": {}}
+    assessment = Assessment(assessor=assessor, starts_at=starts_at, place=place)
     updated = await uow.applications.update(application.id, state=state, assessment=assessment)
     candidate = await uow.applications.applicant_name(application.id) or "—"
     units = ", ".join(unit.code for unit in services.scheme.units)
@@ -175,13 +176,10 @@ async def assign_panel(
     refused = await impartiality(uow, caller, application, Capacity.PANEL, member)
     if refused is not None:
         return refused
-    try:
-        appeal_state = APPEAL.apply(
-            AppealState(str(application.appeal.get("state"))), "assign_panel", Actor.STAFF
-        )
-    except (TransitionError, ValueError):
+    appeal_state = _appeal_moves(application, "assign_panel")
+    if appeal_state is None:
         return Refused(Refusal.ALREADY_HANDLED)
-    appeal = {**application.appeal, "panel": member, "state": str(appeal_state)}
+    appeal = replace(application.appeal, panel=member, state=appeal_state)
     updated = await uow.applications.update(application.id, appeal=appeal)
     await audit_done(uow, caller, "assign_panel", target(application.id), {"member": member})
     return Done(updated)
@@ -210,13 +208,11 @@ async def decide(
     planned = schedule.decision(
         application.reference or "", state, now, services.scheme.rules, zone
     )
-    decision = {
-        "result": state,
-        "record": record,
-        "decided_at": now.isoformat(),
-        "appeal_until": planned[0].notice.params["appeal_until_at"],
-        "by": caller.person_id,  # excluded from the appeal panel (9.9.4)
-    }
+    until = datetime.fromisoformat(str(planned[0].notice.params["appeal_until_at"]))
+    decision = Decision(
+        result=state, record=record, decided_at=now, appeal_until=until,
+        by=caller.person_id,  # excluded from the appeal panel (9.9.4)
+    )  # fmt: skip
     updated = await uow.applications.update(application.id, state=state, decision=decision)
     for item in planned:
         await uow.outbox.schedule(application.person_id, item)
@@ -253,6 +249,15 @@ async def issue_certificate(
     return Done(updated)
 
 
+def _appeal_moves(application: ApplicationRecord, action: str) -> AppealState | None:
+    """Where ``action`` takes the application's appeal; None when it cannot (any more)."""
+    state = application.appeal.state
+    try:
+        return APPEAL.apply(state, action, Actor.STAFF) if state is not None else None
+    except TransitionError:
+        return None
+
+
 async def _replace(uow: UnitOfWork, number: str) -> None:
     """9.7.4: the renewed certificate gives way to the new one; its reminders stop."""
     renewed = await uow.certificates.get(number, lock=True)
@@ -282,22 +287,14 @@ async def decide_appeal(
     application = await staff_open(uow, caller, action, application_id, A.UNDER_APPEAL)
     if isinstance(application, Refused):
         return application
-    try:
-        appeal_state = APPEAL.apply(
-            AppealState(str(application.appeal.get("state"))),
-            "grant" if granted else "dismiss",
-            Actor.STAFF,
-        )
-    except (TransitionError, ValueError):
+    appeal_state = _appeal_moves(application, "grant" if granted else "dismiss")
+    if appeal_state is None:
         return Refused(Refusal.PANEL_FIRST)
     state = next_state(application, action)
     if isinstance(state, Refused):
         return state
     now = services.clock()
-    appeal = {
-        **application.appeal, "state": str(appeal_state), "note": note,
-        "decided_at": now.isoformat(),
-    }  # fmt: skip
+    appeal = replace(application.appeal, state=appeal_state, note=note, decided_at=now)
     updated = await uow.applications.update(application.id, state=state, appeal=appeal)
     reference = application.reference or ""
     await uow.outbox.cancel(Subject.appeal(reference))

@@ -16,7 +16,7 @@ async def open_document(
     application = await uow.applications.get(application_id)
     may = application is not None and (
         caller.person_id is None
-        or caller.person_id in {application.person_id, application.assessment.get("assessor")}
+        or caller.person_id in {application.person_id, application.assessment.assessor}
         or bool(await uow.roles.of(caller.person_id) & STAFF_ROLES)
     )
     documents = await uow.applications.documents(application_id) if may else ()

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from domain.parts import Apl02
 from domain.ports import ApplicationRecord, DocumentRecord, JSONValue, Services, UnitOfWork
 from domain.schedule import Subject
 from scheme import apl01
 from scheme.apl01 import Invalid
-from scheme.apl02 import Verdict, questionnaire
+from scheme.apl02 import Answer, Verdict, questionnaire
 from scheme.eligibility import Eligibility, assess, next_question
 from scheme.lifecycle import ApplicationState
 from scheme.model import Scheme
@@ -26,8 +27,6 @@ EDITABLE = frozenset({A.DRAFT, A.NEEDS_FIX})
 """The states in which the candidate still changes their application."""
 RESTARTABLE = frozenset({A.REJECTED, A.WITHDRAWN})
 """After these, applying again starts a new draft."""
-MIGRATED = "_from_kuk"
-"""Set by the migration that carried per-KUK answers over per element: the candidate is told."""
 
 
 async def editable(
@@ -163,13 +162,11 @@ async def answer_apl02(
     if ref not in {q.ref for q in questions}:
         return Refused(Refusal.ALREADY_HANDLED)
     uploaded = {d.id for d in await uow.applications.documents(application.id)}
-    kept = [d for d in evidence if d in uploaded] if verdict is Verdict.K else []
-    answers: dict[str, JSONValue] = {
-        **application.apl02, ref: {"verdict": verdict.value, "evidence": kept},
-    }  # fmt: skip
-    if all(q.ref in answers for q in questions):
-        answers.pop(MIGRATED, None)  # every element now answered or confirmed in the new form
-    return await uow.applications.update(application.id, apl02=answers)
+    kept = tuple(d for d in evidence if d in uploaded) if verdict is Verdict.K else ()
+    answers = {**application.apl02.answers, ref: Answer(verdict, kept)}
+    # every element answered or confirmed in the new form: no longer a converted one
+    migrated = application.apl02.migrated and not all(q.ref in answers for q in questions)
+    return await uow.applications.update(application.id, apl02=Apl02(answers, migrated))
 
 
 async def remove_document(

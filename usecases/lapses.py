@@ -31,7 +31,8 @@ async def close_lapsed(uow_factory: UnitOfWorkFactory, now: datetime, rules: Rul
     async with uow_factory() as uow:
         waiting = await uow.applications.in_states([ApplicationState.DECIDED_NOT_YET], BATCH)
         for candidate in waiting:
-            if not _window_over(candidate.decision.get("appeal_until"), now):
+            until = candidate.decision.appeal_until
+            if until is None or until >= now:
                 continue
             application = await uow.applications.get(candidate.id, lock=True)
             if application is None or application.state != ApplicationState.DECIDED_NOT_YET:
@@ -39,8 +40,8 @@ async def close_lapsed(uow_factory: UnitOfWorkFactory, now: datetime, rules: Rul
             state = APPLICATION.apply(
                 ApplicationState.DECIDED_NOT_YET, "close_appeal_window", Actor.SYSTEM
             )
-            await uow.applications.update(application.id, state=str(state))
-            planned = status_changed(application.reference or "", str(state), now)
+            await uow.applications.update(application.id, state=state)
+            planned = status_changed(application.reference or "", state, now)
             await uow.outbox.schedule(application.person_id, planned)
             closed += 1
         today = local_date(now, ZoneInfo(rules.timezone))
@@ -53,7 +54,3 @@ async def close_lapsed(uow_factory: UnitOfWorkFactory, now: datetime, rules: Rul
             expired += 1
         await uow.commit()
     return Lapsed(closed, expired)
-
-
-def _window_over(appeal_until: object, now: datetime) -> bool:
-    return isinstance(appeal_until, str) and datetime.fromisoformat(appeal_until) < now

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 from domain.application import evidence_counts, plan_of
+from domain.parts import Decision, ItemVerdict, Mark
 from domain.ports import ApplicationRecord, Services, UnitOfWork
 from domain.schedule import fix_requested, status_changed
 from scheme.evidence import Need
@@ -20,14 +20,6 @@ from scheme.lifecycle import ApplicationState
 from scheme.model import Evidence
 from usecases.access import Caller, Refusal, Refused, audit_done, staff_open
 from usecases.decisions import Done, Outcome, next_state, target
-
-
-class Mark(StrEnum):
-    """9.1.5: ada – memenuhi syarat; ada – tidak memenuhi syarat; tidak ada."""
-
-    OK = "ok"
-    NOT_OK = "not_ok"
-    MISSING = "missing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +33,7 @@ class Problem:
 
 def mark_of(application: ApplicationRecord, item: str) -> Mark | None:
     verdict = application.review.get(item)
-    mark = verdict.get("mark") if isinstance(verdict, dict) else None
-    return Mark(mark) if mark in set(Mark) else None
+    return verdict.mark if verdict is not None else None
 
 
 async def to_review(
@@ -81,9 +72,7 @@ async def mark_item(
         return application
     if item not in {n.id for n in plan_of(services.scheme, application)}:
         return Refused(Refusal.ALREADY_HANDLED)  # not an item of this application (any more)
-    verdict: dict[str, str] = {"mark": mark}
-    if mark is Mark.NOT_OK and reason:
-        verdict["reason"] = reason
+    verdict = ItemVerdict(mark, reason if mark is Mark.NOT_OK and reason else None)
     updated = await uow.applications.update(
         application.id, review={**application.review, item: verdict}
     )
@@ -130,9 +119,8 @@ async def send_back(
     for need in await to_review(uow, services, application):
         mark = mark_of(application, need.id)
         if mark in {Mark.NOT_OK, Mark.MISSING}:
-            verdict = application.review.get(need.id)
-            reason = verdict.get("reason") if isinstance(verdict, dict) else None
-            problems.append(Problem(need.evidence, Mark(mark), str(reason) if reason else None))
+            verdict = application.review[need.id]
+            problems.append(Problem(need.evidence, verdict.mark, verdict.reason))
     if not problems:
         return Refused(Refusal.NEEDS_A_PROBLEM)
     state = next_state(application, "request_fix")
@@ -157,10 +145,7 @@ async def reject(
     if isinstance(state, Refused):
         return state
     now = services.clock()
-    decision = {
-        "result": state, "reason": reason, "decided_at": now.isoformat(),
-        "by": caller.person_id,
-    }  # fmt: skip
+    decision = Decision(result=state, reason=reason, decided_at=now, by=caller.person_id)
     updated = await uow.applications.update(application.id, state=state, decision=decision)
     await uow.outbox.schedule(
         application.person_id, status_changed(application.reference or "", state, now)

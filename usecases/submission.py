@@ -92,11 +92,11 @@ async def submit(
     if found:
         return Incomplete(Refusal.INCOMPLETE, problems=tuple(found))
     action = "resubmit" if application.state == A.NEEDS_FIX else "submit"
-    state = APPLICATION.apply(A(application.state), action, Actor.CANDIDATE)
+    state = APPLICATION.apply(application.state, action, Actor.CANDIDATE)
     now = services.clock()
     submitted = await uow.applications.update(
         application.id,
-        state=str(state),
+        state=state,
         reference=application.reference or reference_number(application, now.year),
         submitted_at=now,
     )

@@ -27,7 +27,7 @@ from scheme.apl02 import Verdict
 from scheme.lifecycle import ApplicationState
 from usecases import assessment
 from usecases.access import Refusal, Refused
-from usecases.assessment import OPEN, TooEarly, UnitsMissing, units_of
+from usecases.assessment import OPEN, TooEarly, UnitsMissing
 from usecases.decisions import Outcome
 
 A = ApplicationState
@@ -122,7 +122,7 @@ class AssignmentStep:
                 Option(f"{PREFIX}conflict", ctx.t("assessor.conflict")),
                 back,
             ]
-        units = units_of(application)
+        units = application.assessment.verdicts()
         documents = await ctx.uow.applications.documents(application.id)
         return [
             *(
@@ -148,7 +148,7 @@ class AssignmentStep:
                 reference=application.reference,
                 name=await ctx.uow.applications.applicant_name(application.id) or "—",
                 when=local_time(ctx, assessment.starts_at(application)),
-                place=application.assessment.get("place", ""),
+                place=application.assessment.place,
             ),
             *(f"• {u.code} {u.title.get(ctx.locale)}" for u in ctx.services.scheme.units),
             ctx.t("staff.review_apl02"),  # 9.2.5: the assessor weighs the APL-02 and its evidence

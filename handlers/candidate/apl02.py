@@ -25,7 +25,6 @@ from handlers.messages import Option, OptionIn, Outbound, Text
 from scheme.apl02 import Question, Verdict, check, questionnaire
 from usecases import drafting
 from usecases.access import Refused
-from usecases.drafting import MIGRATED
 
 EVIDENCE = StepName("apl02_evidence")
 
@@ -43,7 +42,7 @@ def _current(
         found = next((q for q in questions if q.ref == editing), None)
         if found is not None:
             return found
-    return next((q for q in questions if q.ref not in application.apl02), None)
+    return next((q for q in questions if q.ref not in application.apl02.answers), None)
 
 
 def question_text(ctx: Context, questions: Sequence[Question], question: Question) -> str:
@@ -164,7 +163,7 @@ class Apl02Step:
             text = await summary_text(ctx, application) + "\n" + ctx.t("apl02.change_hint")
             return [choice(text, await self.options(ctx))]
         shown = []
-        if MIGRATED in application.apl02:
+        if application.apl02.migrated:
             shown.append(Text(ctx.t("apl02.migrated")))
         return [*shown, choice(question_text(ctx, questions, question), await self.options(ctx))]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.application import route_of
+from domain.parts import Mark
 from domain.ports import ApplicationRecord
 from handlers.candidate.application import STATUS, current_application, local_time, progress_lines
 from handlers.conversation import MENU, Context, choice
@@ -39,9 +40,9 @@ def fix_reasons(ctx: Context, application: ApplicationRecord) -> list[str]:
     lines = []
     for evidence in route.evidence:
         verdict = application.review.get(evidence.id)
-        if not isinstance(verdict, dict) or verdict.get("mark") not in {"not_ok", "missing"}:
+        if verdict is None or verdict.mark is Mark.OK:
             continue
-        reason = verdict.get("reason") or ctx.t(f"staff.mark.{verdict['mark']}")
+        reason = verdict.reason or ctx.t(f"staff.mark.{verdict.mark}")
         lines.append(f"• {evidence.label.get(ctx.locale)}: {reason}")
     return lines
 

@@ -48,8 +48,7 @@ async def data_text(ctx: Context) -> str:
     documents = await ctx.uow.applications.documents(application.id)
     lines.append(ctx.t("data.documents", count=len(documents)))
     lines += [f"• {d.file_name} ({size_text(d.size)})" for d in documents]
-    answered = [ref for ref in application.apl02 if not ref.startswith("_")]
-    lines.append(ctx.t("data.apl02", count=len(answered)))
+    lines.append(ctx.t("data.apl02", count=len(application.apl02.answers)))
     return "\n".join(lines)
 
 

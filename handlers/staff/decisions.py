@@ -55,7 +55,7 @@ def later_options(ctx: Context, application: ApplicationRecord) -> list[Option]:
         ]
     if state == A.DECIDED_COMPETENT:
         return [Option(ACTION.id("issue_certificate"), ctx.t("staff.issue_certificate"))]
-    if state == A.UNDER_APPEAL and not application.appeal.get("panel"):
+    if state == A.UNDER_APPEAL and application.appeal.panel is None:
         return [Option(f"{PREFIX}panel", ctx.t("staff.assign_panel"))]
     if state == A.UNDER_APPEAL:
         return [
@@ -69,26 +69,22 @@ def details(ctx: Context, application: ApplicationRecord) -> list[str]:
     """Assessment, recommendation, decision and appeal, as far as they go."""
     lines: list[str] = []
     assessment = application.assessment
-    if assessment.get("starts_at"):
-        starts_at = datetime.fromisoformat(str(assessment["starts_at"]))
+    if assessment.starts_at is not None:
         lines.append(
             ctx.t(
                 "staff.detail_assessment",
-                when=local_time(ctx, starts_at),
-                place=assessment.get("place", ""),
+                when=local_time(ctx, assessment.starts_at),
+                place=assessment.place,
             )
         )
-    units = assessment.get("units")
-    if isinstance(units, dict):
-        for code, verdict in units.items():
-            if isinstance(verdict, dict):
-                lines.append(f"• {code}: {verdict.get('verdict')} — {verdict.get('note', '')}")
-    if assessment.get("conflict"):
-        lines.append(ctx.t("staff.detail_conflict", note=assessment["conflict"]))
-    if application.decision.get("record"):
-        lines.append(ctx.t("staff.detail_decision", record=application.decision["record"]))
-    if application.appeal.get("reasons"):
-        lines.append(ctx.t("staff.detail_appeal", reasons=application.appeal["reasons"]))
+    for code, result in assessment.units.items():
+        lines.append(f"• {code}: {result.verdict} — {result.note}")
+    if assessment.conflict:
+        lines.append(ctx.t("staff.detail_conflict", note=assessment.conflict))
+    if application.decision.record:
+        lines.append(ctx.t("staff.detail_decision", record=application.decision.record))
+    if application.appeal.reasons:
+        lines.append(ctx.t("staff.detail_appeal", reasons=application.appeal.reasons))
     return lines
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from domain.application import evidence_counts, plan_of, route_of
 from domain.notices import format_day
+from domain.parts import Mark
 from domain.ports import ApplicationRecord, QueueEntry
 from handlers.candidate.apl02 import answer_lines
 from handlers.candidate.application import local_time
@@ -43,7 +44,6 @@ from scheme.lifecycle import ApplicationState
 from usecases import review
 from usecases.access import Refused
 from usecases.decisions import Outcome
-from usecases.review import Mark
 
 A = ApplicationState
 WAITING_FOR_STAFF = (

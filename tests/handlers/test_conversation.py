@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from bot.factory import App
+from domain.parts import Mark
 from handlers.conversation import (
     MENU,
     Context,
@@ -35,7 +36,6 @@ from handlers.messages import (
 )
 from handlers.staff.common import APPLICATION
 from handlers.staff.review import MARK
-from usecases.review import Mark
 
 
 async def say(app: App, event: Inbound, *, who: str = "u1", **extra: object) -> Reply:

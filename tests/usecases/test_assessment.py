@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from domain.parts import Assessment, UnitResult
 from scheme.apl02 import Verdict
 from scheme.lifecycle import ApplicationState as A
 from tests.usecases.world import World, refusal
@@ -18,7 +19,7 @@ from usecases.decisions import Done
 
 
 async def _assigned(
-    world: World, state: A = A.ASSESSOR_ASSIGNED, *, days: int = 3, **units: Any
+    world: World, state: A = A.ASSESSOR_ASSIGNED, *, days: int = 3, **units: UnitResult
 ) -> tuple[Caller, Caller, int]:
     """Siti's application with Rina as its assessor, the assessment ``days`` from now."""
     siti, rina = (
@@ -28,8 +29,7 @@ async def _assigned(
     starts_at = world.app.services.clock() + timedelta(days=days)
     app_id = await world.application(
         siti, state,
-        assessment={"assessor": rina.person_id, "starts_at": starts_at.isoformat(),
-                    "place": "TUK Sewaktu Jakarta", "units": units},
+        assessment=Assessment(rina.person_id, starts_at, "TUK Sewaktu Jakarta", units),
     )  # fmt: skip
     return siti, rina, app_id
 
@@ -49,7 +49,7 @@ async def test_accepting_schedules_the_assessment_and_tells_both_once(world: Wor
 
     assert isinstance(done, Done)
     assert done.application.state == A.SCHEDULED
-    assert done.application.assessment["declared"] == "none"
+    assert done.application.assessment.accepted_at == world.app.services.clock()
     assert refusal(await world.call(assessment.accept_assignment, rina, app_id)) is (
         Refusal.ALREADY_HANDLED
     )
@@ -72,7 +72,8 @@ async def test_a_declared_relationship_sends_the_case_back_to_staff(world: World
 
     assert isinstance(done, Done)
     assert done.application.state == A.ACCEPTED
-    note = done.application.assessment["conflict"]
+    note = done.application.assessment.conflict
+    assert note is not None
     assert note.startswith("sepupu saya")
     assert len(note) == assessment.NOTE_LENGTH
     assert await world.rows("SELECT id FROM outbox") == []
@@ -115,7 +116,7 @@ async def test_units_are_recorded_from_the_assessments_time_on(world: World) -> 
     assert early.starts_at > world.app.services.clock()
     assert await world.rows("SELECT action FROM audit_log") == [("record_unit_before_assessment",)]
     unchanged = await world.query(lambda uow: uow.applications.get(app_id))
-    assert unchanged.assessment["units"] == {}
+    assert unchanged.assessment.units == {}
 
 
 async def test_a_unit_recorded_again_replaces_and_an_unknown_unit_is_refused(world: World) -> None:
@@ -128,8 +129,8 @@ async def test_a_unit_recorded_again_replaces_and_an_unknown_unit_is_refused(wor
     unknown = await world.call(record, rina, app_id, unit="X.99", verdict=Verdict.K, note="")
 
     assert isinstance(done, Done)
-    assert done.application.assessment["units"] == {unit: {"verdict": "BK", "note": "kurang"}}
-    assert assessment.units_of(done.application) == {unit: Verdict.BK}
+    assert done.application.assessment.units == {unit: UnitResult(Verdict.BK, "kurang")}
+    assert done.application.assessment.verdicts() == {unit: Verdict.BK}
     assert refusal(unknown) is Refusal.ALREADY_HANDLED
     audit = await world.rows("SELECT target, details FROM audit_log ORDER BY id")
     assert [(t, _json(d)["verdict"]) for t, d in audit] == [
@@ -140,8 +141,8 @@ async def test_a_unit_recorded_again_replaces_and_an_unknown_unit_is_refused(wor
 
 async def test_the_recommendation_waits_for_every_unit_and_follows_them(world: World) -> None:
     codes = _codes(world)
-    verdict = {"verdict": "K", "note": ""}
-    _, rina, app_id = await _assigned(world, A.SCHEDULED, days=-1, **{codes[0]: verdict})
+    k = UnitResult(Verdict.K)
+    _, rina, app_id = await _assigned(world, A.SCHEDULED, days=-1, **{codes[0]: k})
 
     missing = await world.call(assessment.recommend, rina, app_id)
 
@@ -161,7 +162,7 @@ async def test_the_recommendation_waits_for_every_unit_and_follows_them(world: W
 
 
 async def test_every_unit_k_recommends_kompeten(world: World) -> None:
-    units = {code: {"verdict": "K", "note": ""} for code in _codes(world)}
+    units = {code: UnitResult(Verdict.K) for code in _codes(world)}
     _, rina, app_id = await _assigned(world, A.SCHEDULED, days=-1, **units)
 
     done = await world.call(assessment.recommend, rina, app_id)

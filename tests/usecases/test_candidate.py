@@ -4,12 +4,14 @@ the window is open, with the due date counted in working days."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain import schedule
+from domain.parts import Decision
 from scheme import apl01
 from scheme.deadlines import appeal_decision_due, local_date
+from scheme.lifecycle import AppealState
 from scheme.lifecycle import ApplicationState as A
 from tests.usecases.world import World, refusal
 from usecases import appeals, calendar, submission
@@ -81,10 +83,10 @@ async def test_an_appeal_in_the_window_is_filed_with_its_due_date_and_staff_warn
     assert isinstance(filed, Filed)
     assert filed.application.state == A.UNDER_APPEAL
     appeal = filed.application.appeal
-    assert (appeal["state"], appeal["reasons"], appeal["documents"]) == (
-        "filed", "Asesor tidak menilai bukti portofolio.", ["doc-1"],
+    assert (appeal.state, appeal.reasons, appeal.documents) == (
+        AppealState.FILED, "Asesor tidak menilai bukti portofolio.", ("doc-1",),
     )  # fmt: skip
-    assert appeal["due_on"] == filed.decision_due_on.isoformat()
+    assert appeal.due_on == filed.decision_due_on
     assert filed.decision_due_on - _today(world) > timedelta(days=20)  # working days
     notices = await world.rows("SELECT person_id, kind FROM outbox ORDER BY id")
     assert notices == [
@@ -139,8 +141,8 @@ async def _decided(world: World, siti: Caller, *, hours: int) -> int:
     decided_at = world.app.services.clock() + timedelta(hours=hours)
     rules = world.app.services.scheme.rules
     until = schedule.decision("AK-1", A.DECIDED_NOT_YET, decided_at, rules)[0]
-    decision = {"result": "decided_not_yet", "decided_at": decided_at.isoformat(),
-                "appeal_until": until.notice.params["appeal_until_at"]}  # fmt: skip
+    appeal_until = datetime.fromisoformat(str(until.notice.params["appeal_until_at"]))
+    decision = Decision(A.DECIDED_NOT_YET, decided_at, appeal_until=appeal_until)
     return await world.application(siti, A.DECIDED_NOT_YET, decision=decision)
 
 

@@ -4,10 +4,12 @@ the audit log says, and every refusal changing nothing."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
+from domain.parts import Appeal, Assessment, Decision
 from scheme.deadlines import appeal_deadline
 from scheme.impartiality import Capacity, ConflictKind
+from scheme.lifecycle import AppealState
 from scheme.lifecycle import ApplicationState as A
 from tests.usecases.world import World, refusal
 from usecases import decisions
@@ -27,8 +29,8 @@ async def test_an_assessor_assigned_with_schedule_and_tuk_is_told_once(world: Wo
 
     assert isinstance(done, Done)
     assert done.application.state == A.ASSESSOR_ASSIGNED
-    assert done.application.assessment["assessor"] == rina.person_id
-    assert done.application.assessment["place"] == "TUK Sewaktu Jakarta"
+    assert done.application.assessment.assessor == rina.person_id
+    assert done.application.assessment.place == "TUK Sewaktu Jakarta"
     assert refusal(await world.call(assign, budi, app_id, **kw)) is Refusal.ALREADY_HANDLED
     notices = await world.rows("SELECT person_id, kind, params FROM outbox")
     assert [(p, k) for p, k, _ in notices] == [(rina.person_id, "assessor_assignment")]
@@ -94,11 +96,10 @@ async def test_a_decision_opens_the_appeal_window_in_the_candidates_own_zone(
     assert isinstance(done, Done)
     assert done.application.state == A.DECIDED_NOT_YET
     decision = done.application.decision
-    assert decision["by"] == budi.person_id  # kept off the appeal panel (9.9.4)
-    decided_at = decision["decided_at"]
+    assert decision.by == budi.person_id  # kept off the appeal panel (9.9.4)
+    assert decision.decided_at == world.app.services.clock()
     rules = world.app.services.scheme.rules
-    expected = appeal_deadline(datetime.fromisoformat(str(decided_at)), rules, "Asia/Jayapura")
-    assert decision["appeal_until"] == expected.isoformat()
+    assert decision.appeal_until == appeal_deadline(decision.decided_at, rules, "Asia/Jayapura")
     kinds = await world.rows("SELECT kind, person_id, urgent FROM outbox ORDER BY due_at")
     assert [(k, p, bool(u)) for k, p, u in kinds] == [
         ("decision", siti.person_id, True),
@@ -142,8 +143,8 @@ async def test_an_appeal_needs_a_panel_not_involved_before_its_decision(world: W
     rina, dewi = await world.person("rina", "assessor"), await world.person("dewi", "staff")
     app_id = await world.application(
         siti, A.UNDER_APPEAL,
-        assessment={"assessor": rina.person_id}, decision={"by": dewi.person_id},
-        appeal={"state": "filed", "reasons": "Bukti tidak dinilai"},
+        assessment=Assessment(rina.person_id), decision=Decision(by=dewi.person_id),
+        appeal=Appeal(AppealState.FILED, "Bukti tidak dinilai"),
     )  # fmt: skip
     decide = decisions.decide_appeal
     note = "Bukti portofolio belum dinilai; asesmen ulang"
@@ -165,7 +166,7 @@ async def test_an_appeal_needs_a_panel_not_involved_before_its_decision(world: W
 
     assert isinstance(done, Done)
     assert done.application.state == A.ACCEPTED  # a new assessment (9.9.7)
-    assert done.application.appeal["state"] == "granted"
+    assert done.application.appeal.state is AppealState.GRANTED
     [(kind, params)] = await world.rows("SELECT kind, params FROM outbox")
     assert kind == "appeal_decided"
     assert note in str(params)

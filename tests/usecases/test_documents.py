@@ -3,6 +3,7 @@ each opening in the audit log, allowed or not."""
 
 from __future__ import annotations
 
+from domain.parts import Assessment
 from domain.ports import DocumentRecord
 from scheme.lifecycle import ApplicationState as A
 from tests.usecases.world import World, refusal
@@ -19,7 +20,7 @@ async def test_a_document_reaches_its_owner_staff_and_the_assigned_assessor_only
     app_id = await world.complete_draft(siti)
     await world.call(
         lambda uow, _s: uow.applications.update(
-            app_id, state=str(A.SCHEDULED), assessment={"assessor": rina.person_id}
+            app_id, state=A.SCHEDULED, assessment=Assessment(rina.person_id)
         )
     )
     [(document_id,)] = await world.rows("SELECT id FROM documents WHERE evidence_id = 'ktp'")

@@ -4,14 +4,15 @@ APL-02 pointing only at the draft's own documents, and the draft deleted with it
 
 from __future__ import annotations
 
+from domain.parts import Apl02
 from scheme.apl01 import Invalid
-from scheme.apl02 import Verdict, questionnaire
+from scheme.apl02 import Answer, Verdict, questionnaire
 from scheme.lifecycle import ApplicationState as A
 from tests.scheme.test_eligibility import NEW_OK
 from tests.usecases.world import World, refusal
 from usecases import drafting
 from usecases.access import Refusal, Refused
-from usecases.drafting import MIGRATED, Answered, Applied, Deleted
+from usecases.drafting import Answered, Applied, Deleted
 
 
 async def test_one_application_at_a_time_and_a_new_one_after_a_rejection(world: World) -> None:
@@ -83,7 +84,7 @@ async def test_apl01_answers_are_checked_against_each_other_as_they_are_stored(
 async def test_apl02_points_only_at_the_drafts_own_documents(world: World) -> None:
     siti = await world.person("siti")
     app_id = await world.complete_draft(siti)
-    await world.call(lambda uow, _s: uow.applications.update(app_id, apl02={MIGRATED: True}))
+    await world.call(lambda uow, _s: uow.applications.update(app_id, apl02=Apl02(migrated=True)))
     [(document_id,)] = await world.rows("SELECT id FROM documents WHERE evidence_id = 'ktp'")
     questions = questionnaire(world.app.services.scheme)
     answer = drafting.answer_apl02
@@ -99,9 +100,10 @@ async def test_apl02_points_only_at_the_drafts_own_documents(world: World) -> No
 
     assert not isinstance(bk, Refused)
     stored = bk.apl02
-    assert MIGRATED not in stored  # every element is now answered in the new form
-    assert stored[questions[0].ref] == {"verdict": "K", "evidence": [document_id]}
-    assert stored[questions[-1].ref] == {"verdict": "BK", "evidence": []}
+    assert not stored.migrated  # every element is now answered in the new form
+    assert stored.answers[questions[0].ref] == Answer(Verdict.K, (document_id,))
+    assert stored.answers[questions[-1].ref] == Answer(Verdict.BK)
+    assert stored.to_json()[questions[0].ref] == {"verdict": "K", "evidence": [document_id]}
     unknown = await world.call(answer, siti, app_id, ref="X/9", verdict=Verdict.K)
     assert refusal(unknown) is Refusal.ALREADY_HANDLED
 

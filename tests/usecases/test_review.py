@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.application import plan_of
+from domain.parts import Decision, Mark
 from scheme.lifecycle import ApplicationState as A
 from tests.usecases.world import World, refusal
 from usecases import review
 from usecases.access import Caller, Refusal, Refused
 from usecases.decisions import Done
-from usecases.review import Mark, Problem
+from usecases.review import Problem
 
 
 async def items(world: World, app_id: int) -> list[str]:
@@ -100,18 +101,18 @@ async def test_rejected_with_its_reason_in_the_decision_and_refusals_change_noth
         for untouched in (own, app_id):
             record = await uow.applications.get(untouched)
             assert record is not None
-            assert (record.state, dict(record.review), dict(record.decision)) == (
+            assert (record.state, dict(record.review), record.decision) == (
                 A.SUBMITTED,
                 {},
-                {},
+                Decision(),
             )
 
     done = await world.call(review.reject, budi, app_id, "Bukan asesor")
 
     assert isinstance(done, Done)
     assert done.application.state == A.REJECTED
-    assert done.application.decision["reason"] == "Bukan asesor"
-    assert done.application.decision["by"] == budi.person_id
+    assert done.application.decision.reason == "Bukan asesor"
+    assert done.application.decision.by == budi.person_id
     assert "_rejected" not in done.application.review
     [(kind,)] = await world.rows("SELECT kind FROM outbox")
     assert kind == "status_changed"

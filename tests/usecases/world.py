@@ -14,8 +14,9 @@ from sqlalchemy import text
 
 from bot.factory import App
 from domain.application import plan_of
+from domain.parts import Apl02
 from domain.ports import DocumentRecord, NewPerson
-from scheme.apl02 import questionnaire
+from scheme.apl02 import Answer, Verdict, questionnaire
 from scheme.deadlines import certificate_expiry
 from scheme.eligibility import assess
 from scheme.lifecycle import ApplicationState
@@ -56,7 +57,7 @@ class World:
         async with self.app.uow_factory() as uow:
             created = await uow.applications.create(candidate.person_id, "asesor_kompetensi")
             await uow.applications.update(
-                created.id, state=str(state), reference=f"AK-2026-{created.id:05d}",
+                created.id, state=state, reference=f"AK-2026-{created.id:05d}",
                 submitted_at=self.app.services.clock() - timedelta(days=9),
                 apl01={"full_name": "Siti Rahayu"}, **parts,
             )  # fmt: skip
@@ -88,7 +89,7 @@ class World:
                             "application/pdf", f"{doc}.pdf", now,
                         )
                     )  # fmt: skip
-            apl02 = {q.ref: {"verdict": "K", "evidence": ids[:1]} for q in questionnaire(scheme)}
+            apl02 = Apl02({q.ref: Answer(Verdict.K, tuple(ids[:1])) for q in questionnaire(scheme)})
             await uow.applications.update(created.id, apl02=apl02)
             await uow.commit()
         return created.id
