@@ -1,6 +1,8 @@
-"""The parts of an application, typed: the candidate's self-assessment (FR.APL.02, 9.1.3), staff's
+"""The parts of an application, typed: the candidate's eligibility answers (6.1, 6.2) and APL-01,
+their self-assessment (FR.APL.02, 9.1.3), staff's
 verdict per evidence item (9.1.5), the assessment (9.2.2–9.3.5), the decision (9.1.6, 9.4) and
-the appeal (9.9).
+the appeal (9.9); and of a certificate, the holder's agreement (9.8) and the surveillance results
+(9.6.4).
 
 Each is kept as one JSON object whose keys are these fields' names (storage and the queries on
 them read the same keys). ``read`` takes what the database holds: a value that does not read — a
@@ -71,6 +73,20 @@ def _set(**values: object) -> dict[str, Any]:
         for name, value in values.items()
         if value is not None
     }
+
+
+def read_eligibility(raw: object) -> dict[str, int | str]:
+    """The eligibility answers: a number or a choice per fact (``scheme.eligibility.Answers``)."""
+    return {
+        fact: value
+        for fact, value in _object(raw).items()
+        if isinstance(value, int | str) and not isinstance(value, bool)
+    }
+
+
+def read_apl01(raw: object) -> dict[str, str]:
+    """FR.APL.01's answers, each as its check normalised it (``scheme.apl01``)."""
+    return {name: value for name, value in _object(raw).items() if isinstance(value, str)}
 
 
 MIGRATED = "_from_kuk"
@@ -266,3 +282,61 @@ class Appeal:
             documents=list(self.documents) if self.filed_at is not None else None,
             panel=self.panel, note=self.note, decided_at=self.decided_at,
         )  # fmt: skip
+
+
+class SurveillanceOutcome(StrEnum):
+    """9.6.4: what a surveillance found."""
+
+    MAINTAINED = "maintained"
+    NOT_MAINTAINED = "not_maintained"
+
+
+@dataclass(frozen=True, slots=True)
+class SurveillanceRecord:
+    """One surveillance's result in the holder's record (9.6.4), on the LSP's calendar day."""
+
+    on: date
+    outcome: SurveillanceOutcome
+    note: str = ""
+    by: int | None = None
+
+    @classmethod
+    def read(cls, raw: object) -> SurveillanceRecord | None:
+        data = _object(raw)
+        on, outcome = _day(data.get("on")), _enum(SurveillanceOutcome, data.get("outcome"))
+        if on is None or outcome is None:
+            return None
+        return cls(on, outcome, _text(data.get("note")) or "", _int(data.get("by")))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"on": self.on.isoformat(), "outcome": str(self.outcome), "note": self.note,
+                "by": self.by}  # fmt: skip
+
+
+def read_surveillance(raw: object) -> tuple[SurveillanceRecord, ...]:
+    records = (SurveillanceRecord.read(r) for r in raw) if isinstance(raw, list) else ()
+    return tuple(r for r in records if r is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """9.8: the holder agreed to the rules of using the certificate, at ``at``, to the wording
+    ``version`` in ``locale``, through ``channel``."""
+
+    at: datetime
+    locale: str
+    version: str
+    channel: str
+
+    @classmethod
+    def read(cls, raw: object) -> Agreement | None:
+        data = _object(raw)
+        at = _instant(data.get("at"))
+        if at is None:
+            return None
+        text = {name: _text(data.get(name)) or "" for name in ("locale", "version", "channel")}
+        return cls(at, **text)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": self.at.isoformat(), "locale": self.locale, "version": self.version,
+                "channel": self.channel}  # fmt: skip

@@ -12,8 +12,17 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypedDict, Unpack
 
-from domain.parts import Apl02, Appeal, Assessment, Decision, Review
-from scheme.lifecycle import ApplicationState
+from domain.parts import (
+    Agreement,
+    Apl02,
+    Appeal,
+    Assessment,
+    Decision,
+    Review,
+    SurveillanceRecord,
+)
+from scheme.eligibility import Answers
+from scheme.lifecycle import ApplicationState, CertificateState
 from scheme.model import Rules, Scheme
 
 if TYPE_CHECKING:  # notices word themselves with a Translator of this module
@@ -142,8 +151,8 @@ class ApplicationRecord:
     route: str | None
     method: str | None
     reference: str | None
-    eligibility: Mapping[str, JSONValue]
-    apl01: Mapping[str, JSONValue]
+    eligibility: Answers
+    apl01: Mapping[str, str]
     apl02: Apl02
     created_at: datetime
     updated_at: datetime
@@ -167,11 +176,11 @@ class CertificateRecord:
     person_id: int
     issued_on: date
     expires_on: date
-    state: str
+    state: CertificateState
     reason: str | None = None
-    surveillance: tuple[Mapping[str, JSONValue], ...] = ()
-    agreement: Mapping[str, JSONValue] | None = None
-    """9.8, once the holder accepted it: ``at``, ``locale``, ``version``, ``channel``."""
+    surveillance: tuple[SurveillanceRecord, ...] = ()
+    agreement: Agreement | None = None
+    """9.8, once the holder accepted it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,8 +232,8 @@ class ApplicationChanges(TypedDict, total=False):
     route: str | None
     method: str | None
     reference: str
-    eligibility: Mapping[str, JSONValue]
-    apl01: Mapping[str, JSONValue]
+    eligibility: Answers
+    apl01: Mapping[str, str]
     apl02: Apl02
     submitted_at: datetime | None
     review: Review
@@ -343,6 +352,15 @@ class Roles(Protocol):
         ...
 
 
+class CertificateChanges(TypedDict, total=False):
+    """What :meth:`Certificates.update` may change."""
+
+    state: CertificateState
+    reason: str | None
+    surveillance: tuple[SurveillanceRecord, ...]
+    agreement: Agreement
+
+
 class Certificates(Protocol):
     async def issue(
         self, application_id: int, person_id: int, number: str, issued_on: date, expires_on: date
@@ -360,9 +378,9 @@ class Certificates(Protocol):
         """The person's certificates, the newest first."""
         ...
 
-    async def update(self, number: str, **changes: JSONValue) -> CertificateRecord:
-        """Change ``state``, ``reason``, ``surveillance`` or ``agreement``."""
-        ...
+    async def update(
+        self, number: str, **changes: Unpack[CertificateChanges]
+    ) -> CertificateRecord: ...
 
     async def lapsed(self, today: date) -> Sequence[CertificateRecord]:
         """Active or frozen certificates whose validity ended before ``today``."""

@@ -24,12 +24,25 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.parts import Apl02, Appeal, Assessment, Decision, read_review, review_json
+from domain.parts import (
+    Agreement,
+    Apl02,
+    Appeal,
+    Assessment,
+    Decision,
+    SurveillanceRecord,
+    read_apl01,
+    read_eligibility,
+    read_review,
+    read_surveillance,
+    review_json,
+)
 from domain.ports import (
     APPLICATION_FIELDS,
     AppealCounts,
     ApplicationChanges,
     ApplicationRecord,
+    CertificateChanges,
     CertificateRecord,
     CollectiveLeaveRecord,
     ConversationState,
@@ -40,7 +53,7 @@ from domain.ports import (
     QueueEntry,
 )
 from handlers.conversation import MENU
-from scheme.lifecycle import ApplicationState
+from scheme.lifecycle import ApplicationState, CertificateState
 from storage.models import (
     ApplicationRow,
     AuditRow,
@@ -378,8 +391,8 @@ def _application(row: Any) -> ApplicationRecord:
         route=row.route,
         method=row.method,
         reference=row.reference,
-        eligibility=dict(row.eligibility or {}),
-        apl01=dict(row.apl01 or {}),
+        eligibility=read_eligibility(row.eligibility),
+        apl01=read_apl01(row.apl01),
         apl02=Apl02.read(row.apl02),
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -400,11 +413,19 @@ def _certificate(row: CertificateRow) -> CertificateRecord:
         person_id=row.person_id,
         issued_on=row.issued_on,
         expires_on=row.expires_on,
-        state=row.state,
+        state=CertificateState(row.state),
         reason=row.reason,
-        surveillance=tuple(dict(r) for r in row.surveillance or ()),
-        agreement=dict(row.agreement) if row.agreement is not None else None,
+        surveillance=read_surveillance(row.surveillance),
+        agreement=Agreement.read(row.agreement) if row.agreement is not None else None,
     )
+
+
+def _certificate_column(value: object) -> object:
+    if isinstance(value, Agreement):
+        return value.to_json()
+    if isinstance(value, tuple | list):
+        return [r.to_json() if isinstance(r, SurveillanceRecord) else r for r in value]
+    return str(value) if isinstance(value, StrEnum) else value
 
 
 def _document(row: DocumentRow) -> DocumentRecord:
@@ -772,8 +793,8 @@ class SqlCertificates:
         )
         return [_certificate(row) for row in rows]
 
-    async def update(self, number: str, **changes: JSONValue) -> CertificateRecord:
-        unknown = set(changes) - {"state", "reason", "surveillance", "agreement"}
+    async def update(self, number: str, **changes: Unpack[CertificateChanges]) -> CertificateRecord:
+        unknown = set(changes) - set(CertificateChanges.__annotations__)
         if unknown:
             raise ValueError(f"not certificate fields: {sorted(unknown)}")
         row = (
@@ -782,7 +803,7 @@ class SqlCertificates:
             )
         ).one()
         for name, value in changes.items():
-            setattr(row, name, list(value) if isinstance(value, (list, tuple)) else value)
+            setattr(row, name, _certificate_column(value))
         await self._session.flush()
         return _certificate(row)
 

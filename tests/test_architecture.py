@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from domain.schedule import Topic
+from handlers.staff.common import PREFIX
 
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
@@ -189,3 +190,29 @@ def test_dedupe_keys_and_subjects_are_made_in_one_place() -> None:
     ]
     assert [made for path in files for made in outbox_names_made(path)] == []
     assert outbox_names_made(home), "the scan sees them where they are made"
+
+
+def privileged_ids_made(path: Path) -> list[str]:
+    """Where ``path`` writes a privileged option id itself: an f-string with ``PREFIX`` in it,
+    or a string that starts with the mark."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.JoinedStr) and any(
+            isinstance(part, ast.FormattedValue)
+            and isinstance(part.value, ast.Name)
+            and part.value.id == "PREFIX"
+            for part in node.values
+        ):
+            found.append(f"{path.name}:{node.lineno} f-string with PREFIX")
+        elif isinstance(node, ast.Constant) and str(node.value).startswith(PREFIX):
+            found.append(f"{path.name}:{node.lineno} {node.value!r}")
+    return found
+
+
+def test_privileged_option_ids_are_made_in_one_place() -> None:
+    """Issue 15: a staff or assessor option id is a ``StaffOption`` or made by a ``Privileged``
+    codec, both in ``handlers/staff/common.py``; no step writes ``s:…`` by hand."""
+    home = ROOT / "handlers" / "staff" / "common.py"
+    files = [path for path in sorted((ROOT / "handlers").rglob("*.py")) if path != home]
+    assert [made for path in files for made in privileged_ids_made(path)] == []
+    assert privileged_ids_made(home), "the scan sees them where they are made"

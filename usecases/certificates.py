@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from domain import schedule
 from domain.notices import NoticeKind
-from domain.ports import ApplicationRecord, CertificateRecord, JSONValue, Services, UnitOfWork
+from domain.parts import Agreement, SurveillanceOutcome, SurveillanceRecord
+from domain.ports import ApplicationRecord, CertificateRecord, Services, UnitOfWork
 from domain.schedule import Subject
 from scheme.deadlines import local_date, renewal_request_deadline, surveillance_due_dates
 from scheme.lifecycle import APPLICATION, CERTIFICATE, Actor, CertificateState, TransitionError
@@ -112,14 +113,12 @@ async def agree(
         return Refused(Refusal.NOT_ALLOWED)
     if certificate.agreement is not None:
         return Refused(Refusal.ALREADY_HANDLED)
-    agreement: dict[str, JSONValue] = {
-        "at": services.clock().isoformat(),
-        "locale": locale,
-        "version": agreement_version(services.scheme, locale),
-        "channel": caller.channel,
-    }
+    agreement = Agreement(
+        services.clock(), locale, agreement_version(services.scheme, locale), caller.channel
+    )
     updated = await uow.certificates.update(number, agreement=agreement)
-    await audit_done(uow, caller, "certificate_agreement", target(number), agreement)
+    details = agreement.to_json()
+    await audit_done(uow, caller, "certificate_agreement", target(number), details)
     return updated
 
 
@@ -219,7 +218,7 @@ async def _change_state(
 ) -> CertificateRecord:
     """9.5: a revoked certificate gets no more reminders."""
     number = certificate.number
-    updated = await uow.certificates.update(number, state=str(state), reason=reason)
+    updated = await uow.certificates.update(number, state=state, reason=reason)
     if state == CS.REVOKED:
         await uow.outbox.cancel(Subject.certificate(number))
         await uow.outbox.cancel(Subject.renewal(number))
@@ -244,13 +243,13 @@ async def _record_surveillance(
 ) -> CertificateRecord:
     """9.6.4: the result goes into the holder's record, and the holder is told."""
     now = services.clock()
-    record: dict[str, JSONValue] = {
-        "on": local_date(now, ZoneInfo(services.scheme.rules.timezone)).isoformat(),
-        "outcome": str(outcome), "note": note, "by": caller.person_id,
-    }  # fmt: skip
+    record = SurveillanceRecord(
+        local_date(now, ZoneInfo(services.scheme.rules.timezone)),
+        SurveillanceOutcome(outcome.value), note, caller.person_id,
+    )  # fmt: skip
     number = certificate.number
     updated = await uow.certificates.update(
-        number, surveillance=[*certificate.surveillance, record]
+        number, surveillance=(*certificate.surveillance, record)
     )
     nth = len(certificate.surveillance) + 1
     planned = schedule.surveillance_recorded(number, str(outcome), note, nth, now)

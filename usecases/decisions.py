@@ -26,7 +26,6 @@ from scheme.lifecycle import (
     Actor,
     AppealState,
     ApplicationState,
-    CertificateState,
     TransitionError,
 )
 from usecases.access import (
@@ -264,10 +263,10 @@ async def _replace(uow: UnitOfWork, number: str) -> None:
     if renewed is None:
         return
     try:
-        state = CERTIFICATE.apply(CertificateState(renewed.state), "renew", Actor.STAFF)
+        state = CERTIFICATE.apply(renewed.state, "renew", Actor.STAFF)
     except TransitionError:
         return  # frozen, revoked or expired meanwhile: it stays as it is
-    await uow.certificates.update(number, state=str(state))
+    await uow.certificates.update(number, state=state)
     await uow.outbox.cancel(Subject.certificate(number))
     await uow.outbox.cancel(Subject.renewal(number))
 

@@ -26,6 +26,10 @@ class Lapsed:
     certificates_expired: int
 
 
+RUNNING = frozenset({CertificateState.ACTIVE, CertificateState.FROZEN})
+"""A certificate that ends on its expiry date (a frozen one too, 9.5)."""
+
+
 async def close_lapsed(uow_factory: UnitOfWorkFactory, now: datetime, rules: Rules) -> Lapsed:
     closed = expired = 0
     async with uow_factory() as uow:
@@ -47,10 +51,10 @@ async def close_lapsed(uow_factory: UnitOfWorkFactory, now: datetime, rules: Rul
         today = local_date(now, ZoneInfo(rules.timezone))
         for certificate in await uow.certificates.lapsed(today):
             locked = await uow.certificates.get(certificate.number, lock=True)
-            if locked is None or locked.state not in {CertificateState.ACTIVE, "frozen"}:
+            if locked is None or locked.state not in RUNNING:
                 continue
-            ended = CERTIFICATE.apply(CertificateState(locked.state), "expire", Actor.SYSTEM)
-            await uow.certificates.update(locked.number, state=str(ended))
+            ended = CERTIFICATE.apply(locked.state, "expire", Actor.SYSTEM)
+            await uow.certificates.update(locked.number, state=ended)
             expired += 1
         await uow.commit()
     return Lapsed(closed, expired)

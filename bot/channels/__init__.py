@@ -18,6 +18,7 @@ from domain.ports import AccountFormat
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from bot.channels.pacing import ChannelLimit
     from bot.config import Settings
     from bot.factory import App
     from domain.notices import Notice
@@ -100,6 +101,8 @@ class ChannelKind:
     account: AccountFormat
     configured: Callable[[Settings], bool]
     build: Callable[[App], Channel]
+    limit: Callable[[Settings], ChannelLimit]
+    """Its rate budget, shared by every process that sends as this account."""
 
 
 def _telegram(app: App) -> Channel:
@@ -120,18 +123,43 @@ def _whatsapp(app: App) -> Channel:
     )  # fmt: skip
 
 
+def _telegram_limit(settings: Settings) -> ChannelLimit:
+    """The bot's budget, named by its id (the part of the token before the colon)."""
+    from bot.channels.pacing import ChannelLimit
+
+    outbox, token = settings.outbox, settings.telegram.bot_token
+    bot_id = token.get_secret_value().split(":", 1)[0] if token is not None else ""
+    return ChannelLimit(
+        outbox.telegram_rate, outbox.telegram_per_chat_seconds, f"{TELEGRAM}:{bot_id}"
+    )
+
+
+def _whatsapp_limit(settings: Settings) -> ChannelLimit:
+    """The WhatsApp number's budget, named by its phone number id."""
+    from bot.channels.pacing import ChannelLimit
+
+    outbox = settings.outbox
+    return ChannelLimit(
+        outbox.whatsapp_rate,
+        outbox.whatsapp_per_chat_seconds,
+        f"{WHATSAPP}:{settings.whatsapp.phone_id or ''}",
+    )
+
+
 CHANNELS = (
     ChannelKind(
         TELEGRAM,
         AccountFormat(TELEGRAM, telegram_account),
         lambda settings: settings.telegram.bot_token is not None,
         _telegram,
+        _telegram_limit,
     ),
     ChannelKind(
         WHATSAPP,
         AccountFormat(WHATSAPP, whatsapp_account),
         lambda settings: settings.whatsapp.enabled,
         _whatsapp,
+        _whatsapp_limit,
     ),
 )
 """Every messenger the bot can serve (the terminal chat is ``asesorbot chat``'s own)."""

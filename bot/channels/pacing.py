@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.channels import TELEGRAM, WHATSAPP
+from bot.channels import CHANNELS
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -303,19 +303,6 @@ class Pacer:
 
 
 def pacer_for(settings: Settings, shared: Schedule | None = None) -> Pacer:
-    """The budgets of the bot (named by its id, the part of the token before the colon) and of
-    the WhatsApp number, at the rates the settings give them."""
-    outbox = settings.outbox
-    token = settings.telegram.bot_token
-    bot_id = token.get_secret_value().split(":", 1)[0] if token is not None else ""
-    limits = {
-        TELEGRAM: ChannelLimit(
-            outbox.telegram_rate, outbox.telegram_per_chat_seconds, f"{TELEGRAM}:{bot_id}"
-        ),
-        WHATSAPP: ChannelLimit(
-            outbox.whatsapp_rate,
-            outbox.whatsapp_per_chat_seconds,
-            f"{WHATSAPP}:{settings.whatsapp.phone_id or ''}",
-        ),
-    }
-    return Pacer(limits, shared)
+    """Each channel's budget, at the rates the settings give it (:data:`bot.channels.CHANNELS`
+    says how)."""
+    return Pacer({kind.name: kind.limit(settings) for kind in CHANNELS}, shared)

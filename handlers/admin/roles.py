@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff.common import PREFIX, Privileged, allowed, say_refused
+from handlers.staff.common import Privileged, StaffOption, allowed, say_refused
 from usecases.access import ADMIN_ROLES, Refused, Role
 from usecases.roles import change_role
 
@@ -41,7 +41,7 @@ class RolesStep:
         return [
             Option(VERB.id("grant"), ctx.t("roles.grant")),
             Option(VERB.id("revoke"), ctx.t("roles.revoke")),
-            Option(f"{PREFIX}menu", ctx.t("common.menu")),
+            Option(StaffOption.MENU, ctx.t("common.menu")),
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
@@ -53,7 +53,7 @@ class RolesStep:
         return [choice("\n".join(lines), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        if event.option_id == f"{PREFIX}menu":
+        if event.option_id == StaffOption.MENU:
             ctx.goto(MENU)
         elif await allowed(ctx, "view_roles", roles=ADMIN):
             ctx.goto(PICK, {"verb": VERB.read(event.option_id)})
@@ -65,14 +65,14 @@ class PickRoleStep:
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
             *(Option(ROLE.id(role), ctx.t(f"role.{role}")) for role in GRANTABLE),
-            Option(f"{PREFIX}back", ctx.t("common.back")),
+            Option(StaffOption.BACK, ctx.t("common.back")),
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t(f"roles.pick.{ctx.data.get('verb')}"), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        if event.option_id == f"{PREFIX}back":
+        if event.option_id == StaffOption.BACK:
             ctx.goto(ROLES)
         else:
             ctx.goto(WHO, {**ctx.data, "role": ROLE.read(event.option_id)})
@@ -89,7 +89,7 @@ class WhoStep:
             holders = await ctx.uow.roles.people_with(str(ctx.data.get("role")))
         return [
             *(Option(PERSON.id(pid), name) for pid, name in holders),
-            Option(f"{PREFIX}back", ctx.t("common.back")),
+            Option(StaffOption.BACK, ctx.t("common.back")),
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
@@ -99,7 +99,7 @@ class WhoStep:
         ]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        if event.option_id == f"{PREFIX}back":
+        if event.option_id == StaffOption.BACK:
             ctx.goto(PICK, {"verb": str(ctx.data.get("verb"))})
             return
         person = PERSON.read(event.option_id)

@@ -18,8 +18,8 @@ from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextI
 from handlers.staff.common import (
     APPLICATION,
     DOCUMENT,
-    PREFIX,
     Privileged,
+    StaffOption,
     document_options,
     send_document,
 )
@@ -36,6 +36,7 @@ ASSIGNMENT = StepName("assessor_assignment")
 UNIT = StepName("assessor_unit")
 NOTE = StepName("assessor_note")
 UNIT_OPTION = Privileged("unit", str)
+VERDICT = Privileged("verdict", Verdict)
 
 
 async def open_assignments(ctx: Context, command: CommandIn) -> None:
@@ -80,14 +81,14 @@ class AssignmentsStep:
             Option(APPLICATION.id(a.id), f"{a.reference} · {a.apl01.get('full_name') or '—'}")
             for a in mine
         ]
-        return [*options, Option(f"{PREFIX}menu", ctx.t("common.menu"))]
+        return [*options, Option(StaffOption.MENU, ctx.t("common.menu"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         options = await self.options(ctx)
         return [choice(ctx.t("assessor.assignments", count=len(options) - 1), options)]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        if event.option_id == f"{PREFIX}menu":
+        if event.option_id == StaffOption.MENU:
             ctx.goto(MENU)
             return
         app_id = APPLICATION.read(event.option_id)
@@ -113,13 +114,13 @@ class AssignmentStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         application = await ctx.uow.applications.get(_app(ctx))
-        back = Option(f"{PREFIX}back", ctx.t("common.back"))
+        back = Option(StaffOption.BACK, ctx.t("common.back"))
         if application is None:
             return [back]
         if application.state == A.ASSESSOR_ASSIGNED:
             return [
-                Option(f"{PREFIX}no_conflict", ctx.t("assessor.no_conflict")),
-                Option(f"{PREFIX}conflict", ctx.t("assessor.conflict")),
+                Option(StaffOption.NO_CONFLICT, ctx.t("assessor.no_conflict")),
+                Option(StaffOption.CONFLICT, ctx.t("assessor.conflict")),
                 back,
             ]
         units = application.assessment.verdicts()
@@ -133,7 +134,7 @@ class AssignmentStep:
                 )
                 for unit in ctx.services.scheme.units
             ),
-            Option(f"{PREFIX}recommend", ctx.t("assessor.recommend")),
+            Option(StaffOption.RECOMMEND, ctx.t("assessor.recommend")),
             *document_options(documents),  # after the units: a long list pages on Telegram
             back,
         ]
@@ -167,11 +168,10 @@ class AssignmentStep:
         return [choice("\n".join(lines), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        picked = event.option_id.removeprefix(PREFIX)
-        if picked == "back":
+        if event.option_id == StaffOption.BACK:
             ctx.goto(ASSIGNMENTS)
-        elif picked in {"no_conflict", "conflict"}:
-            await _declare(ctx, picked)
+        elif event.option_id in {StaffOption.NO_CONFLICT, StaffOption.CONFLICT}:
+            await _declare(ctx, StaffOption(event.option_id))
         elif DOCUMENT.read(event.option_id) is not None:
             found = await assessment.assigned(
                 ctx.uow, ctx.caller, "open_document", _app(ctx), A.SCHEDULED
@@ -185,10 +185,10 @@ class AssignmentStep:
             await _record(ctx, event.option_id)
 
 
-async def _declare(ctx: Context, picked: str) -> None:
+async def _declare(ctx: Context, declared: StaffOption) -> None:
     """9.10.7: no relationship with the candidate accepts at once; one asks what it is."""
     app_id, who = _app(ctx), ctx.caller
-    if picked == "no_conflict":
+    if declared is StaffOption.NO_CONFLICT:
         accepted = await assessment.accept_assignment(ctx.uow, ctx.services, who, app_id)
         if await _done(ctx, accepted) is not None:
             ctx.say(Text(ctx.t("assessor.accepted")))
@@ -204,7 +204,7 @@ async def _declare(ctx: Context, picked: str) -> None:
 async def _record(ctx: Context, option_id: str) -> None:
     """A unit to give its verdict, or the recommendation once every unit has one."""
     app_id, who = _app(ctx), ctx.caller
-    if option_id == f"{PREFIX}recommend":
+    if option_id == StaffOption.RECOMMEND:
         if await _done(ctx, await assessment.recommend(ctx.uow, ctx.services, who, app_id)):
             ctx.say(Text(ctx.t("assessor.recommended")))
             ctx.goto(ASSIGNMENTS)
@@ -225,20 +225,20 @@ class UnitStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
-            Option(f"{PREFIX}{Verdict.K}", ctx.t("assessor.k")),
-            Option(f"{PREFIX}{Verdict.BK}", ctx.t("assessor.bk")),
-            Option(f"{PREFIX}back", ctx.t("common.back")),
+            Option(VERDICT.id(Verdict.K), ctx.t("assessor.k")),
+            Option(VERDICT.id(Verdict.BK), ctx.t("assessor.bk")),
+            Option(StaffOption.BACK, ctx.t("common.back")),
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("assessor.unit", unit=str(ctx.data["unit"])), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        verdict = event.option_id.removeprefix(PREFIX)
-        if verdict == "back":
+        verdict = VERDICT.read(event.option_id)
+        if verdict is None:  # back
             ctx.goto(ASSIGNMENT, {"app": ctx.data["app"]})
             return
-        ctx.goto(NOTE, {**ctx.data, "action": "unit", "verdict": verdict})
+        ctx.goto(NOTE, {**ctx.data, "action": "unit", "verdict": str(verdict)})
 
 
 class NoteStep:
@@ -247,7 +247,7 @@ class NoteStep:
     name = NOTE
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        return [Option(f"{PREFIX}back", ctx.t("common.back"))]
+        return [Option(StaffOption.BACK, ctx.t("common.back"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         key = (

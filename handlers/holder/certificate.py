@@ -6,10 +6,9 @@ evidence upload (9.6.3); and a renewal application pre-filled from the certifica
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
 
 from domain.notices import format_day, format_instant
-from domain.ports import CertificateRecord, JSONValue
+from domain.ports import CertificateRecord
 from handlers.candidate.application import ELIGIBILITY, STATUS
 from handlers.candidate.evidence import KIND_NAMES, receive_document
 from handlers.conversation import MENU, Context, StepName, choice
@@ -68,13 +67,12 @@ def describe(ctx: Context, certificate: CertificateRecord) -> list[str]:
         if agreement is None:
             lines.append(ctx.t("cert.agreement_missing"))
         else:
-            at = datetime.fromisoformat(str(agreement.get("at")))
             lines.append(
                 ctx.t(
                     "cert.agreement_given",
-                    at=format_instant(at, ctx.locale, ctx.person.timezone),
-                    version=agreement.get("version", ""),
-                    locale=agreement.get("locale", ""),
+                    at=format_instant(agreement.at, ctx.locale, ctx.person.timezone),
+                    version=agreement.version,
+                    locale=agreement.locale,
                 )
             )
     for n, record in enumerate(certificate.surveillance, 1):
@@ -82,9 +80,9 @@ def describe(ctx: Context, certificate: CertificateRecord) -> list[str]:
             ctx.t(
                 "cert.surveillance_done",
                 n=n,
-                on=format_day(_date(record.get("on")), ctx.locale),
-                outcome=ctx.t(f"cert.outcome.{record.get('outcome')}"),
-                note=record.get("note", ""),
+                on=format_day(record.on, ctx.locale),
+                outcome=ctx.t(f"cert.outcome.{record.outcome}"),
+                note=record.note,
             )
         )
     if certificate.state not in ENDED:
@@ -95,10 +93,6 @@ def describe(ctx: Context, certificate: CertificateRecord) -> list[str]:
         request_by = renewal_request_deadline(certificate.expires_on, rules)
         lines.append(ctx.t("cert.renew_by", date=format_day(request_by, ctx.locale)))
     return lines
-
-
-def _date(value: JSONValue) -> date:
-    return date.fromisoformat(str(value))
 
 
 # --- the holder ----------------------------------------------------------------------------

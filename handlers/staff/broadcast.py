@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff.common import PREFIX, Privileged, allowed, say_refused
+from handlers.staff.common import Privileged, StaffOption, allowed, say_refused
 from scheme.lifecycle import ApplicationState
 from usecases.access import Refused
 from usecases.broadcasts import MAX_MONTHS, SEGMENTS, TEXT_LENGTH, send_broadcast
@@ -47,7 +47,7 @@ class SegmentStep:
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
             *(Option(SEGMENT_OPTION.id(s), segment_label(ctx, s)) for s in SEGMENTS),
-            Option(f"{PREFIX}menu", ctx.t("common.menu")),
+            Option(StaffOption.MENU, ctx.t("common.menu")),
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
@@ -73,14 +73,14 @@ class StateStep:
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
             *(Option(STATE_OPTION.id(s), ctx.t(f"state.{s}")) for s in ApplicationState),
-            Option(f"{PREFIX}back", ctx.t("common.back")),
+            Option(StaffOption.BACK, ctx.t("common.back")),
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("broadcast.choose_state"), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        if event.option_id == f"{PREFIX}back":
+        if event.option_id == StaffOption.BACK:
             ctx.goto(SEGMENT)
             return
         state = STATE_OPTION.read(event.option_id)
@@ -94,7 +94,7 @@ class MonthsStep:
     name = MONTHS
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        return [Option(f"{PREFIX}back", ctx.t("common.back"))]
+        return [Option(StaffOption.BACK, ctx.t("common.back"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("broadcast.ask_months", max=MAX_MONTHS), await self.options(ctx))]
@@ -124,7 +124,7 @@ class WriteStep:
             if ctx.data["lang"] == "id"
             else []
         )
-        return [*templates, Option(f"{PREFIX}cancel", ctx.t("common.cancel"))]
+        return [*templates, Option(StaffOption.CANCEL, ctx.t("common.cancel"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         key = "broadcast.write_id" if ctx.data["lang"] == "id" else "broadcast.write_en"
@@ -153,8 +153,8 @@ class ConfirmStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
-            Option(f"{PREFIX}send", ctx.t("broadcast.send")),
-            Option(f"{PREFIX}cancel", ctx.t("common.cancel")),
+            Option(StaffOption.SEND, ctx.t("broadcast.send")),
+            Option(StaffOption.CANCEL, ctx.t("common.cancel")),
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
@@ -170,7 +170,7 @@ class ConfirmStep:
         return [choice(preview, await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        if event.option_id != f"{PREFIX}send":
+        if event.option_id != StaffOption.SEND:
             ctx.say(Text(ctx.t("broadcast.cancelled")))
             ctx.goto(MENU)
             return

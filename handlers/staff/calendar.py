@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from domain.notices import format_day
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
-from handlers.staff.common import PREFIX, allowed, say_refused
+from handlers.staff.common import StaffOption, allowed, say_refused
 from scheme.deadlines import WorkCalendar, local_date
 from usecases import calendar as leave
 
@@ -76,8 +76,8 @@ class LeaveStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
-            Option(f"{PREFIX}leave:set", ctx.t("leave.set")),
-            Option(f"{PREFIX}menu", ctx.t("common.menu")),
+            Option(StaffOption.LEAVE_SET, ctx.t("leave.set")),
+            Option(StaffOption.MENU, ctx.t("common.menu")),
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
@@ -97,7 +97,7 @@ class LeaveStep:
         return [choice("\n".join(lines), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        if event.option_id == f"{PREFIX}menu":
+        if event.option_id == StaffOption.MENU:
             ctx.goto(MENU)
         elif await allowed(ctx, "view_collective_leave"):
             ctx.goto(LEAVE_DAYS)
@@ -107,7 +107,7 @@ class LeaveDaysStep:
     name = LEAVE_DAYS
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        return [Option(f"{PREFIX}back", ctx.t("common.back"))]
+        return [Option(StaffOption.BACK, ctx.t("common.back"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("leave.ask_days", most=MAX_DAYS), await self.options(ctx))]
@@ -131,7 +131,7 @@ class LeaveSourceStep:
     name = LEAVE_SOURCE
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        return [Option(f"{PREFIX}back", ctx.t("common.back"))]
+        return [Option(StaffOption.BACK, ctx.t("common.back"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [
@@ -155,8 +155,8 @@ class LeaveConfirmStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
-            Option(f"{PREFIX}leave:save", ctx.t("leave.save")),
-            Option(f"{PREFIX}back", ctx.t("common.back")),
+            Option(StaffOption.LEAVE_SAVE, ctx.t("leave.save")),
+            Option(StaffOption.BACK, ctx.t("common.back")),
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
@@ -173,7 +173,7 @@ class LeaveConfirmStep:
         return [choice("\n".join(lines), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        if event.option_id == f"{PREFIX}back":
+        if event.option_id == StaffOption.BACK:
             ctx.goto(LEAVE_SOURCE, ctx.data)
             return
         year, source, days = int(str(ctx.data.get("year"))), str(ctx.data.get("source")), _days(ctx)

@@ -20,8 +20,8 @@ from handlers.messages import (
 )
 from handlers.staff.common import (
     DOCUMENT,
-    PREFIX,
     Privileged,
+    StaffOption,
     allowed,
     document_options,
     say_refused,
@@ -54,7 +54,7 @@ class LookupStep:
     name = LOOKUP
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        return [Option(f"{PREFIX}menu", ctx.t("common.menu"))]
+        return [Option(StaffOption.MENU, ctx.t("common.menu"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t("cert.ask_number"), await self.options(ctx))]
@@ -81,7 +81,7 @@ class ManageStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         certificate = await ctx.uow.certificates.get(str(ctx.data.get("cert")))
-        back = Option(f"{PREFIX}back", ctx.t("common.back"))
+        back = Option(StaffOption.BACK, ctx.t("common.back"))
         if certificate is None:
             return [back]
         options = [
@@ -108,7 +108,7 @@ class ManageStep:
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
         number = str(ctx.data.get("cert"))
-        if event.option_id == f"{PREFIX}back":
+        if event.option_id == StaffOption.BACK:
             ctx.goto(LOOKUP)
             return
         chosen = CARE.read(event.option_id)
@@ -136,7 +136,7 @@ class ReasonStep:
     name = REASON
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        return [Option(f"{PREFIX}back", ctx.t("common.back"))]
+        return [Option(StaffOption.BACK, ctx.t("common.back"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         key = f"cert.ask.{ctx.data.get('action')}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Generic, TypeVar
 
 from domain.ports import ApplicationRecord, DocumentRecord
@@ -28,6 +29,32 @@ REVIEW = StepName("staff_review")
 PREFIX = "s:"
 """Option ids of privileged steps start so: pressed anywhere else they are forged."""
 T = TypeVar("T")
+
+
+class StaffOption(StrEnum):
+    """A privileged step's option that carries no value; its id on the wire is the member's
+    value (one with a value is a :class:`Privileged`)."""
+
+    BACK = f"{PREFIX}back"
+    MENU = f"{PREFIX}menu"
+    CANCEL = f"{PREFIX}cancel"
+    QUEUE = f"{PREFIX}queue"
+    ACCEPT = f"{PREFIX}accept"
+    SEND_BACK = f"{PREFIX}send_back"
+    REJECT = f"{PREFIX}reject"
+    ASSIGN = f"{PREFIX}assign"
+    PANEL = f"{PREFIX}panel"
+    RECOMMEND = f"{PREFIX}recommend"
+    NO_CONFLICT = f"{PREFIX}no_conflict"
+    CONFLICT = f"{PREFIX}conflict"
+    SEND = f"{PREFIX}send"
+    LEAVE_SET = f"{PREFIX}leave:set"
+    LEAVE_SAVE = f"{PREFIX}leave:save"
+
+    @property
+    def kind(self) -> str:
+        """The option's name without the privileged mark (as the audit log names the action)."""
+        return self.value.removeprefix(PREFIX)
 
 
 @dataclass(frozen=True, slots=True)

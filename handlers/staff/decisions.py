@@ -17,10 +17,10 @@ from handlers.candidate.application import local_time
 from handlers.conversation import Context, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text, TextIn
 from handlers.staff.common import (
-    PREFIX,
     QUEUE,
     REVIEW,
     Privileged,
+    StaffOption,
     application_id,
     say_refused,
 )
@@ -47,7 +47,7 @@ def later_options(ctx: Context, application: ApplicationRecord) -> list[Option]:
     """What staff can do with an application past its review, by its state."""
     state = application.state
     if state == A.ACCEPTED:
-        return [Option(f"{PREFIX}assign", ctx.t("staff.assign"))]
+        return [Option(StaffOption.ASSIGN, ctx.t("staff.assign"))]
     if state in {A.RECOMMENDED_K, A.RECOMMENDED_BK}:
         return [
             Option(ACTION.id("decide_competent"), ctx.t("staff.decide_competent")),
@@ -56,7 +56,7 @@ def later_options(ctx: Context, application: ApplicationRecord) -> list[Option]:
     if state == A.DECIDED_COMPETENT:
         return [Option(ACTION.id("issue_certificate"), ctx.t("staff.issue_certificate"))]
     if state == A.UNDER_APPEAL and application.appeal.panel is None:
-        return [Option(f"{PREFIX}panel", ctx.t("staff.assign_panel"))]
+        return [Option(StaffOption.PANEL, ctx.t("staff.assign_panel"))]
     if state == A.UNDER_APPEAL:
         return [
             Option(ACTION.id("appeal_granted"), ctx.t("staff.appeal_grant")),
@@ -103,9 +103,9 @@ STATE_OF_ACTION = {
 
 async def start(ctx: Context, application: ApplicationRecord, option_id: str) -> None:
     """A later-stage choice on the review screen (role and state already checked)."""
-    if option_id == f"{PREFIX}assign":
+    if option_id == StaffOption.ASSIGN:
         ctx.goto(ASSIGN, {"app": application.id})
-    elif option_id == f"{PREFIX}panel":
+    elif option_id == StaffOption.PANEL:
         ctx.goto(PANEL, {"app": application.id})
     elif (action := ACTION.read(option_id)) is not None:
         ctx.goto(INPUT, {"app": application.id, "action": action})
@@ -117,7 +117,7 @@ MEMBER = Privileged("member", int)
 
 async def _picked_person(ctx: Context, event: OptionIn, kind: Privileged[int]) -> int | None:
     """The person chosen on a "pick someone" step; None after "back"."""
-    if event.option_id == f"{PREFIX}back":
+    if event.option_id == StaffOption.BACK:
         ctx.goto(REVIEW, {"app": application_id(ctx)})
         return None
     return kind.read(event.option_id)
@@ -132,7 +132,7 @@ class AssignStep:
         assessors = await decisions.assessors_for(ctx.uow, application_id(ctx))
         return [
             *(Option(ASSESSOR.id(pid), name) for pid, name in assessors),
-            Option(f"{PREFIX}back", ctx.t("common.back")),
+            Option(StaffOption.BACK, ctx.t("common.back")),
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
@@ -162,7 +162,7 @@ class PanelStep:
         people = await decisions.panel_candidates(ctx.uow, application_id(ctx))
         return [
             *(Option(MEMBER.id(pid), name) for pid, name in people.items()),
-            Option(f"{PREFIX}back", ctx.t("common.back")),
+            Option(StaffOption.BACK, ctx.t("common.back")),
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
@@ -188,7 +188,7 @@ class StaffInputStep:
     name = INPUT
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        return [Option(f"{PREFIX}back", ctx.t("common.back"))]
+        return [Option(StaffOption.BACK, ctx.t("common.back"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [choice(ctx.t(QUESTIONS[str(ctx.data["action"])]), await self.options(ctx))]

@@ -30,6 +30,7 @@ from handlers.staff.common import (
     QUEUE,
     REVIEW,
     Privileged,
+    StaffOption,
     allowed,
     application_id,
     document_options,
@@ -129,7 +130,7 @@ class QueueStep:
             for key, states in FILTERS.items()
             if key != view.chosen
         ]
-        return [*options, *filters, Option(f"{PREFIX}menu", ctx.t("common.menu"))]
+        return [*options, *filters, Option(StaffOption.MENU, ctx.t("common.menu"))]
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return self._options(ctx, await self._view(ctx))
@@ -144,7 +145,7 @@ class QueueStep:
         return [choice("\n".join(lines), self._options(ctx, view))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        if event.option_id == f"{PREFIX}menu":
+        if event.option_id == StaffOption.MENU:
             ctx.goto(MENU)
             return
         if (chosen := FILTER.read(event.option_id)) is not None:
@@ -183,7 +184,7 @@ class ReviewStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         application = await ctx.uow.applications.get(application_id(ctx))
-        back = Option(f"{PREFIX}queue", ctx.t("staff.back_to_queue"))
+        back = Option(StaffOption.QUEUE, ctx.t("staff.back_to_queue"))
         if application is None:
             return [back]
         if application.state != A.SUBMITTED:
@@ -208,9 +209,9 @@ class ReviewStep:
         ]
         return [
             *items,
-            Option(f"{PREFIX}accept", ctx.t("staff.accept")),
-            Option(f"{PREFIX}send_back", ctx.t("staff.send_back")),
-            Option(f"{PREFIX}reject", ctx.t("staff.reject")),
+            Option(StaffOption.ACCEPT, ctx.t("staff.accept")),
+            Option(StaffOption.SEND_BACK, ctx.t("staff.send_back")),
+            Option(StaffOption.REJECT, ctx.t("staff.reject")),
             back,
         ]
 
@@ -221,15 +222,15 @@ class ReviewStep:
         return [choice(await summary(ctx, application), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        choice_id = event.option_id.removeprefix(PREFIX)
-        if choice_id == "queue":
+        if event.option_id == StaffOption.QUEUE:
             ctx.goto(QUEUE)
             return
-        if choice_id in {"accept", "send_back"}:  # the verb checks role, state and conflict
-            await _verdict(ctx, choice_id)
+        if event.option_id in {StaffOption.ACCEPT, StaffOption.SEND_BACK}:
+            await _verdict(ctx, StaffOption(event.option_id))  # the verb checks it all
             return
         target = f"application:{application_id(ctx)}"
-        if not await allowed(ctx, f"review_{choice_id.split(':')[0]}", target):
+        kind = event.option_id.removeprefix(PREFIX).split(":")[0]  # the audit's action
+        if not await allowed(ctx, f"review_{kind}", target):
             return
         if DOCUMENT.read(event.option_id) is not None:  # a document of the appeal (9.9.3)
             application = await ctx.uow.applications.get(application_id(ctx))
@@ -237,7 +238,7 @@ class ReviewStep:
                 await send_document(ctx, application, event.option_id)
             await ctx.show_current()
             return
-        later = decisions.STATE_OF_ACTION.get(decisions.ACTION.read(event.option_id) or choice_id)
+        later = decisions.STATE_OF_ACTION.get(decisions.ACTION.read(event.option_id) or kind)
         application = await in_state(ctx, *(later or (A.SUBMITTED,)))
         if application is None:
             return
@@ -245,7 +246,7 @@ class ReviewStep:
             await decisions.start(ctx, application, event.option_id)
         elif (item := EVIDENCE.read(event.option_id)) is not None:
             ctx.goto(ITEM, {"app": application.id, "item": item})
-        elif choice_id == "reject":
+        elif event.option_id == StaffOption.REJECT:
             ctx.goto(REASON, {"app": application.id, "action": "reject"})
 
 
@@ -275,10 +276,10 @@ async def summary(ctx: Context, application: ApplicationRecord) -> str:
     return "\n".join(lines)
 
 
-async def _verdict(ctx: Context, choice_id: str) -> None:
+async def _verdict(ctx: Context, verdict: StaffOption) -> None:
     """Accept (9.1.6) or send back (9.1.5) the application on screen."""
     app_id = application_id(ctx)
-    if choice_id == "accept":
+    if verdict is StaffOption.ACCEPT:
         done = await review.accept(ctx.uow, ctx.services, ctx.caller, app_id)
         await _reviewed(ctx, done, "staff.accepted")
         return
@@ -320,7 +321,7 @@ class ItemStep:
         return [
             *document_options(documents),
             *(Option(MARK.id(mark), ctx.t(f"staff.mark.{mark}")) for mark in MARKS),
-            Option(f"{PREFIX}back", ctx.t("common.back")),
+            Option(StaffOption.BACK, ctx.t("common.back")),
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
@@ -346,7 +347,7 @@ class ItemStep:
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
         app_id = application_id(ctx)
-        if event.option_id == f"{PREFIX}back":
+        if event.option_id == StaffOption.BACK:
             ctx.goto(REVIEW, {"app": app_id})
             return
         if DOCUMENT.read(event.option_id) is not None:
@@ -380,7 +381,7 @@ class ReasonStep:
     name = REASON
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        return [Option(f"{PREFIX}back", ctx.t("common.back"))]
+        return [Option(StaffOption.BACK, ctx.t("common.back"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         key = "staff.reject_reason" if ctx.data.get("action") == "reject" else "staff.item_reason"

@@ -241,7 +241,7 @@ async def assess(rig: Rig, ani: TelegramUser, verdict: str = "K", units: int = 3
     rig.clock.at = starts + timedelta(minutes=90)  # the assessment took place
     for unit in codes:
         await ani.press(unit)
-        await ani.press(f"s:{verdict}")
+        await ani.press(f"s:verdict:{verdict}")
         await ani.text("Portofolio dan observasi lengkap")
     await ani.press("s:recommend")
     assert "Rekomendasi terkirim" in ani.screen

@@ -9,13 +9,17 @@ from datetime import UTC, date, datetime
 import pytest
 
 from domain.parts import (
+    Agreement,
     Appeal,
     Assessment,
     Decision,
     ItemVerdict,
     Mark,
+    SurveillanceOutcome,
+    SurveillanceRecord,
     UnitResult,
     read_review,
+    read_surveillance,
     review_json,
 )
 from scheme.apl02 import Verdict
@@ -98,3 +102,14 @@ def test_an_appeal_round_trips_with_its_due_date_as_a_day() -> None:
     assert stored["documents"] == ["d1", "d2"]
     assert Appeal.read(stored) == appeal
     assert Appeal.read({"state": "lost", "documents": [1, "d1"]}) == Appeal(documents=("d1",))
+
+
+def test_a_certificates_surveillance_and_agreement_round_trip() -> None:
+    record = SurveillanceRecord(date(2027, 12, 1), SurveillanceOutcome.MAINTAINED, "baik", 4)
+    agreement = Agreement(AT, "id", "v1", "telegram")
+
+    assert read_surveillance([record.to_json(), {"on": "kemarin"}, "x"]) == (record,)
+    assert read_surveillance(None) == ()
+    assert record.to_json()["on"] == "2027-12-01"
+    assert Agreement.read(agreement.to_json()) == agreement
+    assert Agreement.read({"locale": "id"}) is None  # no time: not an agreement

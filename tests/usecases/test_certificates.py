@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain.notices import Notice, NoticeKind
+from domain.parts import SurveillanceOutcome
 from domain.schedule import DedupeKey, Planned, Subject
 from scheme.lifecycle import ApplicationState as A
 from scheme.lifecycle import CertificateState as CS
@@ -37,8 +38,8 @@ async def test_the_holders_agreement_is_kept_once_with_its_wording(world: World)
     assert not isinstance(agreed, Refused)
     assert agreed.agreement is not None
     scheme = world.app.services.scheme
-    assert agreed.agreement["version"] == certificates.agreement_version(scheme, "en")
-    assert agreed.agreement["locale"] == "en"
+    assert agreed.agreement.version == certificates.agreement_version(scheme, "en")
+    assert agreed.agreement.locale == "en"
     assert not certificates.awaits_agreement(scheme, agreed)
     again = await world.call(certificates.agree, siti, NUMBER, locale="id")
     assert refusal(again) is Refusal.ALREADY_HANDLED
@@ -130,7 +131,7 @@ async def test_surveillance_results_are_recorded_in_turn(world: World) -> None:
     )
 
     assert not isinstance(first, Refused)
-    assert [dict(r)["outcome"] for r in first.surveillance] == ["maintained"]
+    assert [r.outcome for r in first.surveillance] == [SurveillanceOutcome.MAINTAINED]
     upcoming = certificates.next_surveillance(rules, first)
     assert upcoming == (2, date(2026, 12, 2))
     outcome = await world.rows("SELECT params FROM outbox WHERE kind = 'surveillance_recorded'")
