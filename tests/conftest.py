@@ -23,7 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings, environment_names, load_settings
 from bot.factory import App, build_app, build_object_store
+from bot.schemes import load_scheme
 from handlers.conversation import Flow
+from scheme.model import Scheme
 from storage import migrate
 from storage.db import make_engine
 from storage.objects import S3ObjectStore
@@ -130,6 +132,12 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyP
     monkeypatch.setenv("STORAGE_LOCAL_DIR", str(tmp_path / "objects"))
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     return monkeypatch
+
+
+@pytest.fixture(scope="session")
+def scheme() -> Scheme:
+    """Read once: the scheme is frozen data, and reading it is most of a memory test's time."""
+    return load_scheme(load_settings(env_file=None).app.scheme_file)
 
 
 @pytest.fixture

@@ -1,22 +1,35 @@
-"""The ``world`` every use-case test starts from: the production wiring on the test database, its
-clock stopped on a Wednesday morning in Jakarta."""
+"""The ``world`` every use-case test starts from: the verbs on the unit of work in memory (the
+fast tier) and on PostgreSQL through the production wiring (what keeps the memory honest), the
+clock stopped on a Wednesday morning in Jakarta. SQLite's adapters are the storage tests' and
+the journeys'."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.factory import App
-from tests.usecases.world import World
+from bot.config import Settings
+from bot.factory import build_app
+from scheme.model import Scheme
+from storage import migrate
+from tests.conftest import _drop_schema, _postgres_schema_engine
+from tests.usecases.world import NOW, SqlTables, World, memory_world
 
-NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
-"""Wednesday 25 November 2026, 10:00 WIB."""
 
-
-@pytest.fixture
-async def world(make_app: Callable[..., Awaitable[App]]) -> AsyncIterator[World]:
-    app = await make_app(clock=lambda: NOW)
-    yield World(app)
-    await app.aclose()
+@pytest.fixture(params=["memory", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def world(
+    request: pytest.FixtureRequest, settings: Settings, scheme: Scheme
+) -> AsyncIterator[World]:
+    if request.param == "memory":
+        yield memory_world(settings, scheme)
+        return
+    url = request.getfixturevalue("postgres_url")
+    engine, schema = await _postgres_schema_engine(url)
+    try:
+        await migrate.upgrade(engine)
+        app = await build_app(settings, engine=engine, clock=lambda: NOW)
+        yield World(app, SqlTables(app.engine, app.uow_factory))
+    finally:
+        await engine.dispose()
+        await _drop_schema(url, schema)

@@ -53,7 +53,7 @@ async def test_accepting_schedules_the_assessment_and_tells_both_once(world: Wor
     assert refusal(await world.call(assessment.accept_assignment, rina, app_id)) is (
         Refusal.ALREADY_HANDLED
     )
-    notices = await world.rows("SELECT person_id, kind, due_at FROM outbox ORDER BY id")
+    notices = await world.outbox_rows("person_id", "kind", "due_at")
     assert [(p, k) for p, k, _ in notices] == [
         (siti.person_id, "assessment_scheduled"),
         (siti.person_id, "assessment_tomorrow"),
@@ -61,7 +61,7 @@ async def test_accepting_schedules_the_assessment_and_tells_both_once(world: Wor
     ]
     # 09:00 the day before in each one's own zone: Jakarta (UTC+7) and Jayapura (UTC+9)
     assert [str(due)[11:16] for _, _, due in notices[1:]] == ["02:00", "00:00"]
-    audit = await world.rows("SELECT person_id, action, allowed FROM audit_log")
+    audit = await world.audit_rows("person_id", "action", "allowed")
     assert [(p, a, bool(ok)) for p, a, ok in audit] == [(rina.person_id, "accept_assignment", True)]
 
 
@@ -76,7 +76,7 @@ async def test_a_declared_relationship_sends_the_case_back_to_staff(world: World
     assert note is not None
     assert note.startswith("sepupu saya")
     assert len(note) == assessment.NOTE_LENGTH
-    assert await world.rows("SELECT id FROM outbox") == []
+    assert await world.outbox_rows("id") == []
     assert refusal(await world.call(assessment.declare_conflict, rina, app_id, "lagi")) is (
         Refusal.NOT_ALLOWED  # no longer this assessor's case
     )
@@ -95,7 +95,7 @@ async def test_only_the_assigned_assessor_reaches_the_case(world: World) -> None
     )
 
     assert await world.state(app_id) == A.ASSESSOR_ASSIGNED
-    audit = await world.rows("SELECT person_id, action, allowed FROM audit_log ORDER BY id")
+    audit = await world.audit_rows("person_id", "action", "allowed")
     assert [(p, a, bool(ok)) for p, a, ok in audit] == [
         (other.person_id, "no_conflict_not_assigned", False),
         (siti.person_id, "no_conflict", False),
@@ -114,7 +114,7 @@ async def test_units_are_recorded_from_the_assessments_time_on(world: World) -> 
     assert early.reason is Refusal.TOO_EARLY
     assert early.starts_at is not None
     assert early.starts_at > world.app.services.clock()
-    assert await world.rows("SELECT action FROM audit_log") == [("record_unit_before_assessment",)]
+    assert await world.audit_rows("action") == [("record_unit_before_assessment",)]
     unchanged = await world.query(lambda uow: uow.applications.get(app_id))
     assert unchanged.assessment.units == {}
 
@@ -132,7 +132,7 @@ async def test_a_unit_recorded_again_replaces_and_an_unknown_unit_is_refused(wor
     assert done.application.assessment.units == {unit: UnitResult(Verdict.BK, "kurang")}
     assert done.application.assessment.verdicts() == {unit: Verdict.BK}
     assert refusal(unknown) is Refusal.ALREADY_HANDLED
-    audit = await world.rows("SELECT target, details FROM audit_log ORDER BY id")
+    audit = await world.audit_rows("target", "details")
     assert [(t, _json(d)["verdict"]) for t, d in audit] == [
         (f"application:{app_id}:{unit}", "K"),
         (f"application:{app_id}:{unit}", "BK"),
@@ -170,5 +170,5 @@ async def test_every_unit_k_recommends_kompeten(world: World) -> None:
     assert isinstance(done, Done)
     assert done.application.state == A.RECOMMENDED_K
     assert ("recommend_competent", True) in [
-        (a, bool(ok)) for a, ok in await world.rows("SELECT action, allowed FROM audit_log")
+        (a, bool(ok)) for a, ok in await world.audit_rows("action", "allowed")
     ]

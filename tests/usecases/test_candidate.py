@@ -32,7 +32,7 @@ async def test_a_complete_draft_is_submitted_once_with_its_reference(world: Worl
     assert isinstance(done, Done)
     assert done.application.state == A.SUBMITTED
     assert done.application.reference == f"AK-2026-{app_id:05d}"
-    assert await world.rows("SELECT status FROM outbox") == [("cancelled",)]
+    assert await world.outbox_rows("status") == [("cancelled",)]
     assert refusal(await world.call(submission.submit, siti, app_id)) is Refusal.ALREADY_HANDLED
 
 
@@ -88,7 +88,7 @@ async def test_an_appeal_in_the_window_is_filed_with_its_due_date_and_staff_warn
     )  # fmt: skip
     assert appeal.due_on == filed.decision_due_on
     assert filed.decision_due_on - _today(world) > timedelta(days=20)  # working days
-    notices = await world.rows("SELECT person_id, kind FROM outbox ORDER BY id")
+    notices = await world.outbox_rows("person_id", "kind")
     assert notices == [
         (siti.person_id, "appeal_received"),
         (budi.person_id, "appeal_due_staff"),

@@ -43,7 +43,7 @@ async def test_the_holders_agreement_is_kept_once_with_its_wording(world: World)
     assert not certificates.awaits_agreement(scheme, agreed)
     again = await world.call(certificates.agree, siti, NUMBER, locale="id")
     assert refusal(again) is Refusal.ALREADY_HANDLED
-    assert await world.rows("SELECT action FROM audit_log") == [("certificate_agreement",)]
+    assert await world.audit_rows("action") == [("certificate_agreement",)]
 
 
 async def test_a_renewal_is_prefilled_and_late_after_the_request_deadline(world: World) -> None:
@@ -81,12 +81,12 @@ async def test_staff_freeze_and_unfreeze_and_the_holder_is_told_each_time(world:
 
     assert not isinstance(unfrozen, Refused)
     assert unfrozen.state == CS.ACTIVE
-    notices = await world.rows("SELECT person_id, kind FROM outbox ORDER BY id")
+    notices = await world.outbox_rows("person_id", "kind")
     assert notices == [
         (siti.person_id, "certificate_frozen"),
         (siti.person_id, "certificate_unfrozen"),
     ]
-    actions = await world.rows("SELECT action, allowed FROM audit_log ORDER BY id")
+    actions = await world.audit_rows("action", "allowed")
     assert [(a, bool(ok)) for a, ok in actions] == [
         ("certificate_freeze", True), ("certificate_unfreeze", True),
     ]  # fmt: skip
@@ -116,7 +116,7 @@ async def test_a_revoked_certificate_gets_no_more_reminders(world: World) -> Non
 
     assert not isinstance(revoked, Refused)
     assert revoked.state == CS.REVOKED
-    rows = await world.rows("SELECT kind, status FROM outbox ORDER BY id")
+    rows = await world.outbox_rows("kind", "status")
     assert rows == [("renewal_reminder", "cancelled"), ("certificate_revoked", "pending")]
     assert certificates.staff_actions(world.app.services.scheme.rules, revoked) == []
 
@@ -134,7 +134,7 @@ async def test_surveillance_results_are_recorded_in_turn(world: World) -> None:
     assert [r.outcome for r in first.surveillance] == [SurveillanceOutcome.MAINTAINED]
     upcoming = certificates.next_surveillance(rules, first)
     assert upcoming == (2, date(2026, 12, 2))
-    outcome = await world.rows("SELECT params FROM outbox WHERE kind = 'surveillance_recorded'")
+    outcome = await world.outbox_rows("params", kind="surveillance_recorded")
     assert "Portofolio lengkap" in str(outcome)
 
 
@@ -146,9 +146,7 @@ async def test_a_candidate_does_nothing_to_a_certificate(world: World) -> None:
     assert refusal(refused) is Refusal.NOT_ALLOWED
     certificate = await world.query(lambda uow: uow.certificates.get(NUMBER))
     assert certificate.state == CS.ACTIVE
-    assert await world.rows("SELECT action, allowed FROM audit_log") == [
-        ("certificate_revoke", False)
-    ]
+    assert await world.audit_rows("action", "allowed") == [("certificate_revoke", False)]
 
 
 async def test_a_broadcast_reaches_the_segment_and_is_audited_once(world: World) -> None:
@@ -165,7 +163,7 @@ async def test_a_broadcast_reaches_the_segment_and_is_audited_once(world: World)
     assert [valid_segment(s) for s in ("state:nope", "expiring:37", "expiring:6", "all")] == [
         False, False, True, True,
     ]  # fmt: skip
-    rows = await world.rows("SELECT person_id FROM outbox")
+    rows = await world.outbox_rows("person_id")
     assert rows == [(siti.person_id,)]
-    audit = await world.rows("SELECT action, allowed FROM audit_log ORDER BY id")
+    audit = await world.audit_rows("action", "allowed")
     assert [(a, bool(ok)) for a, ok in audit] == [("broadcast", True), ("send_broadcast", False)]

@@ -23,7 +23,7 @@ async def test_a_document_reaches_its_owner_staff_and_the_assigned_assessor_only
             app_id, state=A.SCHEDULED, assessment=Assessment(rina.person_id)
         )
     )
-    [(document_id,)] = await world.rows("SELECT id FROM documents WHERE evidence_id = 'ktp'")
+    [document_id] = [d.id for d in await world.documents("ktp")]
 
     async def opening(reader: Caller, application_id: int = app_id) -> object:
         return await world.call(
@@ -38,7 +38,7 @@ async def test_a_document_reaches_its_owner_staff_and_the_assigned_assessor_only
         assert refusal(await opening(stranger)) is Refusal.NOT_ALLOWED
     assert refusal(await opening(budi, app_id + 1)) is Refusal.NOT_ALLOWED
 
-    audit = await world.rows("SELECT person_id, action, target, allowed FROM audit_log ORDER BY id")
+    audit = await world.audit_rows("person_id", "action", "target", "allowed")
     people = [siti, budi, rina, andi, eko, budi]
     assert [(p, a, t, bool(ok)) for p, a, t, ok in audit] == [
         (c.person_id, "open_document", f"document:{document_id}", ok)

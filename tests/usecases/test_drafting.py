@@ -85,7 +85,7 @@ async def test_apl02_points_only_at_the_drafts_own_documents(world: World) -> No
     siti = await world.person("siti")
     app_id = await world.complete_draft(siti)
     await world.call(lambda uow, _s: uow.applications.update(app_id, apl02=Apl02(migrated=True)))
-    [(document_id,)] = await world.rows("SELECT id FROM documents WHERE evidence_id = 'ktp'")
+    [document_id] = [d.id for d in await world.documents("ktp")]
     questions = questionnaire(world.app.services.scheme)
     answer = drafting.answer_apl02
 
@@ -135,6 +135,6 @@ async def test_a_deleted_draft_takes_its_documents_and_a_submitted_one_stays(
     assert isinstance(deleted, Deleted)
     assert len(deleted.object_keys) > 0
     assert all(key.startswith("objects/") for key in deleted.object_keys)
-    assert await world.rows("SELECT id FROM documents") == []
+    assert await world.documents() == []
     assert refusal(refused) is Refusal.ALREADY_HANDLED
     assert await world.state(kept) == A.SUBMITTED

@@ -42,11 +42,11 @@ async def test_accepted_only_once_every_item_meets_the_requirement(world: World)
     assert isinstance(done, Done)
     assert done.application.state == A.ACCEPTED
     assert set(done.application.review) == set(needed)
-    [(kind, person)] = await world.rows("SELECT kind, person_id FROM outbox")
+    [(kind, person)] = await world.outbox_rows("kind", "person_id")
     assert (kind, person) == ("status_changed", siti.person_id)
     late = await world.call(review.mark_item, budi, app_id, item=needed[0], mark=Mark.NOT_OK)
     assert refusal(late) is Refusal.ALREADY_HANDLED
-    actions = [a for (a,) in await world.rows("SELECT action FROM audit_log WHERE allowed")]
+    actions = [a for (a,) in await world.audit_rows("action", allowed=True)]
     assert actions == ["mark_ok"] * len(needed) + ["accept"]
 
 
@@ -77,7 +77,7 @@ async def test_sent_back_with_a_reason_per_item_and_the_candidate_told_them(worl
         (first, Mark.NOT_OK, "Buram"),
         (second, Mark.MISSING, None),
     ]
-    [(kind, params)] = await world.rows("SELECT kind, params FROM outbox")
+    [(kind, params)] = await world.outbox_rows("kind", "params")
     assert kind == "fix_requested"
     assert f"{first}=not_ok:Buram; {second}=missing:None" in str(params)
 
@@ -114,5 +114,5 @@ async def test_rejected_with_its_reason_in_the_decision_and_refusals_change_noth
     assert done.application.decision.reason == "Bukan asesor"
     assert done.application.decision.by == budi.person_id
     assert "_rejected" not in done.application.review
-    [(kind,)] = await world.rows("SELECT kind FROM outbox")
+    [(kind,)] = await world.outbox_rows("kind")
     assert kind == "status_changed"

@@ -19,12 +19,12 @@ async def test_an_admin_grants_a_role_and_the_person_is_told_once(world: World) 
         RoleChange(changed=False)
     )
 
-    assert await world.rows("SELECT role, granted_by FROM roles WHERE role = 'assessor'") == [
+    assert [(r, by) for _, r, by in await world.tables.roles() if r == "assessor"] == [
         ("assessor", f"person:{boss.person_id}")
     ]
-    notices = await world.rows("SELECT person_id, kind, params FROM outbox")
+    notices = await world.outbox_rows("person_id", "kind", "params")
     assert [(p, k) for p, k, _ in notices] == [(rina.person_id, "role_granted")]
-    audit = await world.rows("SELECT person_id, action, target, allowed FROM audit_log")
+    audit = await world.audit_rows("person_id", "action", "target", "allowed")
     assert [(p, a, t, bool(ok)) for p, a, t, ok in audit] == [
         (boss.person_id, "grant_role_assessor", "telegram:rina", True)
     ] * 2
@@ -46,15 +46,15 @@ async def test_refusals_change_nothing_and_the_operator_may_what_an_admin_may_no
     assert refusal(unknown) is Refusal.UNKNOWN_ACCOUNT
     own = await world.call(change_role, boss, boss.person_id, Role.ADMIN, **revoke)
     assert refusal(own) is Refusal.NOT_YOURSELF
-    assert await world.rows("SELECT role FROM roles ORDER BY role") == [("admin",), ("staff",)]
-    assert await world.rows("SELECT id FROM outbox") == []
+    assert sorted(r for _, r, _ in await world.tables.roles()) == ["admin", "staff"]
+    assert await world.outbox_rows("id") == []
 
     operator = Caller.operator("cli:root")
     done = await world.call(change_role, operator, boss.person_id, Role.ADMIN, **revoke)
 
     assert done == RoleChange(changed=True)
-    assert await world.rows("SELECT role FROM roles") == [("staff",)]
-    audit = await world.rows("SELECT person_id, channel, action, allowed, details FROM audit_log")
+    assert [r for _, r, _ in await world.tables.roles()] == ["staff"]
+    audit = await world.audit_rows("person_id", "channel", "action", "allowed", "details")
     assert [(p, c, a, bool(ok)) for p, c, a, ok, _ in audit] == [
         (budi.person_id, "telegram", "grant_role_admin", False),
         (None, "cli", "revoke_role_admin", True),
