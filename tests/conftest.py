@@ -3,11 +3,14 @@ and the production wiring from :func:`bot.factory.build_app`."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -88,11 +91,33 @@ async def _drop_schema(url: str, schema: str) -> None:
     await _execute(url, f'DROP SCHEMA "{schema}" CASCADE')
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file at the newest revision, made once: a test's database starts as a copy of
+    it, as ``asesorbot db upgrade`` would leave it, without paying for every migration again."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+
+    async def upgrade() -> None:
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        await migrate.upgrade(engine)
+        await engine.dispose()
+
+    worker = threading.Thread(target=asyncio.run, args=(upgrade(),))  # outside the test's loop
+    worker.start()
+    worker.join()
+    return path
+
+
 @pytest.fixture(params=DATABASES)
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """An empty database, SQLite file or PostgreSQL schema."""
+    """A database, SQLite file or PostgreSQL schema: empty, or on SQLite already at the newest
+    revision (a copy of :func:`migrated_sqlite`) unless the test is marked ``empty_database``
+    (the migration tests)."""
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+        path = tmp_path / "test.db"
+        if request.node.get_closest_marker("empty_database") is None:
+            shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
         yield engine
         await engine.dispose()
         return

@@ -51,11 +51,6 @@ class StaffOption(StrEnum):
     LEAVE_SET = f"{PREFIX}leave:set"
     LEAVE_SAVE = f"{PREFIX}leave:save"
 
-    @property
-    def kind(self) -> str:
-        """The option's name without the privileged mark (as the audit log names the action)."""
-        return self.value.removeprefix(PREFIX)
-
 
 @dataclass(frozen=True, slots=True)
 class Privileged(Generic[T]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
@@ -21,6 +22,8 @@ from sqlalchemy import (
 
 from storage import migrate
 from storage.models import ApplicationRow, Base
+
+pytestmark = pytest.mark.empty_database
 
 
 async def tables(engine) -> set[str]:  # type: ignore[no-untyped-def]
