@@ -222,6 +222,9 @@ class Flow:
     verified_phone: Callable[[Context, str], Awaitable[object]] | None = None
     """What a new channel identity whose number the messenger vouches for does with it
     (store it, and offer to link the person's other messengers)."""
+    typed_commands: frozenset[str] = frozenset()
+    """Commands that also work typed as a word alone ("menu", not only "/menu"): the bot's
+    messages tell people to type them, so no step takes them as an answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,8 +243,8 @@ def locale_from_hint(hint: str | None, default: str) -> str:
 def match_option(text: str, options: Sequence[Option]) -> Option | None:
     """A typed answer to a choice: its number as shown, or its label."""
     typed = text.strip().rstrip(".").casefold()
-    if typed.isdigit() and 1 <= int(typed) <= len(options):
-        return options[int(typed) - 1]
+    if typed.isdigit():  # a number is the option's place as shown, never its id ("0" is not "No")
+        return options[int(typed) - 1] if 1 <= int(typed) <= len(options) else None
     for option in options:
         if option.label.casefold() == typed or option.id.casefold() == typed:
             return option
@@ -365,6 +368,10 @@ class Conversation:
                 await command(ctx, event)
         elif isinstance(event, ResumeIn):
             await ctx.show_current()
+        elif isinstance(event, TextIn) and (word := event.text.strip().lower()) in (
+            self._flow.typed_commands
+        ):
+            await self._flow.commands[word](ctx, CommandIn(word))
         else:
             await self._to_step(ctx, event)
         await self._show_if_moved(ctx)

@@ -143,6 +143,10 @@ COMMANDS = {
 }
 
 
+TYPED_COMMANDS = frozenset({"menu", "batal", "cancel", "bantuan", "help"})
+"""What the messages say to type as a word ("Ketik menu"): a command wherever it is typed."""
+
+
 def build_flow(extra_steps: Sequence[Step] = ()) -> Flow:
     """The bot's whole conversation; ``extra_steps`` lets tests add steps of their own."""
     return Flow(
@@ -151,4 +155,5 @@ def build_flow(extra_steps: Sequence[Step] = ()) -> Flow:
         first_contact=start,
         verified_phone=offer_link,
         forged_option=refuse_forged,
+        typed_commands=TYPED_COMMANDS,
     )

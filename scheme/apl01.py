@@ -174,6 +174,15 @@ def free_text(text: str, *, min_length: int = 2, max_length: int = 200) -> Resul
     return Valid(value)
 
 
+def place(text: str) -> Result:
+    """A place of birth: a city or regency's name, which has no digits (a NIK typed one step
+    late is not a place; issue 16)."""
+    result = free_text(text, max_length=100)
+    if isinstance(result, Valid) and any(c.isdigit() for c in result.value):
+        return Invalid("place.characters")
+    return result
+
+
 def education(level_id: str, levels: tuple[str, ...], minimum: str) -> Result:
     """At least senior high school or equal (6.1.1); ``levels`` lowest first."""
     if level_id not in levels:
@@ -228,7 +237,7 @@ def validate(field: str, text: str, answers: Mapping[str, object], today: date) 
     sex = answers.get("sex")
     validators: dict[str, Callable[[], Result]] = {
         "full_name": lambda: full_name(text),
-        "birth_place": lambda: free_text(text, max_length=100),
+        "birth_place": lambda: place(text),
         "birth_date": lambda: birth_date(text, today),
         "id_number": lambda: (
             passport(text)

@@ -162,14 +162,16 @@ class Apl01ReviewStep:
     name = REVIEW
 
     async def options(self, ctx: Context) -> Sequence[Option]:
+        """The answers are listed with bullets, not numbers: where a channel numbers the
+        options (WhatsApp, the terminal), the only numbers on screen are the options' own, so
+        typing one picks what it says (issue 16: "3" used to open the second field)."""
         return [
             Option("confirm", ctx.t("apl01.review.confirm")),
             *(
                 Option(
-                    f"edit:{field}",
-                    ctx.t("apl01.review.edit", n=n, label=ctx.t(f"apl01.label.{field}")),
+                    f"edit:{field}", ctx.t("apl01.review.edit", label=ctx.t(f"apl01.label.{field}"))
                 )
-                for n, field in enumerate(FIELDS, 1)
+                for field in FIELDS
             ),
         ]
 
@@ -177,9 +179,9 @@ class Apl01ReviewStep:
         application = await ctx.uow.applications.current(ctx.person.id)
         answers = application.apl01 if application else {}
         lines = [ctx.t("apl01.review.title")]
-        for n, field in enumerate(FIELDS, 1):
+        for field in FIELDS:
             value = shown_value(ctx, field, answers[field]) if field in answers else "—"
-            lines.append(f"{n}. {ctx.t(f'apl01.label.{field}')}: {value}")
+            lines.append(f"• {ctx.t(f'apl01.label.{field}')}: {value}")
         return [choice("\n".join(lines), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:

@@ -78,12 +78,17 @@ async def progress_lines(ctx: Context, application: ApplicationRecord) -> list[s
     def mark(done: bool) -> str:
         return "✅" if done else "⏳"
 
+    # Answered but a basic requirement unmet: not done, and not merely waiting (issue 16).
+    checked = "❌" if eligibility_done and eligibility.missing else mark(eligibility_done)
     total = len(apl01_rules.FIELDS)
+    missing = [n.evidence.label.get(ctx.locale) for n in plan if not n.done(have[n.id])]
+    evidence = [f"{mark(not missing)} {ctx.t('hub.evidence', done=items_done, total=len(plan))}"]
+    if missing:  # named, not only counted (issue 16: "7 of 8 complete" said not which)
+        evidence.append(ctx.t("hub.evidence_missing", items="; ".join(missing)))
     return [
-        f"{mark(eligibility_done)} {ctx.t('hub.eligibility')}",
+        f"{checked} {ctx.t('hub.eligibility')}",
         f"{mark(apl01_done == total)} {ctx.t('hub.apl01', done=apl01_done, total=total)}",
-        f"{mark(items_done == len(plan))} "
-        + ctx.t("hub.evidence", done=items_done, total=len(plan)),
+        *evidence,
         f"{mark(apl02_ok)} {ctx.t('hub.apl02', done=answered, total=len(questions))}",
     ]
 

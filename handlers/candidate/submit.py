@@ -9,7 +9,13 @@ from domain.application import plan_of, route_of
 from domain.ports import ApplicationRecord, DocumentRecord
 from handlers.candidate.apl01 import FIELDS, shown_value
 from handlers.candidate.apl02 import answer_lines
-from handlers.candidate.application import DECLARATION, HUB, editable_application, local_time
+from handlers.candidate.application import (
+    DECLARATION,
+    HUB,
+    current_application,
+    editable_application,
+    local_time,
+)
 from handlers.common.guide import fees_text
 from handlers.conversation import MENU, Context, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
@@ -75,12 +81,28 @@ def receipt(
 
 
 class DeclarationStep:
+    """The declaration is offered only to an application that can be sent: what is missing
+    is said first (issue 16: agreeing, then hearing it could not be sent)."""
+
     name = DECLARATION
 
+    async def _problems(self, ctx: Context) -> list[Problem]:
+        application = await current_application(ctx)
+        if application is None:
+            return []
+        return await submission.problems(ctx.uow, ctx.services, application)
+
     async def options(self, ctx: Context) -> Sequence[Option]:
-        return [Option("agree", ctx.t("submit.agree")), Option("back", ctx.t("common.back"))]
+        back = Option("back", ctx.t("common.back"))
+        return (
+            [back] if await self._problems(ctx) else [Option("agree", ctx.t("submit.agree")), back]
+        )
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
+        found = await self._problems(ctx)
+        if found:
+            lines = [ctx.t("submit.not_yet"), *(f"• {m}" for m in problem_lines(ctx, found))]
+            return [choice("\n".join(lines), [Option("back", ctx.t("common.back"))])]
         text = f"{ctx.t('submit.declaration')}\n\n{fees_text(ctx)}"
         return [choice(text, await self.options(ctx))]
 

@@ -105,7 +105,7 @@ def test_notices_are_worded_in_the_recipients_language_and_zone() -> None:
     in_jakarta = notice.notice.text(translator, "id", "Asia/Jakarta")
     in_jayapura = notice.notice.text(translator, "en", "Asia/Jayapura")
     assert "26 November 2026 23.59 WIB" in in_jakarta
-    assert "Diputuskan kompeten" in in_jakarta
+    assert "Diputuskan Kompeten" in in_jakarta
     assert "27 November 2026 01:59 WIT" in in_jayapura  # the same instant, east
     assert format_instant(NOW, "en", "Asia/Makassar") == "25 November 2026 11:00 WITA"
 

@@ -115,9 +115,10 @@ async def test_bad_dates_on_the_review_screen(app: App, typed: str, message: str
     # Not done, not submittable, and not a trap: from the NIK step the date can be fixed.
     await person.command("daftar")
     assert "⏳ APL-01 data diri: 17 dari 18" in person.screen
-    await person.option("submit")
-    await person.option("agree")
+    await person.option("submit")  # what stops it is said before any declaration is offered
     assert "APL-01: Tanggal lahir di NIK tidak sama" in person.screen
+    assert person.options == ["back"]
+    await person.option("back")
     await person.option("apl01")
     assert "Langkah 6 dari 18" in person.screen
     await person.option("fix:birth_date")

@@ -152,3 +152,24 @@ def test_catalogs_have_the_same_keys_and_placeholders(translator: GettextTransla
 
 def test_catalogs_hold_no_unused_keys(translator: GettextTranslator) -> None:
     assert sorted(translator.keys("id") - keys_used_in_code()) == []
+
+
+OFF_VOCABULARY = {
+    r"\bkandidat\b": "asesi",
+    r"\bsurveilan\b": "surveilans",
+    r"\b(belum )?kompeten\b(?! (?:sebagai|seperti))": "Kompeten / Belum Kompeten",
+    r"\bdibanding\b": "diajukan banding",
+    r"\bpraktek\b": "praktik",
+}
+"""Words the Indonesian catalog must not use, and the scheme's own word for each: one vocabulary
+(asesi, asesor, TUK, Kompeten / Belum Kompeten, surveilans) everywhere the person reads."""
+
+
+def test_the_indonesian_catalog_keeps_one_vocabulary(translator: GettextTranslator) -> None:
+    found = [
+        (key, word)
+        for key in sorted(translator.keys("id"))
+        for word in OFF_VOCABULARY
+        if re.search(word, translator.translate("id", key).replace("Belum Kompeten", ""))
+    ]
+    assert found == []

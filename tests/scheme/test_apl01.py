@@ -168,3 +168,14 @@ def test_fields_ask_birth_date_and_sex_before_the_nik() -> None:
     assert order.index("birth_date") < order.index("id_number")
     assert order.index("sex") < order.index("id_number")
     assert len(order) == len(set(order))
+
+
+def test_a_place_of_birth_is_a_name_not_a_number() -> None:
+    """Issue 16: a 16-digit number (the NIK, typed a step early) was taken as the place."""
+    assert apl01.place(" Kota  Bandung ") == Valid("Kota Bandung")
+    assert reason(apl01.place("3273015708850002")) == "place.characters"
+    assert reason(apl01.place("Bandung 2")) == "place.characters"
+    today = date(2026, 12, 6)
+    assert reason(apl01.validate("birth_place", "3273015708850002", {}, today)) == (
+        "place.characters"
+    )

@@ -1,0 +1,140 @@
+"""The candidate's steps on the memory world (the fast tier): a draft put straight into the
+state a screen needs, its words as message keys."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.config import Settings
+from handlers.flow import COMMANDS, TYPED_COMMANDS
+from scheme.apl01 import FIELDS
+from scheme.eligibility import assess
+from scheme.model import Scheme
+from tests.handlers.steps import Chat, conversation
+from tests.scheme.test_eligibility import NEW_OK
+from tests.usecases.world import World, memory_world
+
+
+@pytest.fixture
+def world(settings: Settings, scheme: Scheme) -> World:
+    return memory_world(settings, scheme)
+
+
+async def test_the_apl01_review_numbers_only_its_options_so_a_typed_number_picks_one(
+    world: World,
+) -> None:
+    """Issue 16: the answers were numbered 1… and the options 1… beside them ("2. ✏️ Ubah 1.
+    Nama lengkap"), so typing 3 for "3. Tempat lahir" opened the second field."""
+    siti = await world.person("siti")
+    await world.complete_draft(siti)
+    chat = Chat(conversation(world), "siti")
+    await chat.command("daftar")
+    await chat.press("apl01")
+    assert chat.said_keys()[0] == "apl01.review.title"
+    assert not [line for line in chat.said() if re.match(r"\d+\. ", line)]  # answers: bullets
+
+    assert chat.options[2] == f"edit:{FIELDS[1]}"  # shown as "3. ✏️ Ubah Kebangsaan"
+
+    await chat.type("3")
+
+    assert f"apl01.ask.{FIELDS[1]}" in chat.said_keys()
+
+
+async def test_a_candidate_meeting_none_of_the_basic_requirements_sees_no_tick_for_them(
+    world: World,
+) -> None:
+    """Issue 16: all four of 6.1 unmet still showed "✅ Cek persyaratan dasar" on the hub."""
+    siti = await world.person("siti")
+    app_id = await world.complete_draft(siti)
+    unmet = {
+        **NEW_OK, "education": "sd", "practice_records": 0, "assessor_training": 0,
+        "technical_competence": 0,
+    }  # fmt: skip
+    route = assess(world.app.services.scheme, unmet)
+    assert len(route.missing) == 4
+    await world.call(
+        lambda uow, _s: uow.applications.update(app_id, eligibility=unmet, route=route.route)
+    )
+    chat = Chat(conversation(world), "siti")
+
+    await chat.command("daftar")
+
+    [line] = [line for line in chat.said() if line.endswith("hub.eligibility")]
+    assert line.startswith("❌")
+
+
+async def test_menu_typed_as_a_word_is_the_menu_not_an_answer(world: World) -> None:
+    """Issue 16: the bot says "Ketik menu", but at the name step "menu" was saved as the name."""
+    siti = await world.person("siti")
+    app_id = await world.complete_draft(siti)
+    await world.call(lambda uow, _s: uow.applications.update(app_id, apl01={}))
+    chat = Chat(conversation(world), "siti")
+    await chat.command("daftar")
+    await chat.press("apl01")
+    assert "apl01.ask.full_name" in chat.said_keys()
+
+    await chat.type(" Menu ")
+
+    assert "menu.prompt" in chat.said_keys()
+    async with world.app.uow_factory() as uow:
+        application = await uow.applications.get(app_id)
+    assert application is not None
+    assert application.apl01 == {}
+    assert set(COMMANDS) >= TYPED_COMMANDS  # each word is a command the flow has
+
+
+async def test_a_typed_number_is_an_options_place_never_its_id(world: World) -> None:
+    """Issue 16: "0" was taken as "Tidak" (the id of the second option of a yes/no question)."""
+    siti = await world.person("siti")
+    chat = Chat(conversation(world), "siti")
+    await chat.command("daftar")
+    await chat.press("apply")
+    assert chat.options == ["1", "0"]  # shown as "1. Ya", "2. Tidak"
+
+    await chat.type("0")
+    assert chat.said_keys()[0] == "input.choose_option"
+    await chat.type("2")
+
+    async with world.app.uow_factory() as uow:
+        application = await uow.applications.current(siti.person_id or 0)
+    assert application is not None
+    assert list(application.eligibility.values()) == [0]  # "2", the second option: Tidak
+
+
+async def test_the_status_names_the_evidence_still_missing(world: World) -> None:
+    """Issue 16: "/status" said "7 of 8 complete" without naming what is missing."""
+    siti = await world.person("siti")
+    app_id = await world.complete_draft(siti)
+    [ktp] = await world.documents("ktp")
+    async with world.app.uow_factory() as uow:
+        await uow.applications.remove_document(app_id, ktp.id)
+        await uow.commit()
+    chat = Chat(conversation(world), "siti")
+
+    await chat.command("status")
+
+    [line] = [line for line in chat.said() if line.startswith("hub.evidence_missing")]
+    assert line == "hub.evidence_missing(items=Salinan KTP)"
+
+
+async def test_the_declaration_is_offered_only_once_the_application_can_be_sent(
+    world: World,
+) -> None:
+    """Issue 16: "Saya setuju dan kirim" was pressed first and the refusal came after."""
+    siti = await world.person("siti")
+    app_id = await world.complete_draft(siti)
+    [ktp] = await world.documents("ktp")
+    async with world.app.uow_factory() as uow:
+        await uow.applications.remove_document(app_id, ktp.id)
+        await uow.commit()
+    chat = Chat(conversation(world), "siti")
+    await chat.command("daftar")
+
+    await chat.press("submit")
+
+    assert chat.said_keys()[:2] == ["submit.not_yet", "• submit.missing.evidence"]
+    assert chat.options == ["back"]
+    await chat.press("agree")  # an old button: nothing is sent
+    assert await world.state(app_id) == "draft"
