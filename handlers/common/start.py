@@ -14,6 +14,7 @@ from handlers.common.guide import GUIDE
 from handlers.common.zone import ZONE
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
+from usecases.access import ADMIN_ROLES, ASSESSOR_ROLES, STAFF_ROLES
 
 LANGUAGE = StepName("language")
 LANGUAGES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
@@ -76,8 +77,21 @@ async def start(ctx: Context, command: CommandIn) -> None:
         ctx.call(LANGUAGE, then=MENU)
 
 
+HELP_BY_ROLE = (
+    (STAFF_ROLES, "help.staff"),
+    (ASSESSOR_ROLES, "help.assessor"),
+    (ADMIN_ROLES, "help.admin"),
+)
+"""The commands of each role, listed only to those who hold it (the server checks again)."""
+
+
 async def show_help(ctx: Context, command: CommandIn) -> None:
-    ctx.say(Text(ctx.t("help.body")))
+    """Every command the person may use: everyone's, the candidate's and the holder's, and
+    those of the roles they hold (issue 16: half of them were missing)."""
+    roles = await ctx.uow.roles.of(ctx.person.id)
+    blocks = ["help.body", "help.candidate"]
+    blocks += [key for held, key in HELP_BY_ROLE if roles & held]
+    ctx.say(Text("\n\n".join(ctx.t(key) for key in blocks)))
     await ctx.show_current()
 
 

@@ -64,11 +64,10 @@ class Chat:
     def said(self) -> Iterator[str]:
         """Each line the last reply showed: texts, choice bodies, and options as ``[id] key``."""
         for message in self.last.messages:
+            if isinstance(message, Choice | Text):
+                yield from (line for line in message.body.splitlines() if line.strip())
             if isinstance(message, Choice):
-                yield from message.body.splitlines()
                 yield from (f"[{o.id}] {o.label}" for o in message.options)
-            elif isinstance(message, Text):
-                yield from message.body.splitlines()
 
     def said_keys(self) -> list[str]:
         """The message keys of the last reply, in order, without their values."""

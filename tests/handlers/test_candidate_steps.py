@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import Settings
 from handlers.flow import COMMANDS, TYPED_COMMANDS
+from locales import GettextTranslator
 from scheme.apl01 import FIELDS
 from scheme.eligibility import assess
 from scheme.model import Scheme
@@ -138,3 +139,29 @@ async def test_the_declaration_is_offered_only_once_the_application_can_be_sent(
     assert chat.options == ["back"]
     await chat.press("agree")  # an old button: nothing is sent
     assert await world.state(app_id) == "draft"
+
+
+async def test_help_lists_every_command_of_the_roles_held(world: World) -> None:
+    """Issue 16: /bantuan listed half the commands; each role's own appear only to it."""
+    await world.person("siti")
+    await world.person("budi", "staff", "assessor")
+    siti, budi = Chat(conversation(world), "siti"), Chat(conversation(world), "budi")
+
+    await siti.command("bantuan")
+    await budi.command("bantuan")
+
+    assert siti.said_keys()[:2] == ["help.body", "help.candidate"]
+    assert "help.staff" not in siti.said_keys()
+    assert [k for k in budi.said_keys() if k.startswith("help.")] == [
+        "help.body", "help.candidate", "help.staff", "help.assessor",
+    ]  # fmt: skip
+    listed = {
+        word.removeprefix("/")
+        for key in ("help.body", "help.candidate", "help.staff", "help.assessor", "help.admin")
+        for word in GettextTranslator().translate("id", key).split()
+        if word.startswith("/")
+    }
+    names: dict[object, set[str]] = {}
+    for name, handler in COMMANDS.items():
+        names.setdefault(handler, set()).add(name)
+    assert [sorted(n) for n in names.values() if not n & listed] == []  # each command, once

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import get_args
 
 import pytest
+from pydantic import BaseModel
 
 from bot.channels.telegram import COMMANDS as TELEGRAM_COMMANDS
 from domain.notices import NOTICE_PARAMS
@@ -25,7 +26,7 @@ from scheme import apl01
 from scheme.deadlines import zone_label
 from scheme.impartiality import Capacity
 from scheme.lifecycle import ApplicationState, CertificateState
-from scheme.model import Method
+from scheme.model import Method, Scheme, Text
 from scheme.zones import ZONES
 from usecases.broadcasts import SEGMENTS
 from usecases.certificates import CertificateAction
@@ -160,6 +161,7 @@ OFF_VOCABULARY = {
     r"\b(belum )?kompeten\b(?! (?:sebagai|seperti))": "Kompeten / Belum Kompeten",
     r"\bdibanding\b": "diajukan banding",
     r"\bpraktek\b": "praktik",
+    r"\bdirekomendasi\b": "direkomendasikan",
 }
 """Words the Indonesian catalog must not use, and the scheme's own word for each: one vocabulary
 (asesi, asesor, TUK, Kompeten / Belum Kompeten, surveilans) everywhere the person reads."""
@@ -171,5 +173,36 @@ def test_the_indonesian_catalog_keeps_one_vocabulary(translator: GettextTranslat
         for key in sorted(translator.keys("id"))
         for word in OFF_VOCABULARY
         if re.search(word, translator.translate("id", key).replace("Belum Kompeten", ""))
+    ]
+    assert found == []
+
+
+def _texts(value: object) -> list[str]:
+    """Every Indonesian text of the scheme a person reads (a ``source`` citation is quoted as
+    its document words it, and is left out)."""
+    if isinstance(value, Text):
+        return [value.id]
+    if isinstance(value, BaseModel):
+        return [
+            t
+            for name in type(value).model_fields
+            if name != "source"
+            for t in _texts(getattr(value, name))
+        ]
+    if isinstance(value, list | tuple):
+        return [t for item in value for t in _texts(item)]
+    if isinstance(value, dict):
+        return [t for item in value.values() for t in _texts(item)]
+    return []
+
+
+def test_the_schemes_texts_keep_the_same_vocabulary(scheme: Scheme) -> None:
+    texts = _texts(scheme)
+    assert len(texts) > 50  # the walk reaches the labels, questions and requirements
+    found = [
+        (text, word)
+        for text in texts
+        for word in OFF_VOCABULARY
+        if re.search(word, text.replace("Belum Kompeten", ""))
     ]
     assert found == []
