@@ -251,6 +251,27 @@ def match_option(text: str, options: Sequence[Option]) -> Option | None:
     return None
 
 
+NUMBER_WORDS = {
+    word: n
+    for n, words in enumerate(
+        (
+            ("satu", "one"), ("dua", "two"), ("tiga", "three"), ("empat", "four"),
+            ("lima", "five"), ("enam", "six"), ("tujuh", "seven"), ("delapan", "eight"),
+            ("sembilan", "nine"), ("sepuluh", "ten"),
+        ),
+        1,
+    )
+    for word in words
+}  # fmt: skip
+"""An option's number written as a word ("dua"): taken only where a step asks for an option
+and no text, so a name or a place ("Lima") is never read as a number."""
+
+
+def option_by_word(text: str, options: Sequence[Option]) -> Option | None:
+    n = NUMBER_WORDS.get(text.strip().rstrip(".").casefold())
+    return options[n - 1] if n is not None and n <= len(options) else None
+
+
 _NOT_EXPECTED = {
     TextIn: "input.text_not_expected",
     OptionIn: "input.option_not_expected",
@@ -381,6 +402,8 @@ class Conversation:
         options = await step.options(ctx)
         if isinstance(event, TextIn) and options:
             chosen = match_option(event.text, options)
+            if chosen is None and not isinstance(step, TakesText):
+                chosen = option_by_word(event.text, options)
             if chosen is not None:
                 event = OptionIn(chosen.id)
             elif not isinstance(step, TakesText):

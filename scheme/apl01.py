@@ -60,12 +60,44 @@ def full_name(text: str) -> Result:
     return Valid(name)
 
 
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("januari", "january", "jan"), ("februari", "february", "feb", "pebruari"),
+            ("maret", "march", "mar"), ("april", "apr"), ("mei", "may"),
+            ("juni", "june", "jun"), ("juli", "july", "jul"),
+            ("agustus", "august", "agu", "agt", "aug"),
+            ("september", "sep", "sept"), ("oktober", "october", "okt", "oct"),
+            ("november", "nov", "nopember"), ("desember", "december", "des", "dec"),
+        ),
+        1,
+    )
+    for name in names
+}  # fmt: skip
+"""Month names as people write them on a form, in Indonesian and English, with the usual
+short forms."""
+
+
+def _day_month_year(text: str) -> tuple[int, int, int] | None:
+    typed = text.strip().casefold()
+    match = re.fullmatch(r"(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})", typed)
+    if match:
+        day, month, year = (int(part) for part in match.groups())
+        return day, month, year
+    match = re.fullmatch(r"(\d{1,2})[ -]([^\W\d_]+)\.?[ -](\d{4})", typed)
+    if match and match.group(2) in MONTHS:
+        return int(match.group(1)), MONTHS[match.group(2)], int(match.group(3))
+    return None
+
+
 def birth_date(text: str, today: date) -> Result:
-    """DD-MM-YYYY (also with / or .), an existing day, and an age from 17 to 90."""
-    match = re.fullmatch(r"(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})", text.strip())
-    if not match:
+    """DD-MM-YYYY (also with / or .) or "17 Agustus 1985" (issue 16: the way it is written on
+    a form was refused), an existing day, and an age from 17 to 90."""
+    found = _day_month_year(text)
+    if found is None:
         return Invalid("birth_date.format")
-    day, month, year = (int(part) for part in match.groups())
+    day, month, year = found
     try:
         born = date(year, month, day)
     except ValueError:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from domain.ports import ApplicationRecord
 from handlers.candidate.application import ELIGIBILITY, HUB, editable_application
-from handlers.conversation import Context, choice
+from handlers.conversation import Context, choice, option_by_word
 from handlers.messages import Option, OptionIn, Outbound, Text, TextIn
 from scheme.eligibility import Eligibility, next_question
 from scheme.model import Fact, Scheme
@@ -80,8 +80,11 @@ class EligibilityStep:
         if asked is None:
             return
         application, fact = asked
-        if fact.kind != "count":  # typed where an option is asked, and not one of them
-            ctx.say(Text(ctx.t("input.choose_option", count=len(await self.options(ctx)))))
+        options = await self.options(ctx)
+        if fact.kind != "count" and (chosen := option_by_word(event.text, options)) is not None:
+            await self.on_option(ctx, OptionIn(chosen.id))  # "dua": the second option
+        elif fact.kind != "count":  # typed where an option is asked, and not one of them
+            ctx.say(Text(ctx.t("input.choose_option", count=len(options))))
             await ctx.show_current()
         elif not _is_count(event.text):
             ctx.say(Text(ctx.t("eligibility.count_invalid", max=MAX_COUNT)))

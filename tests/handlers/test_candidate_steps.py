@@ -8,7 +8,9 @@ import re
 import pytest
 
 from bot.config import Settings
+from handlers.conversation import option_by_word
 from handlers.flow import COMMANDS, TYPED_COMMANDS
+from handlers.messages import Option
 from locales import GettextTranslator
 from scheme.apl01 import FIELDS
 from scheme.eligibility import assess
@@ -165,3 +167,21 @@ async def test_help_lists_every_command_of_the_roles_held(world: World) -> None:
     for name, handler in COMMANDS.items():
         names.setdefault(handler, set()).add(name)
     assert [sorted(n) for n in names.values() if not n & listed] == []  # each command, once
+
+
+async def test_an_options_number_written_as_a_word_picks_it_where_no_text_is_asked(
+    world: World,
+) -> None:
+    """Issue 16: "dua" was refused at a choice; a name or a place is still never a number."""
+    siti = await world.person("siti")
+    chat = Chat(conversation(world), "siti")
+    await chat.command("daftar")
+    await chat.press("apply")
+
+    await chat.type("Dua")
+
+    async with world.app.uow_factory() as uow:
+        application = await uow.applications.current(siti.person_id or 0)
+    assert application is not None
+    assert list(application.eligibility.values()) == [0]  # the second option: Tidak
+    assert option_by_word("lima", [Option(str(n), str(n)) for n in range(3)]) is None

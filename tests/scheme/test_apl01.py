@@ -77,7 +77,12 @@ def test_any_real_nik_is_accepted(born: date, female: bool, province: int, seria
         ("17/8/1985", "1985-08-17"),
         ("29.02.2000", "2000-02-29"),
         ("1985-08-17", "birth_date.format"),
-        ("17 Agustus 1985", "birth_date.format"),
+        ("17 Agustus 1985", "1985-08-17"),  # as written on a form (issue 16)
+        ("1 mei 1990", "1990-05-01"),
+        ("17-agt-1985", "1985-08-17"),
+        ("17 Aug. 1985", "1985-08-17"),
+        ("17 Agustusan 1985", "birth_date.format"),
+        ("31 Februari 1990", "birth_date.not_a_day"),
         ("31-04-1990", "birth_date.not_a_day"),
         ("29-02-2001", "birth_date.not_a_day"),
         ("01-01-2027", "birth_date.future"),
