@@ -106,14 +106,19 @@ async def test_a_typed_number_is_an_options_place_never_its_id(world: World) -> 
     assert list(application.eligibility.values()) == [0]  # "2", the second option: Tidak
 
 
-async def test_the_status_names_the_evidence_still_missing(world: World) -> None:
-    """Issue 16: "/status" said "7 of 8 complete" without naming what is missing."""
-    siti = await world.person("siti")
-    app_id = await world.complete_draft(siti)
+async def _complete_but_the_ktp(world: World) -> int:
+    """Siti's draft, complete but for the copy of her KTP (removed)."""
+    app_id = await world.complete_draft(await world.person("siti"))
     [ktp] = await world.documents("ktp")
     async with world.app.uow_factory() as uow:
         await uow.applications.remove_document(app_id, ktp.id)
         await uow.commit()
+    return app_id
+
+
+async def test_the_status_names_the_evidence_still_missing(world: World) -> None:
+    """Issue 16: "/status" said "7 of 8 complete" without naming what is missing."""
+    await _complete_but_the_ktp(world)
     chat = Chat(conversation(world), "siti")
 
     await chat.command("status")
@@ -126,12 +131,7 @@ async def test_the_declaration_is_offered_only_once_the_application_can_be_sent(
     world: World,
 ) -> None:
     """Issue 16: "Saya setuju dan kirim" was pressed first and the refusal came after."""
-    siti = await world.person("siti")
-    app_id = await world.complete_draft(siti)
-    [ktp] = await world.documents("ktp")
-    async with world.app.uow_factory() as uow:
-        await uow.applications.remove_document(app_id, ktp.id)
-        await uow.commit()
+    app_id = await _complete_but_the_ktp(world)
     chat = Chat(conversation(world), "siti")
     await chat.command("daftar")
 
