@@ -18,7 +18,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from scheme.apl02 import Answer, Verdict, answers_from
+from scheme.apl02 import Answer, Verdict, answers_from, pointing_at
 from scheme.lifecycle import AppealState, ApplicationState
 
 E = TypeVar("E", bound=StrEnum)
@@ -115,12 +115,7 @@ class Apl02:
         return {**answers, MIGRATED: True} if self.migrated else answers
 
     def pointing_at(self, uploaded: Collection[str]) -> dict[str, Answer]:
-        """The answers with only the documents still uploaded: a removed one drops out and the
-        element stays answered."""
-        return {
-            ref: Answer(answer.verdict, tuple(e for e in answer.evidence if e in uploaded))
-            for ref, answer in self.answers.items()
-        }
+        return pointing_at(self.answers, uploaded)
 
 
 @dataclass(frozen=True, slots=True)

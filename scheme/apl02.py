@@ -105,12 +105,19 @@ def answers_from(
             continue
         evidence = value.get("evidence")
         kept = tuple(
-            e
-            for e in (evidence if isinstance(evidence, list) else [])
-            if isinstance(e, str) and (uploaded is None or e in uploaded)
+            e for e in (evidence if isinstance(evidence, list) else []) if isinstance(e, str)
         )
         answers[ref] = Answer(Verdict(str(value["verdict"])), kept)
-    return answers
+    return answers if uploaded is None else pointing_at(answers, uploaded)
+
+
+def pointing_at(answers: Mapping[str, Answer], uploaded: Collection[str]) -> dict[str, Answer]:
+    """The answers with only the documents still uploaded: a removed one drops out and the
+    element stays answered."""
+    return {
+        ref: Answer(answer.verdict, tuple(e for e in answer.evidence if e in uploaded))
+        for ref, answer in answers.items()
+    }
 
 
 def check(questions: Sequence[Question], answers: Mapping[str, Answer]) -> Apl02Check:

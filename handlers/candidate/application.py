@@ -69,7 +69,6 @@ async def progress_lines(ctx: Context, application: ApplicationRecord) -> list[s
         apl01_done -= 1  # the NIK disagrees with the birth date or sex: not done
     plan = plan_of(scheme, application)
     have = evidence_counts(plan, documents)
-    items_done = sum(1 for need in plan if need.done(have[need.id]))
     questions = questionnaire(scheme)
     apl02 = check(questions, apl02_answers(application, documents))
     answered = len(questions) - len(apl02.unanswered)
@@ -82,7 +81,8 @@ async def progress_lines(ctx: Context, application: ApplicationRecord) -> list[s
     checked = "❌" if eligibility_done and eligibility.missing else mark(eligibility_done)
     total = len(apl01_rules.FIELDS)
     missing = [n.evidence.label.get(ctx.locale) for n in plan if not n.done(have[n.id])]
-    evidence = [f"{mark(not missing)} {ctx.t('hub.evidence', done=items_done, total=len(plan))}"]
+    done = len(plan) - len(missing)
+    evidence = [f"{mark(not missing)} {ctx.t('hub.evidence', done=done, total=len(plan))}"]
     if missing:  # named, not only counted (issue 16: "7 of 8 complete" said not which)
         evidence.append(ctx.t("hub.evidence_missing", items="; ".join(missing)))
     return [

@@ -80,10 +80,12 @@ class EligibilityStep:
         if asked is None:
             return
         application, fact = asked
-        options = await self.options(ctx)
-        if fact.kind != "count" and (chosen := option_by_word(event.text, options)) is not None:
-            await self.on_option(ctx, OptionIn(chosen.id))  # "dua": the second option
-        elif fact.kind != "count":  # typed where an option is asked, and not one of them
+        if fact.kind != "count":  # a choice: its number as a word ("dua"), or not one of them
+            options = await self.options(ctx)
+            chosen = option_by_word(event.text, options)
+            if chosen is not None:
+                await self.on_option(ctx, OptionIn(chosen.id))
+                return
             ctx.say(Text(ctx.t("input.choose_option", count=len(options))))
             await ctx.show_current()
         elif not _is_count(event.text):

@@ -92,19 +92,22 @@ class DeclarationStep:
             return []
         return await submission.problems(ctx.uow, ctx.services, application)
 
-    async def options(self, ctx: Context) -> Sequence[Option]:
+    @staticmethod
+    def _options(ctx: Context, found: Sequence[Problem]) -> list[Option]:
         back = Option("back", ctx.t("common.back"))
-        return (
-            [back] if await self._problems(ctx) else [Option("agree", ctx.t("submit.agree")), back]
-        )
+        return [back] if found else [Option("agree", ctx.t("submit.agree")), back]
+
+    async def options(self, ctx: Context) -> Sequence[Option]:
+        return self._options(ctx, await self._problems(ctx))
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        found = await self._problems(ctx)
+        found = await self._problems(ctx)  # once for the text and the options
         if found:
             lines = [ctx.t("submit.not_yet"), *(f"• {m}" for m in problem_lines(ctx, found))]
-            return [choice("\n".join(lines), [Option("back", ctx.t("common.back"))])]
-        text = f"{ctx.t('submit.declaration')}\n\n{fees_text(ctx)}"
-        return [choice(text, await self.options(ctx))]
+            text = "\n".join(lines)
+        else:
+            text = f"{ctx.t('submit.declaration')}\n\n{fees_text(ctx)}"
+        return [choice(text, self._options(ctx, found))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
         application = await editable_application(ctx)

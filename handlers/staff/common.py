@@ -75,6 +75,12 @@ class Privileged(Generic[T]):
             return None
 
 
+def option_kind(option_id: str) -> str:
+    """A privileged option's kind, as the audit log names what was pressed: ``accept`` of
+    ``s:accept``, ``item`` of ``s:item:ktp``."""
+    return option_id.removeprefix(PREFIX).split(":")[0]
+
+
 APPLICATION = Privileged("app", int)
 DOCUMENT = Privileged("doc", str)
 

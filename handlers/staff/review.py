@@ -26,7 +26,6 @@ from handlers.staff.calendar import unlisted_note, work_calendar
 from handlers.staff.common import (
     APPLICATION,
     DOCUMENT,
-    PREFIX,
     QUEUE,
     REVIEW,
     Privileged,
@@ -35,6 +34,7 @@ from handlers.staff.common import (
     application_id,
     document_options,
     in_state,
+    option_kind,
     refused_for_conflict,
     say_refused,
     send_document,
@@ -229,7 +229,7 @@ class ReviewStep:
             await _verdict(ctx, StaffOption(event.option_id))  # the verb checks it all
             return
         target = f"application:{application_id(ctx)}"
-        kind = event.option_id.removeprefix(PREFIX).split(":")[0]  # the audit's action
+        kind = option_kind(event.option_id)
         if not await allowed(ctx, f"review_{kind}", target):
             return
         if DOCUMENT.read(event.option_id) is not None:  # a document of the appeal (9.9.3)

@@ -668,9 +668,9 @@ class MemoryUnitOfWork:
     def __init__(self, memory: Memory) -> None:
         self._memory = memory
 
-    async def __aenter__(self) -> Self:
-        self._tables = copy.deepcopy(self._memory.tables)
-        t = self._tables
+    def _begin(self) -> None:
+        """A fresh copy of the committed tables, and the ports over it."""
+        self._tables = t = copy.deepcopy(self._memory.tables)
         self.conversations = MemoryConversations(t)
         self.people = MemoryPeople(t)
         self.applications = MemoryApplications(t)
@@ -683,18 +683,14 @@ class MemoryUnitOfWork:
         self.collective_leave = MemoryCollectiveLeave(t)
         self.deletions = MemoryDeletions(t)
         self.replies = MemoryKeptReplies(t)
+
+    async def __aenter__(self) -> Self:
+        self._begin()
         return self
 
     async def commit(self) -> None:
         self._memory.tables = self._tables
-        self._tables = copy.deepcopy(self._tables)
-        self.__dict__.update(
-            {
-                name: type(part)(self._tables)
-                for name, part in vars(self).items()
-                if isinstance(part, _Part)
-            }
-        )
+        self._begin()  # what follows in this unit of work is a transaction of its own
 
     async def __aexit__(
         self,

@@ -4,9 +4,7 @@ every unit recorded (9.3.5); each refusal changes nothing and the audit log says
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
-from typing import Any
 
 from domain.parts import Assessment, UnitResult
 from scheme.apl02 import Verdict
@@ -32,10 +30,6 @@ async def _assigned(
         assessment=Assessment(rina.person_id, starts_at, "TUK Sewaktu Jakarta", units),
     )  # fmt: skip
     return siti, rina, app_id
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _codes(world: World) -> list[str]:
@@ -133,7 +127,7 @@ async def test_a_unit_recorded_again_replaces_and_an_unknown_unit_is_refused(wor
     assert done.application.assessment.verdicts() == {unit: Verdict.BK}
     assert refusal(unknown) is Refusal.ALREADY_HANDLED
     audit = await world.audit_rows("target", "details")
-    assert [(t, _json(d)["verdict"]) for t, d in audit] == [
+    assert [(t, d["verdict"]) for t, d in audit] == [
         (f"application:{app_id}:{unit}", "K"),
         (f"application:{app_id}:{unit}", "BK"),
     ]
