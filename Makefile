@@ -42,6 +42,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.reply_burst
 	$(BIN)/python -m bench.outbox_broadcast
 	$(BIN)/python -m bench.staff_screens
+	$(BIN)/python -m bench.journey_messages
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

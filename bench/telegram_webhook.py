@@ -46,12 +46,12 @@ SECRET = "bench-secret"
 DATABASE = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 ROUNDS = 3
 SCRIPT = [
-    "/start", "cb:id", "cb:apply", "cb:0", "cb:s1", "2", "cb:1", "cb:1", "cb:apl01",
-    "Siti Rahayu", "cb:WNI", "Bandung", "17-08-1985", "cb:P", "3273015708850002",
-    "Jl. Merdeka No. 1, Bandung", "/status", "/help",
+    "/start", "cb:id", "cb:apply", "cb:0", "cb:s1", "2", "cb:1", "cb:1",
+    "Siti Rahayu", "cb:WNI", "3273015708850002", "Bandung", "Jl. Merdeka No. 1, Bandung",
+    "40111", "/status", "/help",
 ]  # fmt: skip
 """A new candidate's first minutes: language, applying, the eligibility questions of 6.1, the
-start of APL-01 (a NIK checked against the birth date and sex), their status. Each load sends it
+start of APL-01 (a NIK checked, telling the birth date and sex), their status. Each load sends it
 from the start with users who have never written (uploads are ``bench/upload_document.py``'s)."""
 USERS = itertools.count(100_000, 1_000)
 

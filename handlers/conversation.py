@@ -9,6 +9,7 @@ and commits — or, when anything fails, rolls back and apologises, leaving the 
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -119,10 +120,16 @@ class Context:
         data: Mapping[str, JSONValue] | None = None,
         *,
         then: StepName | None = None,
+        then_data: Mapping[str, JSONValue] | None = None,
     ) -> None:
-        """Go to ``step`` for a while: its :meth:`back` returns to ``then`` — by default to the
-        step the person is on now, with its data. A called step may call another (a stack)."""
-        here = {"step": self.step, "data": self.data} if then is None else {"step": then}
+        """Go to ``step`` for a while: its :meth:`back` returns to ``then`` (with
+        ``then_data``) — by default to the step the person is on now, with its data. A called
+        step may call another (a stack)."""
+        here: dict[str, JSONValue] = (
+            {"step": self.step, "data": self.data}
+            if then is None
+            else {"step": then, "data": dict(then_data or {})}
+        )
         self.goto(step, {**(data or {}), RETURN: here})
 
     def back(self) -> None:
@@ -240,14 +247,38 @@ def locale_from_hint(hint: str | None, default: str) -> str:
     return "id" if hint.lower().split("-")[0] in {"id", "in"} else "en"
 
 
+def plain(text: str) -> str:
+    """Text as a person types it back: no emoji or marks, spaces collapsed, case folded, no
+    closing full stop ("✔️ Selesai" and "selesai." are the same)."""
+    kept = "".join(
+        ch for ch in text if unicodedata.category(ch) not in {"So", "Sk", "Cf", "Mn", "Co", "Cs"}
+    )
+    return " ".join(kept.split()).casefold().rstrip(".!").strip()
+
+
+YES_WORDS = frozenset({"ya", "iya", "y", "yes", "yup", "betul", "benar", "ok", "oke", "setuju"})
+NO_WORDS = frozenset({"tidak", "tdk", "nggak", "ngga", "enggak", "gak", "ga", "no", "n", "bukan"})
+"""Common ways to say yes and no in both languages: typed, they pick the one option whose
+label says so ("iya" picks "Ya", "setuju" picks "✅ Saya setuju dan kirim")."""
+
+
 def match_option(text: str, options: Sequence[Option]) -> Option | None:
-    """A typed answer to a choice: its number as shown, or its label."""
-    typed = text.strip().rstrip(".").casefold()
+    """A typed answer to a choice: its number as shown, its label with or without emoji (or
+    the label's head, before " (" or " — ": "WNI", "K"), or a yes / no word. Never an option's
+    internal id (issue 16: typing "agree" submitted the declaration)."""
+    typed = plain(text)
     if typed.isdigit():  # a number is the option's place as shown, never its id ("0" is not "No")
         return options[int(typed) - 1] if 1 <= int(typed) <= len(options) else None
+    if not typed:
+        return None
     for option in options:
-        if option.label.casefold() == typed or option.id.casefold() == typed:
+        label = plain(option.label)
+        if typed in {label, label.split(" (")[0], label.split(" — ")[0]}:
             return option
+    for words in (YES_WORDS, NO_WORDS):
+        if typed in words:
+            saying = [o for o in options if words & set(plain(o.label).split())]
+            return saying[0] if len(saying) == 1 else None
     return None
 
 

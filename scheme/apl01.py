@@ -233,10 +233,10 @@ PURPOSES = ("sertifikasi", "sertifikasi_ulang", "lainnya")
 FIELDS = (
     "full_name",
     "nationality",
+    "id_number",
     "birth_place",
     "birth_date",
     "sex",
-    "id_number",
     "home_address",
     "home_postcode",
     "mobile",
@@ -250,8 +250,48 @@ FIELDS = (
     "office_email",
     "purpose",
 )
-"""The APL-01 questions in the order the conversation asks them (date of birth and sex
-before the NIK, which must agree with both)."""
+"""The APL-01 questions in the order the conversation asks them: the NIK before the date of
+birth and sex, which it already tells (:func:`from_nik`); a field answered elsewhere
+(:func:`carried_over`) is not asked (issue 16)."""
+
+OPTIONAL = frozenset({"office_phone", "office_email"})
+"""A self-employed assessor has no office telephone or e-mail: "-" or "tidak ada" leaves it
+empty (issue 16: they could not go on)."""
+NONE_WORDS = frozenset({"-", "--", "tidak ada", "tdk ada", "ga ada", "gak ada", "none", "n/a"})
+
+
+def to_ask(answers: Mapping[str, object]) -> list[str]:
+    """The fields still to ask, in order; before a NIK is given its date of birth and sex are
+    not counted, as it will tell them."""
+    missing = [f for f in FIELDS if f not in answers]
+    if "id_number" in missing and answers.get("nationality") != "WNA":
+        missing = [f for f in missing if f not in {"birth_date", "sex"}]
+    return missing
+
+
+def none_given(text: str) -> bool:
+    """The person says they have none ("-", "tidak ada", "none")."""
+    return " ".join(text.split()).casefold() in NONE_WORDS
+
+
+def from_nik(number: str, today: date) -> dict[str, str]:
+    """What a valid NIK tells: the date of birth (DDMMYY at digits 7-12, the century that
+    gives an age of at least 17) and the sex (day + 40 for women)."""
+    day, month, year2 = int(number[6:8]), int(number[8:10]), int(number[10:12])
+    female = day > 40
+    year = 2000 + year2 if 2000 + year2 <= today.year - MIN_AGE else 1900 + year2
+    born = date(year, month, day - 40 if female else day)
+    return {"birth_date": born.isoformat(), "sex": "P" if female else "L"}
+
+
+def carried_over(education: object, renewal: bool, levels: tuple[str, ...]) -> dict[str, str]:
+    """APL-01 answers the eligibility check already gave: the education it asked (6.1.1), when
+    it is one of the levels, and the purpose the route decides (certification or
+    re-certification), so neither is asked twice (issue 16)."""
+    carried = {"purpose": "sertifikasi_ulang" if renewal else "sertifikasi"}
+    if isinstance(education, str) and education in levels:
+        carried["education"] = education
+    return carried
 
 
 CHOICES = {"nationality": NATIONALITIES, "sex": SEXES, "purpose": PURPOSES}
@@ -267,6 +307,8 @@ def validate(field: str, text: str, answers: Mapping[str, object], today: date) 
     """Check one typed answer, knowing the others (the NIK must agree with birth date and
     sex)."""
     sex = answers.get("sex")
+    if field in OPTIONAL and none_given(text):
+        return Valid("")
     validators: dict[str, Callable[[], Result]] = {
         "full_name": lambda: full_name(text),
         "birth_place": lambda: place(text),

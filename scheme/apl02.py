@@ -135,3 +135,11 @@ def check(questions: Sequence[Question], answers: Mapping[str, Answer]) -> Apl02
             tally[0 if answer.verdict == Verdict.K else 1] += 1
     summary = tuple(UnitSummary(code, *tally) for code, tally in counts.items())
     return Apl02Check(unanswered=tuple(unanswered), summary=summary)
+
+
+def backing(scheme: Scheme, unit_code: str) -> frozenset[str]:
+    """The evidence items (of every route) relevant to the unit's elements (9.1.3 "bukti yang
+    relevan"), as the scheme's ``backs`` name them."""
+    return frozenset(
+        item.id for route in scheme.routes for item in route.evidence if unit_code in item.backs
+    )

@@ -142,6 +142,10 @@ class Evidence(_Strict):
     uploads what they declared, not the full count."""
     note: Text | None = None
     """Why the count is what it is, shown to the candidate (e.g. one digital photo)."""
+    backs: tuple[str, ...] = ()
+    """The units (codes) whose FR.APL.02 elements this item is relevant evidence for (9.1.3
+    "bukti yang relevan"): APL-02 offers only these uploads, and "K for the whole unit"
+    points to them."""
 
     @model_validator(mode="after")
     def _counts(self) -> Self:
@@ -274,6 +278,10 @@ def reference_problems(scheme: Scheme) -> Iterator[tuple[Loc, str]]:
             yield ("units", index, "code"), f"unit {code} is repeated"
     for r, route in enumerate(scheme.routes):
         yield from _route_problems(route, ("routes", r), facts, levels)
+        for e, evidence in enumerate(route.evidence):
+            for code in evidence.backs:
+                if code not in units:
+                    yield ("routes", r, "evidence", e, "backs"), f"backs unknown unit {code}"
     if scheme.routes[-1].applies_when:
         yield ("routes", len(scheme.routes) - 1), "the last route must apply to everyone"
 

@@ -8,7 +8,7 @@ fixes, 9.1.5); every answer is stored the moment it is given.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from domain.parts import Apl02
@@ -16,7 +16,7 @@ from domain.ports import ApplicationRecord, DocumentRecord, JSONValue, Services,
 from domain.schedule import Subject
 from scheme import apl01
 from scheme.apl01 import Invalid
-from scheme.apl02 import Answer, Verdict, questionnaire
+from scheme.apl02 import Answer, Verdict, backing, questionnaire
 from scheme.eligibility import Eligibility, assess, next_question
 from scheme.lifecycle import ApplicationState
 from scheme.model import Scheme
@@ -102,11 +102,21 @@ async def answer_eligibility(
         answers = {fact_id: value}
     result = assess(scheme, answers)
     finished = next_question(scheme, answers) is None
+    apl01_answers = dict(application.apl01)
+    if finished:  # what the check asked is not asked again in APL-01 (issue 16)
+        accepted = tuple(
+            level.id
+            for level in scheme.education_levels
+            if scheme.education_rank(level.id) >= scheme.education_rank(scheme.min_education)
+        )
+        renewal = scheme.route(result.route).renewal
+        apl01_answers |= apl01.carried_over(answers.get("education"), renewal, accepted)
     updated = await uow.applications.update(
         application.id,
         eligibility=answers,
         route=result.route if finished else None,
         method=result.method if finished else None,
+        apl01=apl01_answers,
     )
     return Answered(updated, result if finished else None)
 
@@ -140,6 +150,10 @@ async def answer_apl01(
     if isinstance(result, Invalid):
         return result
     answers = {**application.apl01, field: result.value}
+    if field == "id_number" and answers.get("nationality") != "WNA":
+        # The NIK tells the date of birth and sex: not asked when not yet given (issue 16).
+        told = apl01.from_nik(result.value, services.clock().date())
+        answers = {**told, **answers}
     return await uow.applications.update(application.id, apl01=answers)
 
 
@@ -158,12 +172,46 @@ async def answer_apl02(
     application = await editable(uow, caller, application_id)
     if isinstance(application, Refused):
         return application
-    questions = questionnaire(services.scheme)
-    if ref not in {q.ref for q in questions}:
+    return await _answer_apl02(uow, services, application, {ref: (verdict, evidence)})
+
+
+async def answer_apl02_unit(
+    uow: UnitOfWork, services: Services, caller: Caller, application_id: int, *, unit_code: str
+) -> ApplicationRecord | Refused:
+    """FR.APL.02 "K for every element of this unit" (issue 16), each pointing to the uploads
+    relevant to the unit (:func:`scheme.apl02.backing`); a unit already begun is refused, so
+    an old button never overwrites answers given one by one."""
+    application = await editable(uow, caller, application_id)
+    if isinstance(application, Refused):
+        return application
+    refs = [q.ref for q in questionnaire(services.scheme) if q.unit_code == unit_code]
+    if not refs or any(ref in application.apl02.answers for ref in refs):
         return Refused(Refusal.ALREADY_HANDLED)
-    uploaded = {d.id for d in await uow.applications.documents(application.id)}
-    kept = tuple(d for d in evidence if d in uploaded) if verdict is Verdict.K else ()
-    answers = {**application.apl02.answers, ref: Answer(verdict, kept)}
+    items = backing(services.scheme, unit_code)
+    documents = await uow.applications.documents(application.id)
+    relevant = [d.id for d in documents if d.evidence_id in items and d.lost_at is None]
+    given = dict.fromkeys(refs, (Verdict.K, relevant))
+    return await _answer_apl02(uow, services, application, given, documents)
+
+
+async def _answer_apl02(
+    uow: UnitOfWork,
+    services: Services,
+    application: ApplicationRecord,
+    given: Mapping[str, tuple[Verdict, Sequence[str]]],
+    documents: Sequence[DocumentRecord] | None = None,
+) -> ApplicationRecord | Refused:
+    """The answers ``given`` (ref → verdict and the documents pointed to) stored in one go."""
+    questions = questionnaire(services.scheme)
+    if not set(given) <= {q.ref for q in questions}:
+        return Refused(Refusal.ALREADY_HANDLED)
+    if documents is None:
+        documents = await uow.applications.documents(application.id)
+    uploaded = {d.id for d in documents}
+    answers = dict(application.apl02.answers)
+    for ref, (verdict, evidence) in given.items():
+        kept = tuple(d for d in evidence if d in uploaded) if verdict is Verdict.K else ()
+        answers[ref] = Answer(verdict, kept)
     # every element answered or confirmed in the new form: no longer a converted one
     migrated = application.apl02.migrated and not all(q.ref in answers for q in questions)
     return await uow.applications.update(application.id, apl02=Apl02(answers, migrated))

@@ -6,11 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from domain.ports import ApplicationRecord, JSONValue
-from handlers.candidate.application import APL01, HUB, editable_application
+from domain.ports import JSONValue
+from handlers.candidate.application import (
+    APL01,
+    APL01_REVIEW,
+    editable_application,
+    next_part,
+)
 from handlers.common.linking import offer_link
 from handlers.common.zone import propose
-from handlers.conversation import Context, StepName, choice
+from handlers.conversation import Context, choice
 from handlers.messages import ContactIn, Option, OptionIn, Outbound, RequestContact, Text, TextIn
 from scheme import apl01 as rules
 from scheme.apl01 import Invalid
@@ -18,19 +23,8 @@ from usecases import drafting, people
 from usecases.access import Refused
 
 FIELDS = rules.FIELDS
-REVIEW = StepName("apl01_review")
+REVIEW = APL01_REVIEW
 CHOICE_FIELDS = rules.CHOICES
-
-
-def resume(application: ApplicationRecord) -> tuple[StepName, dict[str, JSONValue]]:
-    """Where APL-01 resumes: the first unanswered field, the NIK when it disagrees with the
-    birth date or sex, else the review of every answer."""
-    missing = [f for f in FIELDS if f not in application.apl01]
-    if missing:
-        return APL01, {"field": missing[0]}
-    if rules.inconsistency(application.apl01) is not None:
-        return APL01, {"field": "id_number", "review": True}
-    return REVIEW, {}
 
 
 NIK_FIXES = ("birth_date", "sex")
@@ -44,6 +38,8 @@ def shown_value(ctx: Context, field: str, value: JSONValue) -> str:
         return levels.get(str(value), str(value))
     if field in CHOICE_FIELDS:
         return ctx.t(f"apl01.choice.{field}.{value}")
+    if value == "":
+        return "—"  # an optional field left empty
     if field == "birth_date" and isinstance(value, str):
         return date.fromisoformat(value).strftime("%d-%m-%Y")
     return str(value)
@@ -70,7 +66,8 @@ class Apl01Step:
                 Option(value, ctx.t(f"apl01.choice.{field}.{value}"))
                 for value in CHOICE_FIELDS[field]
             ]
-        if field == "id_number":  # a NIK that disagrees may mean a wrong birth date or sex
+        if field == "id_number" and ctx.data.get("review"):
+            # from the review, a NIK that disagrees may mean a wrong birth date or sex
             return [
                 Option(f"fix:{other}", ctx.t("apl01.fix", label=ctx.t(f"apl01.label.{other}")))
                 for other in NIK_FIXES
@@ -80,11 +77,18 @@ class Apl01Step:
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         field = self._field(ctx)
         application = await ctx.uow.applications.current(ctx.person.id)
-        number = FIELDS.index(field) + 1
+        left = rules.to_ask(application.apl01 if application else {})
+        progress = (
+            ctx.t("apl01.editing")
+            if ctx.data.get("review") or not left
+            else ctx.t("apl01.progress", left=len(left))
+        )
         lines = [
-            ctx.t("apl01.progress", step=number, total=len(FIELDS)),
+            progress,
             ctx.t(f"apl01.ask.{field}"),
         ]
+        if field in rules.OPTIONAL:
+            lines.append(ctx.t("apl01.optional_hint"))
         if application is not None and field in application.apl01:
             lines.append(
                 ctx.t("apl01.current", value=shown_value(ctx, field, application.apl01[field]))
@@ -138,7 +142,7 @@ class Apl01Step:
             return
         answers = updated.apl01
         value = answers[field]
-        missing = [f for f in FIELDS if f not in answers]
+        missing = rules.to_ask(answers)
         if ctx.data.get("review") or not missing:
             ctx.goto(REVIEW)
         else:
@@ -191,7 +195,7 @@ class Apl01ReviewStep:
         if event.option_id.startswith("edit:"):
             ctx.goto(Apl01Step.name, {"field": event.option_id[5:], "review": True})
             return
-        missing = [f for f in FIELDS if f not in application.apl01]
+        missing = rules.to_ask(application.apl01)
         if missing:
             ctx.say(Text(ctx.t("apl01.review.missing", count=len(missing))))
             ctx.goto(Apl01Step.name, {"field": missing[0]})
@@ -203,5 +207,6 @@ class Apl01ReviewStep:
             ctx.goto(Apl01Step.name, {"field": "id_number", "review": True})
             return
         ctx.say(Text(ctx.t("apl01.saved")))
-        if not propose(ctx, dict(application.apl01), HUB):  # their zone, from what they gave
-            ctx.goto(HUB)
+        step, data = await next_part(ctx, application)
+        if not propose(ctx, dict(application.apl01), step, data):  # their zone, from APL-01
+            ctx.goto(step, data)

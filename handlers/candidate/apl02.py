@@ -19,10 +19,11 @@ from handlers.candidate.application import (
     QUESTION,
     current_application,
     editable_application,
+    next_part,
 )
 from handlers.conversation import Context, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
-from scheme.apl02 import Question, Verdict, check, questionnaire
+from scheme.apl02 import Question, Verdict, backing, check, questionnaire
 from usecases import drafting
 from usecases.access import Refused
 
@@ -124,9 +125,71 @@ async def summary_text(ctx: Context, application: ApplicationRecord) -> str:
     return "\n".join([ctx.t("apl02.summary"), *answer_lines(ctx, application, documents)])
 
 
+def _unit_questions(questions: Sequence[Question], unit_code: str) -> list[Question]:
+    return [q for q in questions if q.unit_code == unit_code]
+
+
+def _whole_unit(
+    ctx: Context, questions: Sequence[Question], application: ApplicationRecord
+) -> str | None:
+    """The unit to show whole, with "K for every element" (issue 16): the one the current
+    element opens when none of its elements is answered yet and the candidate did not choose
+    to answer it element by element."""
+    if _editing(ctx) is not None:
+        return None
+    question = _current(questions, application, None)
+    if question is None or ctx.data.get("one_by_one") == question.unit_code:
+        return None
+    unit = _unit_questions(questions, question.unit_code)
+    begun = any(q.ref in application.apl02.answers for q in unit)
+    return None if begun else question.unit_code
+
+
+async def _relevant(
+    ctx: Context, application: ApplicationRecord, unit_code: str
+) -> list[DocumentRecord]:
+    """The uploads relevant to a unit's elements (the scheme's ``backs``), none lost."""
+    items = backing(ctx.services.scheme, unit_code)
+    documents = await ctx.uow.applications.documents(application.id)
+    return [d for d in documents if d.evidence_id in items and d.lost_at is None]
+
+
+async def unit_text(
+    ctx: Context, questions: Sequence[Question], application: ApplicationRecord, unit_code: str
+) -> str:
+    """A unit as FR.APL.02 prints it: every element's question with its KUK beneath, and the
+    relevant uploads a K for the whole unit points to."""
+    unit = _unit_questions(questions, unit_code)
+    units = list(dict.fromkeys(q.unit_code for q in questions))
+    first = unit[0]
+    lines = [
+        ctx.t("apl02.title"),
+        ctx.t(
+            "apl02.unit",
+            n=units.index(unit_code) + 1,
+            total=len(units),
+            code=unit_code,
+            title=first.unit_title.get(ctx.locale),
+        ),
+    ]
+    for question in unit:
+        what = ctx.t("apl02.can_i", what=question.ask.get(ctx.locale))
+        lines.append(f"\n{question.element_number}. {what}")
+        lines += [f"   • {k.number} {k.text.get(ctx.locale)}" for k in question.shown_kuk]
+    relevant = await _relevant(ctx, application, unit_code)
+    names = ", ".join(d.file_name for d in relevant)
+    lines.append("")
+    lines.append(
+        ctx.t("apl02.unit_evidence", names=names) if names else ctx.t("apl02.unit_no_evidence")
+    )
+    lines.append(ctx.t("apl02.unit_hint", n=len(unit)))
+    return "\n".join(lines)
+
+
 class Apl02Step:
-    """The current element's question; once every element is answered, the summary with a way
-    to change any of them."""
+    """A unit whole, to answer K for all its elements at once or element by element; the
+    current element's question; once every element is answered, the summary with a way to
+    change any of them."""
 
     name = QUESTION
 
@@ -135,6 +198,14 @@ class Apl02Step:
         if application is None:
             return [Option("back", ctx.t("common.back"))]
         questions = questionnaire(ctx.services.scheme)
+        whole = _whole_unit(ctx, questions, application)
+        if whole is not None:
+            count = len(_unit_questions(questions, whole))
+            return [
+                Option(f"unitK:{whole}", ctx.t("apl02.k_unit", n=count)),
+                Option(f"each:{whole}", ctx.t("apl02.one_by_one")),
+                Option("back", ctx.t("apl02.pause")),
+            ]
         question = _current(questions, application, _editing(ctx))
         if question is None:
             return [
@@ -158,13 +229,17 @@ class Apl02Step:
         if application is None:
             return [Text(ctx.t("application.none"))]
         questions = questionnaire(ctx.services.scheme)
+        shown = []
+        if application.apl02.migrated:
+            shown.append(Text(ctx.t("apl02.migrated")))
+        whole = _whole_unit(ctx, questions, application)
+        if whole is not None:
+            text = await unit_text(ctx, questions, application, whole)
+            return [*shown, choice(text, await self.options(ctx))]
         question = _current(questions, application, _editing(ctx))
         if question is None:
             text = await summary_text(ctx, application) + "\n" + ctx.t("apl02.change_hint")
             return [choice(text, await self.options(ctx))]
-        shown = []
-        if application.apl02.migrated:
-            shown.append(Text(ctx.t("apl02.migrated")))
         return [*shown, choice(question_text(ctx, questions, question), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
@@ -175,19 +250,36 @@ class Apl02Step:
             ctx.goto(HUB)
             return
         questions = questionnaire(ctx.services.scheme)
-        if event.option_id.startswith("edit:"):
-            ctx.goto(QUESTION, {"edit": event.option_id.removeprefix("edit:")})
-            return
-        verdict, _, ref = event.option_id.partition(":")
-        question = _current(questions, application, _editing(ctx))
-        if question is None or ref != question.ref:
-            ctx.say(Text(ctx.t("apl02.old_button")))  # never answers what is on screen now
+        kind, _, ref = event.option_id.partition(":")
+        if kind == "edit":
+            ctx.goto(QUESTION, {"edit": ref})
+        elif kind == "each":
+            ctx.goto(QUESTION, {"one_by_one": ref})
+        elif kind == "unitK":
+            await self._whole_unit_k(ctx, application, ref)
+        else:
+            question = _current(questions, application, _editing(ctx))
+            if question is None or ref != question.ref:
+                ctx.say(Text(ctx.t("apl02.old_button")))  # never answers what is on screen now
+                await ctx.show_current()
+            elif kind == Verdict.K:
+                ctx.goto(EVIDENCE, {"ref": question.ref, "chosen": []})
+            else:
+                await save(ctx, application, question.ref, Verdict.BK, [])
+
+    async def _whole_unit_k(
+        self, ctx: Context, application: ApplicationRecord, unit_code: str
+    ) -> None:
+        updated = await drafting.answer_apl02_unit(
+            ctx.uow, ctx.services, ctx.caller, application.id, unit_code=unit_code
+        )
+        if isinstance(updated, Refused):  # a unit already begun: an old button
+            ctx.say(Text(ctx.t("apl02.old_button")))
             await ctx.show_current()
             return
-        if verdict == Verdict.K:
-            ctx.goto(EVIDENCE, {"ref": question.ref, "chosen": []})
-            return
-        await save(ctx, application, question.ref, Verdict.BK, [])
+        count = len(_unit_questions(questionnaire(ctx.services.scheme), unit_code))
+        ctx.say(Text(ctx.t("apl02.unit_saved", code=unit_code, n=count)))
+        await _after_answer(ctx, updated)
 
 
 async def save(
@@ -201,9 +293,15 @@ async def save(
         ctx.say(Text(ctx.t("apl02.old_button")))
         await ctx.show_current()
         return
+    await _after_answer(ctx, updated)
+
+
+async def _after_answer(ctx: Context, updated: ApplicationRecord) -> None:
+    """The next element or unit; once every element is answered, the summary and on to what
+    the application still needs (the declaration when nothing)."""
     if _current(questionnaire(ctx.services.scheme), updated, None) is None:
         ctx.say(Text(await summary_text(ctx, updated)))
-        ctx.goto(HUB)
+        ctx.goto(*await next_part(ctx, updated))
     else:
         ctx.goto(QUESTION)
 
@@ -219,14 +317,32 @@ class Apl02EvidenceStep:
         return [c for c in chosen if isinstance(c, str)] if isinstance(chosen, list) else []
 
     async def _documents(self, ctx: Context) -> Sequence[DocumentRecord]:
-        """What can back a competence: evidence that proves a requirement (not the KTP or the
-        photo)."""
+        """What can back this element: the uploads relevant to its unit (issue 16: not the KTP
+        or the photo, nor the records of another unit); every proving upload when none is."""
         application = await current_application(ctx)
         if application is None:
             return []
+        ref = str(ctx.data.get("ref", ""))
+        relevant = await _relevant(ctx, application, ref.partition("/")[0])
+        if relevant:
+            return relevant
         proving = {e.id for r in ctx.services.scheme.routes for e in r.evidence if e.proves}
         documents = await ctx.uow.applications.documents(application.id)
         return [d for d in documents if d.evidence_id in proving]
+
+    async def _previous(self, ctx: Context) -> tuple[str, ...]:
+        """The documents the element before this one (in its unit) points to, if it was K."""
+        application = await current_application(ctx)
+        ref = str(ctx.data.get("ref", ""))
+        questions = questionnaire(ctx.services.scheme)
+        refs = [q.ref for q in questions]
+        if application is None or ref not in refs or refs.index(ref) == 0:
+            return ()
+        before = questions[refs.index(ref) - 1]
+        answer = application.apl02.answers.get(before.ref)
+        if before.unit_code != ref.partition("/")[0] or answer is None:
+            return ()
+        return answer.evidence if answer.verdict is Verdict.K else ()
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         documents = await self._documents(ctx)
@@ -234,7 +350,18 @@ class Apl02EvidenceStep:
         labels = {
             e.id: e.label.get(ctx.locale) for r in ctx.services.scheme.routes for e in r.evidence
         }
+        previous = await self._previous(ctx) if not chosen else ()
+        same = (
+            [Option("same", ctx.t("apl02.same_as_previous", n=len(previous)))] if previous else []
+        )
+        every = (
+            [Option("all", ctx.t("apl02.all_relevant", n=len(documents)))]
+            if len(documents) > 1 and not chosen
+            else []
+        )
         return [
+            *same,
+            *every,
             *(
                 Option(
                     f"doc:{d.id}",
@@ -258,6 +385,10 @@ class Apl02EvidenceStep:
         chosen = self._chosen(ctx)
         if event.option_id == "upload":
             ctx.goto(CHECKLIST)
+        elif event.option_id == "same":  # several at once: what the element before had
+            await save(ctx, application, ref, Verdict.K, list(await self._previous(ctx)))
+        elif event.option_id == "all":
+            await save(ctx, application, ref, Verdict.K, [d.id for d in await self._documents(ctx)])
         elif event.option_id.startswith("doc:"):
             document = event.option_id[4:]
             chosen = (

@@ -12,7 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from domain.application import apl02_answers, evidence_counts, plan_of
-from domain.ports import ApplicationRecord
+from domain.ports import ApplicationRecord, JSONValue
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
 from scheme import apl01 as apl01_rules
@@ -30,7 +30,44 @@ CHECKLIST = StepName("evidence")
 QUESTION = StepName("apl02")
 DECLARATION = StepName("declaration")
 STATUS = StepName("status")
+EVIDENCE_ITEM = StepName("evidence_item")
+APL01_REVIEW = StepName("apl01_review")
 """The candidate's steps, named here where the hub links them (their modules import this one)."""
+
+Place = tuple[StepName, dict[str, JSONValue]]
+"""A step and the data it opens with."""
+
+
+def resume_apl01(application: ApplicationRecord) -> Place:
+    """Where APL-01 resumes: the first field still to ask, the NIK when it disagrees with the
+    birth date or sex, else the review of every answer."""
+    missing = apl01_rules.to_ask(application.apl01)
+    if missing:
+        return APL01, {"field": missing[0]}
+    if apl01_rules.inconsistency(application.apl01) is not None:
+        return APL01, {"field": "id_number", "review": True}
+    return APL01_REVIEW, {}
+
+
+async def next_part(ctx: Context, application: ApplicationRecord) -> Place:
+    """The one home of "what comes next" once a part is done (issue 16: a clean application
+    in 40 messages): APL-01, then each piece of evidence still missing, then APL-02, then the
+    declaration; the hub when a basic requirement is unmet."""
+    scheme = ctx.services.scheme
+    eligibility = assess(scheme, application.eligibility)
+    if application.route is None or eligibility.unanswered or eligibility.missing:
+        return HUB, {}
+    if apl01_rules.to_ask(application.apl01) or apl01_rules.inconsistency(application.apl01):
+        return resume_apl01(application)
+    plan = plan_of(scheme, application)
+    documents = await ctx.uow.applications.documents(application.id)
+    have = evidence_counts(plan, documents)
+    missing = next((need for need in plan if not need.done(have[need.id])), None)
+    if missing is not None:
+        return EVIDENCE_ITEM, {"item": missing.id, "guided": True}
+    if not check(questionnaire(scheme), apl02_answers(application, documents)).complete:
+        return QUESTION, {}
+    return DECLARATION, {}
 
 
 async def current_application(ctx: Context) -> ApplicationRecord | None:
@@ -100,7 +137,13 @@ class HubStep:
     ITEMS = ("eligibility", "apl01", "evidence", "apl02", "submit")
 
     async def options(self, ctx: Context) -> Sequence[Option]:
+        """ "Continue" first, to the next part still to do (when a basic requirement is met),
+        then every part by name."""
+        application = await current_application(ctx)
+        onward = application is not None and (await next_part(ctx, application))[0] != HUB
+        go_on = [Option("continue", ctx.t("hub.continue"))] if onward else []
         return [
+            *go_on,
             *(Option(item, ctx.t(f"hub.go.{item}")) for item in self.ITEMS),
             Option("menu", ctx.t("common.menu")),
         ]
@@ -114,6 +157,11 @@ class HubStep:
         return [choice("\n".join([title, *lines]), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        if event.option_id == "continue":
+            application = await editable_application(ctx)
+            if application is not None:
+                ctx.goto(*await next_part(ctx, application))
+            return
         target = {
             "eligibility": ELIGIBILITY,
             "apl01": APL01,
@@ -131,11 +179,9 @@ class HubStep:
                 ctx.goto(target)
             return
         if target == APL01:
-            from handlers.candidate.apl01 import resume
-
             application = await editable_application(ctx)
             if application is not None:
-                ctx.goto(*resume(application))
+                ctx.goto(*resume_apl01(application))
             return
         ctx.goto(target)
 

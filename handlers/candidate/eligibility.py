@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.ports import ApplicationRecord
-from handlers.candidate.application import ELIGIBILITY, HUB, editable_application
+from handlers.candidate.application import ELIGIBILITY, HUB, editable_application, resume_apl01
 from handlers.conversation import Context, choice, option_by_word
 from handlers.messages import Option, OptionIn, Outbound, Text, TextIn
 from scheme.eligibility import Eligibility, next_question
@@ -117,7 +117,10 @@ class EligibilityStep:
             await ctx.show_current()
         elif answered.result is not None:
             ctx.say(Text(explain(ctx, answered.result)))
-            ctx.goto(HUB)
+            if answered.result.missing:
+                ctx.goto(HUB)
+            else:  # eligible: on to APL-01 (its review, when a renewal brought it filled in)
+                ctx.goto(*resume_apl01(answered.application))
         else:
             await ctx.show_current()
 

@@ -9,8 +9,14 @@ from collections.abc import Callable, Sequence
 
 from domain.application import evidence_counts, plan_of, present
 from domain.ports import DocumentRecord
-from handlers.candidate.application import CHECKLIST, HUB, editable_application
-from handlers.conversation import Context, StepName, choice
+from handlers.candidate.application import (
+    CHECKLIST,
+    EVIDENCE_ITEM,
+    HUB,
+    editable_application,
+    next_part,
+)
+from handlers.conversation import Context, choice
 from handlers.messages import FileIn, Option, OptionIn, Outbound, RequestFile, Text
 from scheme.evidence import Basis, Need
 from scheme.model import Evidence
@@ -18,7 +24,7 @@ from usecases import drafting, uploads
 from usecases.access import Refused
 from usecases.uploads import NotStored, NotStoredWhy, Upload
 
-ITEM = StepName("evidence_item")
+ITEM = EVIDENCE_ITEM
 KIND_NAMES = {"pdf": "PDF", "jpeg": "JPG", "png": "PNG"}
 
 
@@ -163,7 +169,9 @@ class EvidenceItemStep:
         kept = len(present(documents))  # a lost one is to be replaced
         kinds = "/".join(KIND_NAMES[k] for k in item.kinds)
         max_bytes = ctx.services.max_upload_bytes
+        guided = [ctx.t("evidence.guided")] if ctx.data.get("guided") else []
         lines = [
+            *guided,
             f"{item.label.get(ctx.locale)} ({item.clause})",
             *basis_lines(ctx, need),
             count_text(ctx, need, kept)
@@ -217,7 +225,14 @@ class EvidenceItemStep:
         if need is None:
             ctx.goto(CHECKLIST)
             return
-        await receive_document(ctx, application.id, need.evidence, event, every)
+        stored = await receive_document(ctx, application.id, need.evidence, event, every)
+        kept = len(present([d for d in every if d.evidence_id == need.id])) + 1
+        if stored is not None and ctx.data.get("guided") and need.done(kept):
+            # enough for this item: straight on to the next one missing (issue 16)
+            updated = await ctx.uow.applications.current(ctx.person.id)
+            if updated is not None:
+                ctx.goto(*await next_part(ctx, updated))
+                return
         await ctx.show_current()
 
 

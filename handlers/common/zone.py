@@ -7,9 +7,10 @@ and names it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from domain.ports import JSONValue
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
 from scheme.deadlines import zone_label
@@ -26,13 +27,18 @@ async def open_zone(ctx: Context, command: CommandIn) -> None:
     ctx.call(ZONE, then=MENU)
 
 
-def propose(ctx: Context, apl01: dict[str, object], then: StepName) -> bool:
+def propose(
+    ctx: Context,
+    apl01: dict[str, object],
+    then: StepName,
+    then_data: Mapping[str, JSONValue] | None = None,
+) -> bool:
     """After APL-01: when the person never chose a zone and their data points to another one,
     go and ask them to confirm it (one press)."""
     proposed = proposed_zone(apl01)
     if ctx.person.timezone_chosen or proposed is None or proposed == ctx.person.timezone:
         return False
-    ctx.call(ZONE, {"proposed": proposed}, then=then)
+    ctx.call(ZONE, {"proposed": proposed}, then=then, then_data=then_data)
     return True
 
 

@@ -15,6 +15,7 @@ Deliver = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class TelegramUser:
+    compresses_photos = True
     _update_ids = itertools.count(5000)
     _file_ids = itertools.count(1)
 

@@ -37,7 +37,6 @@ async def submitted_application(rig: Rig) -> TelegramUser:
             await siti.press(value)
         else:
             await siti.text(value)
-    await siti.press("apl01")
     await give_apl01(siti, lambda: siti.contact("6281234567890"))
     await siti.press("confirm")
     await upload_answer_and_submit(siti)

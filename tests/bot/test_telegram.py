@@ -20,8 +20,12 @@ from tests.bot.telegram_user import TelegramUser
 from tests.journey import (
     APL01,
     EVIDENCE_FILES,
+    MESSAGES_AT_MOST,
     RENEWAL_NEEDS,
+    by_hand_application,
+    clean_application,
     give_apl01,
+    report,
     upload_answer_and_submit,
 )
 
@@ -39,9 +43,8 @@ async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
     await siti.press("1")
     await siti.press("1")
     assert "Anda memenuhi persyaratan dasar" in siti.screen
-    await siti.press("apl01")
     for n, answer in enumerate(APL01, 1):
-        assert f"Langkah {n} dari 18" in siti.screen, siti.screen
+        assert f"APL-01 — sisa {len(APL01) + 1 - n} pertanyaan" in siti.screen, siti.screen
         if answer == "CONTACT":
             markups = siti.reply_markups()
             assert markups[-1]["keyboard"][0][0]["request_contact"] is True
@@ -261,7 +264,8 @@ async def test_polling_mode(rig: Rig) -> None:
         await siti.press("s1")
         await siti.text("2")
         await siti.press("1")
-        await siti.press("1")
+        await siti.press("1")  # eligible: APL-01 follows; the hub is one command away
+        await siti.text("/daftar")
         await siti.press("evidence")
         await siti.press("ktp")
         await siti.document(files.pdf("ktp"), "ktp.pdf")
@@ -295,10 +299,9 @@ async def test_a_6_2_7_holder_with_4_of_6_spt_submits_the_4_they_have(rig: Rig) 
     await siti.press("1")
     await siti.press("1")
     assert "6.2.7" in siti.screen
-    await siti.press("apl01")
     await give_apl01(siti, lambda: siti.contact("6281234567890"))
     await siti.press("confirm")
-    await siti.press("evidence")
+    await siti.press("back")  # from the first item missing (the KTP) to the checklist
     await siti.press("conducting_spt")
     assert "Menurut 6.2.7 Anda hanya memenuhi sebagian persyaratan ini" in siti.screen
     assert "cukup kirim 4 berkas" in siti.screen
@@ -315,3 +318,19 @@ async def test_a_6_2_7_holder_with_4_of_6_spt_submits_the_4_they_have(rig: Rig) 
 async def rig_rows(rig: Rig, sql: str) -> list[Any]:
     async with rig.app.engine.connect() as connection:
         return list(await connection.execute(text(sql)))
+
+
+async def test_a_clean_application_takes_at_most_40_messages(rig: Rig) -> None:
+    """Issue 16: from /start to "Permohonan terkirim!" — 12 files, every APL-02 element —
+    in at most 40 messages (about 130 before)."""
+    siti = rig.user()
+    sent = await clean_application(siti, lambda: siti.contact("6281234567890"), "/start")
+    assert sent <= MESSAGES_AT_MOST, sent
+    assert await rig.count("applications", "WHERE state = 'submitted'") == 1
+    assert await rig.count("documents") == EVIDENCE_FILES
+
+    async def baseline() -> int:
+        budi = rig.user(user_id=777002)
+        return await by_hand_application(budi, lambda: budi.contact("6281234567891"), "/start")
+
+    await report("telegram", sent, baseline)

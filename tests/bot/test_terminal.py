@@ -14,6 +14,8 @@ import pytest
 from bot.channels.terminal import TerminalChat
 from bot.config import environment_names
 from scheme.catalog import ASESOR_KOMPETENSI, SCHEME_PACKAGE
+from tests.bot.terminal_user import TerminalUser
+from tests.journey import MESSAGES_AT_MOST, by_hand_application, clean_application, report
 
 
 def load_scheme_text() -> str:
@@ -166,3 +168,24 @@ async def test_terminal_renders_options_numbered(make_app) -> None:
     assert "  1. 📋 Requirements\n" in screen
     assert "File not found or not readable: /nonexistent.pdf" in screen
     assert screen.rstrip().endswith("Goodbye! Your conversation is saved.")
+
+
+async def test_a_clean_application_on_the_terminal(make_app, tmp_path: Path) -> None:
+    """Issue 16, on the terminal chat, in at most 40 messages: the greeting comes unasked,
+    options are typed by number, files sent with /upload."""
+    app = await make_app()
+    siti = TerminalUser(app, tmp_path, user_id="siti")
+    await siti.start()
+    sent = await clean_application(siti, lambda: siti.contact("081234567890"), None)
+    await siti.stop()
+    assert sent <= MESSAGES_AT_MOST, sent
+
+    async def baseline() -> int:
+        budi = TerminalUser(app, tmp_path, user_id="budi")
+        await budi.start()
+        try:
+            return await by_hand_application(budi, lambda: budi.contact("081234567891"), None)
+        finally:
+            await budi.stop()
+
+    await report("terminal", sent, baseline)

@@ -32,8 +32,12 @@ from tests.journey import (
     APL01,
     ELIGIBILITY,
     EVIDENCE_FILES,
+    MESSAGES_AT_MOST,
     RENEWAL_NEEDS,
+    by_hand_application,
+    clean_application,
     give_apl01,
+    report,
     to_mobile_step,
     upload_answer_and_submit,
 )
@@ -139,9 +143,8 @@ async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
     assert siti.last_interactive()["type"] == "list"  # the menu's five: a list
     await answer(siti, ELIGIBILITY)
     assert "Anda memenuhi persyaratan dasar" in siti.screen
-    await siti.press("apl01")
     for n, value in enumerate(APL01, 1):
-        assert f"Langkah {n} dari 18" in siti.screen, siti.screen
+        assert f"APL-01 — sisa {len(APL01) + 1 - n} pertanyaan" in siti.screen, siti.screen
         if value == "CONTACT":
             assert siti.buttons == ["contact:self"]
             await siti.press("contact:self")  # the number WhatsApp vouches for
@@ -237,6 +240,7 @@ async def test_a_file_over_the_limit_is_refused_before_download(rig: Rig) -> Non
     siti = rig.user()
     await siti.text("halo")
     await answer(siti, ["id", *ELIGIBILITY])
+    await siti.text("/daftar")  # eligible: APL-01 follows; the hub is one command away
     await siti.press("evidence")
     await siti.press("ktp")
     await siti.document(b"%PDF-1.4\n" + b"0" * (21 * 1024 * 1024), "besar.pdf")
@@ -420,15 +424,32 @@ async def test_a_6_2_2_option_b_holder_submits_exactly_the_evidence_asked(rig: R
     await siti.press("1")
     await siti.press("1")
     assert "Anda memenuhi persyaratan dasar" in siti.screen, siti.screen
-    await siti.press("apl01")
     await give_apl01(siti, lambda: siti.press("contact:self"))
     await siti.text("1")  # confirm
-    await siti.press("evidence")
+    await siti.press("back")  # from the first item missing to the checklist
     assert "planning_spt" not in siti.buttons
     assert {"plan_organise_spt", "planning_record"} <= set(siti.buttons)
     await siti.press("back")
-    needs = {k: v for k, v in RENEWAL_NEEDS.items() if k != "planning_spt"}
-    needs |= {"plan_organise_spt": 2, "planning_record": 1}
+    needs: dict[str, int] = {}
+    for item, count in RENEWAL_NEEDS.items():  # in the checklist's order
+        if item == "planning_spt":
+            needs |= {"plan_organise_spt": 2, "planning_record": 1}
+        else:
+            needs[item] = count
     await upload_answer_and_submit(siti, needs)
     assert "Nomor: AK-2026-" in siti.screen
     assert len(await rig.rows("SELECT id FROM documents")) == sum(needs.values())
+
+
+async def test_a_clean_application_takes_at_most_40_messages(rig: Rig) -> None:
+    """Issue 16: from the first "halo" to "Permohonan terkirim!" in at most 40 messages."""
+    siti = rig.user()
+    sent = await clean_application(siti, lambda: siti.press("contact:self"), "halo")
+    assert sent <= MESSAGES_AT_MOST, sent
+    assert len(await rig.rows("SELECT id FROM documents")) == EVIDENCE_FILES
+
+    async def baseline() -> int:
+        budi = rig.user(wa_id="6281234567891", name="Budi")
+        return await by_hand_application(budi, lambda: budi.press("contact:self"), "halo")
+
+    await report("whatsapp", sent, baseline)

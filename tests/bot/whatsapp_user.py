@@ -49,6 +49,7 @@ def sign(body: bytes, secret: str) -> str:
 
 
 class WhatsAppUser:
+    compresses_photos = True
     _ids = itertools.count(1)
 
     def __init__(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from domain.ports import Translator
 from handlers.conversation import Conversation, ConversationSettings
 from handlers.flow import build_flow
 from handlers.messages import Choice, CommandIn, Inbound, OptionIn, Reply, Text, TextIn, Update
@@ -28,10 +29,12 @@ class KeyTranslator:
         return f"{key}({values})"
 
 
-def conversation(world: World) -> Conversation:
+def conversation(world: World, translator: Translator | None = None) -> Conversation:
+    """The conversation on the world; its words as keys unless a real ``translator`` is given
+    (for what depends on the words themselves, such as a label typed back)."""
     return Conversation(
         uow_factory=world.app.uow_factory,
-        translator=KeyTranslator(),
+        translator=translator or KeyTranslator(),
         flow=build_flow(),
         settings=ConversationSettings(
             default_locale=DEFAULT_LOCALE, default_timezone="Asia/Jakarta"

@@ -47,14 +47,10 @@ async def candidate_at_apl01(app: App, locale: str = "id") -> Candidate:
         await person.option(value)
     await person.type("2")
     await person.option("1")
-    await person.option("1")
-    await person.option("apl01")
+    await person.option("1")  # eligible: APL-01 starts at once
     await person.type("Siti Nurhaliza")
     await person.option("WNI")
-    await person.type("Bandung")
-    await person.type("17-08-1985")
-    await person.option("P")
-    return person  # now asked for the NIK
+    return person  # now asked for the NIK, which tells the date of birth and sex
 
 
 NIK_CASES = [
@@ -62,8 +58,6 @@ NIK_CASES = [
     ("32730157O8850002", "NIK hanya berisi angka"),
     ("9973015708850002", "bukan kode provinsi"),
     ("3273013208850002", "tanggal lahir (HHBBTT)"),
-    ("3273011708850002", "tidak cocok dengan jenis kelamin"),
-    ("3273015808850002", "tidak sama dengan tanggal lahir"),
     ("3273015708850000", "tidak boleh 0000"),
     ("x" * 10_000, "NIK hanya berisi angka"),
     ("👍🏽👍🏽", "NIK hanya berisi angka"),
@@ -77,7 +71,46 @@ async def test_bad_nik(app: App, typed: str, message: str) -> None:
     before = await saved(app)
     await person.type(typed)
     assert message in person.screen
-    assert "Langkah 6 dari 18" in person.screen  # asked again
+    assert "NIK Anda" in person.screen  # asked again
+    assert await saved(app) == before
+
+
+async def at_review(app: App) -> Candidate:
+    """Every APL-01 answer given (the date of birth and sex from the NIK, the education and
+    purpose from the eligibility check): the review screen."""
+    person = await candidate_at_apl01(app)
+    await person.type("3273015708850002")
+    for value in ("Bandung", "Jl. Merdeka 10", "40111", "081234567890", "siti@contoh.id"):
+        await person.type(value)
+    for value in ("LSP", "Manajer", "Jl. Sudirman 1", "10220", "0215790123", "siti@lsp.id"):
+        await person.type(value)
+    assert "Periksa kembali" in person.screen
+    return person
+
+
+async def test_the_nik_tells_the_date_of_birth_and_sex(app: App) -> None:
+    person = await at_review(app)
+    assert "• Tanggal lahir: 17-08-1985" in person.screen
+    assert "• Jenis kelamin: Perempuan" in person.screen
+    assert "• Pendidikan terakhir: Sarjana / D4 (S1)" in person.screen  # from the eligibility
+    assert "• Tujuan asesmen: Sertifikasi" in person.screen  # the route decides it
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("3273011708850002", "tidak cocok dengan jenis kelamin"),
+        ("3273015808850002", "tidak sama dengan tanggal lahir"),
+    ],
+)
+async def test_a_changed_nik_must_agree_with_the_date_of_birth_and_sex(
+    app: App, typed: str, message: str
+) -> None:
+    person = await at_review(app)
+    await person.option("edit:id_number")
+    before = await saved(app)
+    await person.type(typed)
+    assert message in person.screen
     assert await saved(app) == before
 
 
@@ -92,26 +125,18 @@ async def test_bad_nik(app: App, typed: str, message: str) -> None:
     ],
 )
 async def test_bad_dates_on_the_review_screen(app: App, typed: str, message: str) -> None:
-    person = await candidate_at_apl01(app)
-    await person.type("3273015708850002")
-    for value in ("Jl. Merdeka 10", "40111", "081234567890", "siti@contoh.id"):
-        await person.type(value)
-    await person.option("s1")
-    for value in ("LSP", "Manajer", "Jl. Sudirman 1", "10220", "0215790123", "siti@lsp.id"):
-        await person.type(value)
-    await person.option("sertifikasi")
-    assert "Periksa kembali" in person.screen
+    person = await at_review(app)
     await person.option("edit:birth_date")
     before = await saved(app)
     await person.type(typed)
     assert message in person.screen
-    assert "Langkah 4 dari 18" in person.screen
+    assert "Tanggal lahir Anda" in person.screen
     assert await saved(app) == before
     # A valid new date that no longer matches the NIK is caught when confirming.
     await person.type("18-08-1985")
     await person.option("confirm")
     assert "tidak sama dengan tanggal lahir" in person.screen
-    assert "Langkah 6 dari 18" in person.screen
+    assert "NIK Anda" in person.screen
     # Not done, not submittable, and not a trap: from the NIK step the date can be fixed.
     await person.command("daftar")
     assert "⏳ APL-01 data diri: 17 dari 18" in person.screen
@@ -120,9 +145,9 @@ async def test_bad_dates_on_the_review_screen(app: App, typed: str, message: str
     assert person.options == ["back"]
     await person.option("back")
     await person.option("apl01")
-    assert "Langkah 6 dari 18" in person.screen
+    assert "NIK Anda" in person.screen
     await person.option("fix:birth_date")
-    assert "Langkah 4 dari 18" in person.screen
+    assert "Tanggal lahir Anda" in person.screen
     await person.type("17-08-1985")
     assert "Periksa kembali" in person.screen
     await person.option("confirm")
@@ -137,7 +162,7 @@ async def test_cancel_keeps_every_saved_answer(app: App) -> None:
     assert await saved(app) == before
     await person.option("apply")
     await person.option("apl01")
-    assert "Langkah 6 dari 18" in person.screen  # resumes at the NIK
+    assert "NIK Anda" in person.screen  # resumes at the NIK
 
 
 async def test_unknown_command_and_odd_text_in_the_middle_of_a_step(app: App) -> None:
@@ -145,7 +170,7 @@ async def test_unknown_command_and_odd_text_in_the_middle_of_a_step(app: App) ->
     before = await saved(app)
     await person.command("hapussemua")
     assert "Perintah /hapussemua tidak dikenal" in person.screen
-    assert "Langkah 6 dari 18" in person.screen
+    assert "NIK Anda" in person.screen
     await person.type("\u202eabc")  # a right-to-left override
     assert "NIK hanya berisi angka" in person.screen
     assert await saved(app) == before
@@ -155,7 +180,7 @@ async def test_english_messages_for_an_english_speaker(app: App) -> None:
     person = await candidate_at_apl01(app, locale="en")
     await person.type("12345")
     assert "A NIK has exactly 16 digits." in person.screen
-    assert "Step 6 of 18" in person.screen
+    assert "APL-01 — 12 questions left" in person.screen
 
 
 async def candidate_at_ktp(app: App) -> Candidate:

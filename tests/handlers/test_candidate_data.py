@@ -66,10 +66,13 @@ async def test_apl02_resumes_where_it_was_left(app: App) -> None:
     await person.upload(files.pdf("ktp"), "ktp.pdf")
     await person.command("menu")
     await person.option("apply")
-    await person.option("apl02")
+    await person.option("apl02")  # the unit whole first, as FR.APL.02 prints it
     assert "Dapatkah saya menentukan pendekatan asesmen?" in person.screen
     assert "• 1.1 Asesi, tujuan dan konteks asesmen diidentifikasi" in person.screen
     assert "belum diverifikasi" not in person.screen
+    assert "Belum ada bukti relevan untuk unit ini" in person.screen  # the KTP is not one
+    await person.option("each:P.85ASM00.001.2")
+    assert "elemen 1 dari 13" in person.screen
     first = next(o for o in person.options if o.startswith("BK:"))
     await person.option(first)
     await person.option(next(o for o in person.options if o.startswith("K:")))
@@ -91,8 +94,13 @@ async def test_apl02_resumes_where_it_was_left(app: App) -> None:
     assert "elemen 3 dari 13" in again.screen
     assert "• 3.4" not in again.screen  # cut off in every source: not put to the candidate
     for _ in range(11):
+        each = next((o for o in again.options if o.startswith("each:")), None)
+        if each is not None:  # a new unit, shown whole: answered element by element here
+            await again.option(each)
         await again.option(next(o for o in again.options if o.startswith("BK:")))
     assert "Ringkasan APL-02" in again.screen
+    assert "NIK Anda" in again.screen  # done: on to what APL-01 still lacks
+    await again.command("daftar")
     await again.option("apl02")
     assert "Ingin mengubah jawaban?" in again.screen
     await again.option("edit:P.85ASM00.001.2/1")
@@ -115,7 +123,7 @@ async def test_status_of_a_draft(app: App) -> None:
     await person.command("status")
     screen = person.screen
     assert "Status: Draf" in screen
-    assert "APL-01 data diri: 5 dari 18" in screen
+    assert "APL-01 data diri: 4 dari 18" in screen  # education and purpose from the check
     assert "Draf tidak pernah kedaluwarsa" in screen
     assert "Berikutnya: lengkapi bagian" in screen
 

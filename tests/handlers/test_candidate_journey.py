@@ -22,23 +22,21 @@ NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10:00 WIB
 APL01_NEW = [
     ("full_name", "Siti Nurhaliza"),
     ("nationality", "@WNI"),
-    ("birth_place", "Bandung"),
-    ("birth_date", "17-08-1985"),
-    ("sex", "@P"),
     ("id_number", "3273015708850002"),
+    ("birth_place", "Bandung"),
     ("home_address", "Jl. Merdeka No. 10, Bandung"),
     ("home_postcode", "40111"),
     ("mobile", "0812 3456 7890"),
     ("email", "siti@contoh.co.id"),
-    ("education", "@s1"),
     ("institution", "LSP Teknologi Digital"),
     ("position", "Manajer Sertifikasi"),
     ("office_address", "Jl. Sudirman No. 1, Jakarta"),
     ("office_postcode", "10220"),
     ("office_phone", "021 5790 1234"),
     ("office_email", "siti@lsp.co.id"),
-    ("purpose", "@sertifikasi"),
 ]
+"""What APL-01 asks once the eligibility check is done: the NIK tells the date of birth and
+sex, the check the education, the route the purpose."""
 
 
 @pytest.fixture
@@ -63,9 +61,9 @@ async def answer(candidate: Candidate, value: str) -> None:
 
 
 async def fill_apl01(candidate: Candidate, answers: list[tuple[str, str]]) -> None:
-    await candidate.option("apl01")
-    for n, (_, value) in enumerate(answers, 1):
-        assert f"Langkah {n} dari 18" in candidate.screen, candidate.screen
+    """From the eligibility outcome, which goes straight on to APL-01."""
+    for n, (_, value) in enumerate(answers):
+        assert candidate.t("apl01.progress", left=len(answers) - n) in candidate.screen
         await answer(candidate, value)
     assert "Periksa kembali data APL-01" in candidate.screen
     await candidate.option("confirm")
@@ -73,7 +71,11 @@ async def fill_apl01(candidate: Candidate, answers: list[tuple[str, str]]) -> No
 
 
 async def upload_evidence(candidate: Candidate, needs: dict[str, int]) -> None:
-    await candidate.option("evidence")
+    """Item by item from the checklist (the guided way is the 40-message journey's)."""
+    if "evidence" in candidate.options:  # the hub
+        await candidate.option("evidence")
+    elif candidate.asks_for_file():  # the first item missing, asked as APL-01 was confirmed
+        await candidate.option("back")
     for item, count in needs.items():
         await candidate.option(item)
         for n in range(count):
@@ -92,8 +94,13 @@ async def upload_evidence(candidate: Candidate, needs: dict[str, int]) -> None:
 
 
 async def fill_apl02(candidate: Candidate, total: int) -> None:
+    """Element by element (each unit is first shown whole, with K for all of it); once done,
+    on to the declaration."""
     await candidate.option("apl02")
     for n in range(1, total + 1):
+        each = next((o for o in candidate.options if o.startswith("each:")), None)
+        if each is not None:
+            await candidate.option(each)
         assert candidate.t("apl02.progress", n=n, total=total) in candidate.screen
         if n == 2:
             await candidate.option(next(o for o in candidate.options if o.startswith("BK:")))
@@ -107,6 +114,7 @@ async def fill_apl02(candidate: Candidate, total: int) -> None:
         assert "☑" in candidate.screen
         await candidate.option("done")
     assert candidate.t("apl02.summary") in candidate.screen
+    assert "agree" in candidate.options  # complete: the declaration comes next
 
 
 async def stored_application(app: App) -> dict[str, object]:
@@ -148,7 +156,6 @@ async def test_new_candidate_from_start_to_submitted(candidate_app: App) -> None
     await fill_apl01(siti, APL01_NEW)
     await upload_evidence(siti, EVIDENCE_NEEDS)
     await fill_apl02(siti, 13)
-    await siti.option("submit")
     assert "9.1.4" in siti.screen
     assert "adalah terbaru, benar dan dapat dipertanggungjawabkan (7.2.3)" in siti.screen
     assert "Biaya sertifikasi (8, 9.1.1): Biaya sertifikasi untuk Skema" in siti.screen
@@ -180,15 +187,14 @@ async def test_new_candidate_from_start_to_submitted(candidate_app: App) -> None
 
 
 async def recertification_apl01(budi: Candidate) -> None:
-    answers = [(f, v) for f, v in APL01_NEW]
-    answers[0] = ("full_name", "Budi Santoso")
-    answers[4] = ("sex", "@L")
-    answers[5] = ("id_number", "3174011708850001")
-    answers[-1] = ("purpose", "@sertifikasi_ulang")
-    await budi.option("apl01")
-    for n, (_, value) in enumerate(answers, 1):
-        assert f"Step {n} of 18" in budi.screen
+    answers = dict(APL01_NEW)
+    answers |= {"full_name": "Budi Santoso", "id_number": "3174011708850001"}
+    values = list(answers.values())
+    values.insert(list(answers).index("email") + 1, "@s1")  # no education asked on this route
+    for n, value in enumerate(values):
+        assert f"APL-01 — {len(values) - n} questions left" in budi.screen
         await answer(budi, value)
+    assert "• Purpose of assessment: Re-certification" in budi.screen
     await budi.option("confirm")
 
 
@@ -212,15 +218,13 @@ async def test_recertification_partly_meeting_6_2_2_to_6_2_4(candidate_app: App)
     assert "You meet the basic requirements" in screen
 
     await recertification_apl01(budi)
-    await budi.option("evidence")
+    await budi.option("back")  # from the first item missing to the checklist
     await budi.option("conducting_spt")
     assert budi.t("evidence.partial", clause="6.2.7", need=4, full=6) in budi.screen
     assert budi.t("evidence.count", have=0, need=4) in budi.screen
     await budi.option("back")
-    await budi.option("back")
     await upload_evidence(budi, {**RENEWAL_NEEDS, "conducting_spt": 4})
     await fill_apl02(budi, 13)
-    await budi.option("submit")
     await budi.option("agree")
     assert "Application submitted!" in budi.screen, budi.screen
     stored = await stored_application(candidate_app)
@@ -251,16 +255,14 @@ async def test_recertification_by_option_b_of_6_2_2(candidate_app: App) -> None:
     assert "(clause 6.2.7)" not in budi.screen
 
     await recertification_apl01(budi)
-    await budi.option("evidence")
+    await budi.option("back")
     assert "[planning_spt]" not in budi.screen
     await budi.option("planning_record")
     assert budi.t("evidence.alternative", n=2, total=2, clause="6.2.2") in budi.screen
     await budi.option("back")
-    await budi.option("back")
     needs = {k: v for k, v in RENEWAL_NEEDS.items() if k != "planning_spt"}
     await upload_evidence(budi, {**needs, "plan_organise_spt": 2, "planning_record": 1})
     await fill_apl02(budi, 13)
-    await budi.option("submit")
     await budi.option("agree")
     assert "Application submitted!" in budi.screen, budi.screen
     stored = await stored_application(candidate_app)
@@ -288,7 +290,6 @@ async def test_a_jayapura_candidate_sees_wit_everywhere(candidate_app: App) -> N
         "home_address": "Jl. Ahmad Yani No. 5, Jayapura",
         "home_postcode": "99111",
     }
-    await yohana.option("apl01")
     for value in answers.values():
         await answer(yohana, value)
     await yohana.option("confirm")
@@ -299,7 +300,6 @@ async def test_a_jayapura_candidate_sees_wit_everywhere(candidate_app: App) -> N
     assert "Zona waktu Anda sekarang WIT (Waktu Indonesia Timur)" in yohana.screen
     await upload_evidence(yohana, EVIDENCE_NEEDS)
     await fill_apl02(yohana, 13)
-    await yohana.option("submit")
     await yohana.option("agree")
     assert "Waktu: 25-11-2026 12:00 WIT" in yohana.screen  # 03:00 UTC
     await yohana.command("status")

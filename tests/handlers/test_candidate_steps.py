@@ -8,7 +8,7 @@ import re
 import pytest
 
 from bot.config import Settings
-from handlers.conversation import option_by_word
+from handlers.conversation import match_option, option_by_word
 from handlers.flow import COMMANDS, TYPED_COMMANDS
 from handlers.messages import Option
 from locales import GettextTranslator
@@ -185,3 +185,52 @@ async def test_an_options_number_written_as_a_word_picks_it_where_no_text_is_ask
     assert application is not None
     assert list(application.eligibility.values()) == [0]  # the second option: Tidak
     assert option_by_word("lima", [Option(str(n), str(n)) for n in range(3)]) is None
+
+
+YES_NO = [Option("1", "Ya"), Option("0", "Tidak")]
+DECLARATION = [Option("agree", "✅ Saya setuju dan kirim"), Option("back", "⬅️ Kembali")]
+
+
+@pytest.mark.parametrize(
+    ("typed", "options", "chosen"),
+    [
+        ("iya", YES_NO, "1"), ("Y", YES_NO, "1"), ("yes", YES_NO, "1"), ("betul", YES_NO, "1"),
+        ("nggak", YES_NO, "0"), ("gak", YES_NO, "0"), ("no", YES_NO, "0"),
+        ("setuju", DECLARATION, "agree"), ("Saya setuju dan kirim", DECLARATION, "agree"),
+        ("kembali", DECLARATION, "back"), ("2", DECLARATION, "back"),
+        ("Selesai", [Option("done", "✔️ Selesai")], "done"),
+        ("WNI", [Option("WNI", "WNI (Warga Negara Indonesia)")], "WNI"),
+        ("k", [Option("K:x", "✅ K — Kompeten"), Option("BK:x", "❌ BK — Belum Kompeten")], "K:x"),
+    ],
+)  # fmt: skip
+def test_an_option_is_typed_by_its_label_without_emoji_or_a_common_synonym(
+    typed: str, options: list[Option], chosen: str
+) -> None:
+    """Issue 16: "iya", "setuju" and a label typed without its emoji ("Selesai") were
+    refused."""
+    found = match_option(typed, options)
+    assert found is not None
+    assert found.id == chosen
+
+
+@pytest.mark.parametrize("typed", ["agree", "back", "0", "3", "", "ya tidak"])
+def test_an_internal_id_or_a_place_not_shown_picks_nothing(typed: str) -> None:
+    """Issue 16: typing "agree" (an option's internal id) submitted the declaration."""
+    assert match_option(typed, [Option("agree", "✅ Saya setuju dan kirim")]) is None
+    assert match_option("ya", [Option("a", "Ya, kirim"), Option("b", "Ya, nanti")]) is None
+
+
+async def test_typing_agree_does_not_submit_but_setuju_does(world: World) -> None:
+    siti = await world.person("siti")
+    app_id = await world.complete_draft(siti)
+    chat = Chat(conversation(world, GettextTranslator()), "siti")
+    await chat.command("daftar")
+    await chat.press("submit")
+    assert "agree" in chat.options
+
+    await chat.type("agree")
+
+    assert await world.state(app_id) == "draft"
+    assert "Silakan pilih salah satu pilihan" in "\n".join(chat.said())
+    await chat.type("setuju")
+    assert await world.state(app_id) == "submitted"

@@ -35,7 +35,7 @@ async def test_sharing_the_number_on_telegram_links_an_earlier_whatsapp_chat(
     assert "juga terdaftar" in on_telegram.screen
     await on_telegram.option("link")
     assert "Tergabung" in on_telegram.screen
-    assert "Langkah 10 dari 18" in on_telegram.screen  # APL-01 goes on where it was
+    assert "APL-01 — sisa 7 pertanyaan" in on_telegram.screen  # APL-01 goes on where it was
     assert await people(engine) == 1
     status = await whatsapp(app, CommandIn("status"), "w2")
     shown = " ".join(getattr(m, "body", "") for m in status.messages)
@@ -50,7 +50,7 @@ async def test_saying_no_keeps_them_apart(make_app, engine) -> None:
     await on_telegram.contact(PHONE)
     await on_telegram.option("separate")
     assert "tetap terpisah" in on_telegram.screen
-    assert "Langkah 10 dari 18" in on_telegram.screen
+    assert "APL-01 — sisa 7 pertanyaan" in on_telegram.screen
     assert await people(engine) == 2
 
 
@@ -74,5 +74,5 @@ async def test_a_typed_number_is_not_vouched_for(make_app, engine) -> None:
     await to_mobile_step(on_telegram)
     await on_telegram.type("081234567890")
     assert "juga terdaftar" not in on_telegram.screen
-    assert "Langkah 10 dari 18" in on_telegram.screen
+    assert "APL-01 — sisa 7 pertanyaan" in on_telegram.screen
     assert await people(engine) == 2

@@ -168,11 +168,46 @@ def test_postcode_passport_text_and_education() -> None:
     assert reason(apl01.education("phd", levels, "sma")) == "education.unknown"
 
 
-def test_fields_ask_birth_date_and_sex_before_the_nik() -> None:
+def test_the_nik_is_asked_before_what_it_tells() -> None:
     order = apl01.FIELDS
-    assert order.index("birth_date") < order.index("id_number")
-    assert order.index("sex") < order.index("id_number")
+    assert order.index("id_number") < order.index("birth_date")
+    assert order.index("id_number") < order.index("sex")
     assert len(order) == len(set(order))
+
+
+def test_a_nik_tells_the_date_of_birth_and_sex() -> None:
+    today = date(2026, 12, 6)
+    assert apl01.from_nik("3273015708850002", today) == {"birth_date": "1985-08-17", "sex": "P"}
+    assert apl01.from_nik("3174011708850001", today) == {"birth_date": "1985-08-17", "sex": "L"}
+    # The century is the one that makes a KTP holder (17 or older): 2005 yes, 2012 no.
+    assert apl01.from_nik("3174010101050001", today)["birth_date"] == "2005-01-01"
+    assert apl01.from_nik("3174010101120001", today)["birth_date"] == "1912-01-01"
+
+
+def test_to_ask_skips_what_a_nik_will_tell_and_what_was_carried_over() -> None:
+    carried = apl01.carried_over("s1", renewal=False, levels=("sma", "s1"))
+    assert carried == {"purpose": "sertifikasi", "education": "s1"}
+    assert apl01.carried_over("smp", renewal=True, levels=("sma", "s1")) == {
+        "purpose": "sertifikasi_ulang"
+    }  # a level APL-01 refuses is asked there, not carried
+    wni = {"full_name": "Siti", "nationality": "WNI", **carried}
+    asked = apl01.to_ask(wni)
+    assert asked[0] == "id_number"
+    assert "birth_date" not in asked
+    assert "sex" not in asked
+    assert "education" not in asked
+    assert "purpose" not in asked
+    wna = apl01.to_ask({"nationality": "WNA"})  # a passport tells nothing
+    assert "birth_date" in wna
+    assert "sex" in wna
+
+
+@pytest.mark.parametrize("typed", ["-", "tidak ada", "Tidak  Ada", "none"])
+def test_office_phone_and_email_may_be_left_empty(typed: str) -> None:
+    today = date(2026, 12, 6)
+    assert apl01.validate("office_phone", typed, {}, today) == Valid("")
+    assert apl01.validate("office_email", typed, {}, today) == Valid("")
+    assert reason(apl01.validate("email", typed, {}, today)) == "email.format"  # not optional
 
 
 def test_a_place_of_birth_is_a_name_not_a_number() -> None:
