@@ -166,6 +166,20 @@ class OutboxSettings(BaseSettings):
     """Run the dispatcher inside ``asesorbot run`` (set false when workers run apart)."""
 
 
+class LspSettings(BaseSettings):
+    """How people reach the LSP other than through the bot, shown in /bantuan (issue 16): the
+    LSP's own data, so none is shipped; what is left unset is not shown."""
+
+    model_config = _config("LSP_")
+
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    hours: str | None = None
+    """Office hours as people read them, e.g. "Senin–Jumat 08.00–16.00 WIB"."""
+
+
 class AppSettings(BaseSettings):
     model_config = _config("")
 
@@ -197,6 +211,7 @@ SECTIONS: dict[str, tuple[type[BaseSettings], str]] = {
     "webhook": (WebhookSettings, "WEBHOOK_"),
     "whatsapp": (WhatsAppSettings, "WHATSAPP_"),
     "outbox": (OutboxSettings, "OUTBOX_"),
+    "lsp": (LspSettings, "LSP_"),
 }
 
 
@@ -210,6 +225,7 @@ class Settings:
     webhook: WebhookSettings
     whatsapp: WhatsAppSettings
     outbox: OutboxSettings
+    lsp: LspSettings
 
 
 def _variable(prefix: str, error: dict[str, Any], model: type[BaseSettings]) -> str:

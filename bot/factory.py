@@ -17,7 +17,7 @@ from bot.channels.pacing import Pacer, pacer_for
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.schemes import load_scheme
-from domain.ports import ObjectStore, Services, UnitOfWorkFactory
+from domain.ports import LspContact, ObjectStore, Services, UnitOfWorkFactory
 from handlers.conversation import Conversation, ConversationSettings, Flow
 from handlers.flow import build_flow
 from locales import DEFAULT_LOCALE, GettextTranslator
@@ -138,6 +138,7 @@ async def build_app(
             max_upload_bytes=settings.app.max_upload_mb * 1024 * 1024,
             eraser=eraser,
             accounts=ACCOUNTS,
+            contact=LspContact(**settings.lsp.model_dump()),
         )
         conversation = Conversation(
             uow_factory=uow_factory,

@@ -3,12 +3,14 @@ APL-02 answers (9.1.2, 9.1.3). Shared by the chat, the use cases and the staff s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from domain.parts import ItemVerdict, Mark
 from domain.ports import ApplicationRecord, DocumentRecord
 from scheme.apl02 import Answer
 from scheme.eligibility import assess
 from scheme.evidence import Need, counts, evidence_plan
+from scheme.lifecycle import ApplicationState
 from scheme.model import Route, Scheme
 
 
@@ -40,3 +42,20 @@ def evidence_counts(plan: tuple[Need, ...], documents: Sequence[DocumentRecord])
 def present(documents: Sequence[DocumentRecord]) -> list[str]:
     """The evidence ids of the documents whose bytes the store still holds."""
     return [d.evidence_id for d in documents if d.lost_at is None]
+
+
+def flagged(application: ApplicationRecord) -> dict[str, ItemVerdict]:
+    """After a send-back (9.1.5): the items staff marked as not meeting the requirement or
+    missing that the candidate has not changed since (a new or removed file of the item clears
+    its verdict, for staff to review again)."""
+    if application.state != ApplicationState.NEEDS_FIX:
+        return {}
+    return {item: v for item, v in application.review.items() if v.mark is not Mark.OK}
+
+
+def still_to_do(
+    plan: Sequence[Need], have: Mapping[str, int], application: ApplicationRecord
+) -> list[Need]:
+    """The evidence items not yet done: short of their count, or sent back and not changed."""
+    sent_back = flagged(application)
+    return [need for need in plan if not need.done(have[need.id]) or need.id in sent_back]

@@ -53,6 +53,8 @@ class NoticeKind(StrEnum):
     ANNOUNCEMENT = "announcement"
     BROADCAST_PROGRESS = "broadcast_progress"
     BROADCAST_REPORT = "broadcast_report"
+    QUESTION_ASKED = "question_asked"
+    QUESTION_ANSWERED = "question_answered"
 
 
 NOTICE_PARAMS: Mapping[NoticeKind, tuple[str, ...]] = {
@@ -82,6 +84,8 @@ NOTICE_PARAMS: Mapping[NoticeKind, tuple[str, ...]] = {
     NoticeKind.ANNOUNCEMENT: ("text",),
     NoticeKind.BROADCAST_PROGRESS: ("done", "total"),
     NoticeKind.BROADCAST_REPORT: ("total", "sent", "blocked", "failed"),
+    NoticeKind.QUESTION_ASKED: ("asker", "reference", "question"),
+    NoticeKind.QUESTION_ANSWERED: ("question", "answer"),
 }
 """Every kind of notice and its values, in the order a WhatsApp template takes them."""
 
@@ -110,17 +114,28 @@ def raw_names(kind: NoticeKind) -> frozenset[str]:
     return frozenset(names)
 
 
-def format_day(day: date, locale: str) -> str:
-    return f"{day.day} {MONTHS.get(locale, MONTHS['en'])[day.month - 1]} {day.year}"
+def format_day(day: date, locale: str, *, short: bool = False) -> str:
+    """A day as people read it, "25 November 2026"; ``short`` for a button: "25 Nov 2026"."""
+    month = MONTHS.get(locale, MONTHS["en"])[day.month - 1]
+    return f"{day.day} {month[:3] if short else month} {day.year}"
+
+
+WEEKDAYS = {
+    "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
 
 
 def format_instant(instant: datetime, locale: str, zone: str) -> str:
+    """The one way an instant is shown (issue 16: "02-12-2026 04:23" in one place, "2 Desember
+    2026 23.59" in another): "Rabu, 2 Desember 2026 pukul 23.59 WIB", "Wednesday, 2 December
+    2026 at 23:59 WIB", in the person's own zone."""
     local = instant.astimezone(ZoneInfo(zone))
-    separator = "." if locale == "id" else ":"
-    return (
-        f"{format_day(local.date(), locale)} "
-        f"{local.hour:02d}{separator}{local.minute:02d} {zone_label(zone)}"
-    )
+    weekday = WEEKDAYS.get(locale, WEEKDAYS["en"])[local.weekday()]
+    day = format_day(local.date(), locale)
+    if locale == "id":
+        return f"{weekday}, {day} pukul {local.hour:02d}.{local.minute:02d} {zone_label(zone)}"
+    return f"{weekday}, {day} at {local.hour:02d}:{local.minute:02d} {zone_label(zone)}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -478,6 +478,49 @@ class KeptReplies(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class QuestionRecord:
+    """A question a person put to staff (7.1.2), with the context staff need to answer it and,
+    once answered, the answer."""
+
+    id: int
+    person_id: int
+    application_id: int | None
+    text: str
+    asked_at: datetime
+    asked_in: str
+    """The channel it came from (the answer goes back to the person, on every channel)."""
+    answer: str | None = None
+    answered_at: datetime | None = None
+    answered_by: int | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.answered_at is None
+
+
+class Questions(Protocol):
+    """Questions to staff (7.1.2) and their answers."""
+
+    async def ask(
+        self, person_id: int, application_id: int | None, text: str, channel: str, now: datetime
+    ) -> QuestionRecord: ...
+
+    async def get(self, question_id: int, *, lock: bool = False) -> QuestionRecord | None: ...
+
+    async def open(self, limit: int) -> Sequence[QuestionRecord]:
+        """Unanswered questions, the oldest first."""
+        ...
+
+    async def of_person(self, person_id: int, limit: int) -> Sequence[QuestionRecord]:
+        """The person's questions, the newest first."""
+        ...
+
+    async def answer(
+        self, question_id: int, answer: str, *, by: int | None, now: datetime
+    ) -> QuestionRecord: ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction: nothing is stored unless :meth:`commit` is called."""
 
@@ -516,6 +559,9 @@ class UnitOfWork(Protocol):
 
     @property
     def replies(self) -> KeptReplies: ...
+
+    @property
+    def questions(self) -> Questions: ...
 
     async def commit(self) -> None: ...
 
@@ -671,6 +717,17 @@ class AccountFormat:
 
 
 @dataclass(frozen=True, slots=True)
+class LspContact:
+    """How to reach the LSP besides the bot (shown in /bantuan); None is not shown."""
+
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    hours: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     """What the candidate's conversations need besides the database."""
 
@@ -682,3 +739,4 @@ class Services:
     eraser: Eraser
     accounts: tuple[AccountFormat, ...] = ()
     """The channels' account formats, for finding a person by a typed account."""
+    contact: LspContact = field(default_factory=LspContact)

@@ -210,6 +210,21 @@ def role_changed(person_id: int, role: str, *, granted: bool, at: datetime) -> P
     return Planned(Notice(kind, {"role": role}), at, _key(kind, person_id, role, at.isoformat()))
 
 
+def question_asked(
+    question_id: int, *, asker: str, reference: str, question: str, at: datetime
+) -> Planned:
+    """A question to staff (7.1.2), with who asks and about which application; to each staff
+    member (:meth:`Planned.to_each`)."""
+    params = {"asker": asker, "reference": reference, "question": question}
+    return Planned(Notice(NoticeKind.QUESTION_ASKED, params), at, _key("question", question_id))
+
+
+def question_answered(question_id: int, *, question: str, answer: str, at: datetime) -> Planned:
+    """Staff's answer, back in the asker's chat; one per question."""
+    params = {"question": question, "answer": answer}
+    return Planned(Notice(NoticeKind.QUESTION_ANSWERED, params), at, _key("answer", question_id))
+
+
 def assessor_assignment(
     reference: str,
     *,

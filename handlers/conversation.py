@@ -39,6 +39,7 @@ from handlers.messages import (
     ResumeIn,
     Text,
     TextIn,
+    UnreadableIn,
     Update,
     reply_document,
 )
@@ -229,6 +230,9 @@ class Flow:
     verified_phone: Callable[[Context, str], Awaitable[object]] | None = None
     """What a new channel identity whose number the messenger vouches for does with it
     (store it, and offer to link the person's other messengers)."""
+    free_text: Callable[[Context, str], Awaitable[bool]] | None = None
+    """Given text that no step takes (nor any option's label): True when it was handled
+    (a question offered to be sent to staff, 7.1.2)."""
     typed_commands: frozenset[str] = frozenset()
     """Commands that also work typed as a word alone ("menu", not only "/menu"): the bot's
     messages tell people to type them, so no step takes them as an answer."""
@@ -420,6 +424,9 @@ class Conversation:
                 await command(ctx, event)
         elif isinstance(event, ResumeIn):
             await ctx.show_current()
+        elif isinstance(event, UnreadableIn):
+            ctx.say(Text(ctx.t(event.why)))
+            await ctx.show_current()
         elif isinstance(event, TextIn) and (word := event.text.strip().lower()) in (
             self._flow.typed_commands
         ):
@@ -438,8 +445,9 @@ class Conversation:
             if chosen is not None:
                 event = OptionIn(chosen.id)
             elif not isinstance(step, TakesText):
-                ctx.say(Text(ctx.t("input.choose_option", count=len(options))))
-                await ctx.show_current()
+                if not await self._free_text(ctx, event):
+                    ctx.say(Text(ctx.t("input.choose_option", count=len(options))))
+                    await ctx.show_current()
                 return
         if isinstance(event, OptionIn) and all(o.id != event.option_id for o in options):
             if self._flow.forged_option and await self._flow.forged_option(ctx, event.option_id):
@@ -448,9 +456,13 @@ class Conversation:
             ctx.say(Text(ctx.t("input.stale_option")))
             await ctx.show_current()
             return
-        if not await route(step, ctx, event):
+        if not await route(step, ctx, event) and not await self._free_text(ctx, event):
             ctx.say(Text(ctx.t(_NOT_EXPECTED[type(event)])))
             await ctx.show_current()
+
+    async def _free_text(self, ctx: Context, event: StepInput) -> bool:
+        hook = self._flow.free_text
+        return isinstance(event, TextIn) and hook is not None and await hook(ctx, event.text)
 
     @staticmethod
     async def _show_if_moved(ctx: Context) -> None:

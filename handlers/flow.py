@@ -23,6 +23,7 @@ from handlers.candidate.submit import DeclarationStep
 from handlers.common.guide import GuideStep
 from handlers.common.linking import LinkStep, offer_link
 from handlers.common.mydata import DeleteConfirmStep, MyDataStep, show_data
+from handlers.common.questions import AskConfirmStep, AskStep, offer_to_ask, open_ask
 from handlers.common.start import (
     LanguageStep,
     MenuStep,
@@ -55,6 +56,7 @@ from handlers.staff.certificates import LookupStep, ManageStep, open_certificate
 from handlers.staff.certificates import ReasonStep as CertificateReasonStep
 from handlers.staff.common import refuse_forged
 from handlers.staff.decisions import AssignStep, PanelStep, StaffInputStep
+from handlers.staff.questions import AnswerStep, QuestionsStep, open_questions
 from handlers.staff.review import ItemStep, QueueStep, ReasonStep, ReviewStep, open_queue
 from handlers.staff.stats import show_stats
 
@@ -106,6 +108,10 @@ STEPS: tuple[Step, ...] = (
     LeaveSourceStep(),
     LeaveConfirmStep(),
     ZoneStep(),
+    AskStep(),
+    AskConfirmStep(),
+    QuestionsStep(),
+    AnswerStep(),
 )
 
 COMMANDS = {
@@ -140,10 +146,14 @@ COMMANDS = {
     "leave": open_leave,
     "zona": open_zone,
     "timezone": open_zone,
+    "tanya": open_ask,
+    "ask": open_ask,
+    "pertanyaan": open_questions,
+    "questions": open_questions,
 }
 
 
-TYPED_COMMANDS = frozenset({"menu", "batal", "cancel", "bantuan", "help"})
+TYPED_COMMANDS = frozenset({"menu", "batal", "cancel", "bantuan", "help", "status"})
 """What the messages say to type as a word ("Ketik menu"): a command wherever it is typed."""
 
 
@@ -155,5 +165,6 @@ def build_flow(extra_steps: Sequence[Step] = ()) -> Flow:
         first_contact=start,
         verified_phone=offer_link,
         forged_option=refuse_forged,
+        free_text=offer_to_ask,
         typed_commands=TYPED_COMMANDS,
     )

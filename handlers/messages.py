@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 ChunkSource = Callable[[], AsyncIterator[bytes]]
@@ -61,7 +62,28 @@ class ResumeIn:
     """The channel (re)connected: show the current step again without changing anything."""
 
 
-Inbound = TextIn | CommandIn | OptionIn | FileIn | ContactIn | ResumeIn
+class Unreadable(StrEnum):
+    """Why a message reached the bot but not its content: each is a message key."""
+
+    KIND = "input.unreadable_kind"
+    """A sticker, a location, a voice note…: the bot reads text, choices and files."""
+    MEDIA_GONE = "input.media_gone"
+    """The platform no longer has the file it announced."""
+    OVER_PLATFORM_LIMIT = "telegram.file_too_large"
+    """Larger than the Bot API lets a bot download (20 MB): refused before any byte."""
+    NOT_OWN_CONTACT = "telegram.contact_not_own"
+    """Someone else's contact card shared as one's own number."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableIn:
+    """A message the channel could not turn into anything else: answered in the person's own
+    language and, like every update, once per delivery (issue 16)."""
+
+    why: Unreadable
+
+
+Inbound = TextIn | CommandIn | OptionIn | FileIn | ContactIn | ResumeIn | UnreadableIn
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +114,9 @@ class Option:
     id: str
     label: str
     description: str | None = None
+    pinned: bool = False
+    """Shown on every page of a long list (a picker's "Done"; issue 16: only the last page
+    had it), after that page's own options."""
 
 
 @dataclass(frozen=True, slots=True)

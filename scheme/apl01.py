@@ -180,6 +180,26 @@ def phone(text: str, *, mobile: bool) -> Result:
     return Valid(f"+62{national}")
 
 
+TWO_DIGIT_AREAS = frozenset({"21", "22", "24", "31", "61"})
+"""Area codes of two digits (Jakarta, Bandung, Semarang, Surabaya, Medan); the others have
+three."""
+
+
+def grouped_phone(number: str) -> str:
+    """A stored +62 number as people write it: "+62 812 3456 7890", "+62 21 5790 1234"
+    (issue 16: "+622157901234" could not be read at a glance); anything else as it is."""
+    if not number.startswith("+62") or not number[3:].isdigit():
+        return number
+    national = number[3:]
+    head = 3 if national.startswith("8") or national[:2] not in TWO_DIGIT_AREAS else 2
+    rest = national[head:]
+    size = 3 if len(rest) in {6, 7} else 4
+    groups = [rest[i : i + size] for i in range(0, len(rest), size)]
+    if len(groups) > 1 and len(groups[-1]) < 3:  # no lone digit or pair at the end
+        groups[-2:] = [groups[-2] + groups[-1]]
+    return " ".join(["+62", national[:head], *groups])
+
+
 def email(text: str) -> Result:
     address = text.strip()
     if len(address) > 254 or not re.fullmatch(

@@ -367,3 +367,22 @@ class KeptReplyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     holder: Mapped[str] = mapped_column(String(32))
     held_until: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class QuestionRow(Base):
+    """A question to staff (7.1.2): who asked, about which application, and the answer."""
+
+    __tablename__ = "questions"
+    __table_args__ = (Index("ix_questions_open", "answered_at", "asked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.id", ondelete="SET NULL")
+    )
+    text: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    asked_in: Mapped[str] = mapped_column(String(32))
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))

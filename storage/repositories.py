@@ -50,6 +50,7 @@ from domain.ports import (
     JSONValue,
     NewPerson,
     Person,
+    QuestionRecord,
     QueueEntry,
 )
 from handlers.conversation import MENU
@@ -64,6 +65,7 @@ from storage.models import (
     InboundDeliveryRow,
     OutboundMessageRow,
     PersonRow,
+    QuestionRow,
     RoleRow,
     UTCDateTime,
     utcnow,
@@ -875,3 +877,67 @@ class SqlCollectiveLeave:
         else:
             row.days, row.source, row.set_by, row.set_at = stored, source, by, now
         await self._session.flush()
+
+
+def _question(row: QuestionRow) -> QuestionRecord:
+    return QuestionRecord(
+        id=row.id,
+        person_id=row.person_id,
+        application_id=row.application_id,
+        text=row.text,
+        asked_at=row.asked_at,
+        asked_in=row.asked_in,
+        answer=row.answer,
+        answered_at=row.answered_at,
+        answered_by=row.answered_by,
+    )
+
+
+class SqlQuestions:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def ask(
+        self, person_id: int, application_id: int | None, text: str, channel: str, now: datetime
+    ) -> QuestionRecord:
+        row = QuestionRow(
+            person_id=person_id,
+            application_id=application_id,
+            text=text,
+            asked_at=now,
+            asked_in=channel,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return _question(row)
+
+    async def get(self, question_id: int, *, lock: bool = False) -> QuestionRecord | None:
+        row = await self._session.get(QuestionRow, question_id, with_for_update=lock)
+        return _question(row) if row is not None else None
+
+    async def open(self, limit: int) -> Sequence[QuestionRecord]:
+        rows = await self._session.execute(
+            select(QuestionRow)
+            .where(QuestionRow.answered_at.is_(None))
+            .order_by(QuestionRow.asked_at, QuestionRow.id)
+            .limit(limit)
+        )
+        return [_question(row) for row in rows.scalars()]
+
+    async def of_person(self, person_id: int, limit: int) -> Sequence[QuestionRecord]:
+        rows = await self._session.execute(
+            select(QuestionRow)
+            .where(QuestionRow.person_id == person_id)
+            .order_by(QuestionRow.asked_at.desc(), QuestionRow.id.desc())
+            .limit(limit)
+        )
+        return [_question(row) for row in rows.scalars()]
+
+    async def answer(
+        self, question_id: int, answer: str, *, by: int | None, now: datetime
+    ) -> QuestionRecord:
+        row = await self._session.get(QuestionRow, question_id)
+        assert row is not None, "answer a question that exists"
+        row.answer, row.answered_at, row.answered_by = answer, now, by
+        await self._session.flush()
+        return _question(row)

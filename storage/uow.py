@@ -21,6 +21,7 @@ from storage.repositories import (
     SqlConversations,
     SqlOutboundMessages,
     SqlPeople,
+    SqlQuestions,
     SqlRoles,
 )
 
@@ -44,6 +45,7 @@ class SqlUnitOfWork:
     collective_leave: SqlCollectiveLeave
     deletions: SqlDeletions
     replies: SqlKeptReplies
+    questions: SqlQuestions
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], holder: str = "") -> None:
         self._sessions = sessions
@@ -66,6 +68,7 @@ class SqlUnitOfWork:
         self.collective_leave = SqlCollectiveLeave(session)
         self.deletions = SqlDeletions(session)
         self.replies = SqlKeptReplies(session, self._holder)
+        self.questions = SqlQuestions(session)
         return self
 
     async def commit(self) -> None:

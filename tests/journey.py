@@ -179,13 +179,7 @@ async def clean_application(
     """A new candidate's whole application the way the bot leads it, from the first message
     (``first``; None where the channel greets by itself) to "Permohonan terkirim!"; returns
     how many messages the candidate sent."""
-    siti = Counted(user, share_contact)
-    if first is not None:
-        await siti.text(first)
-    await siti.press("id")
-    await _eligibility(siti)
-    await give_apl01(siti, siti.share_contact)
-    await siti.press("confirm")
+    siti = await _apl01_confirmed(user, share_contact, first)
     await upload_answer_and_submit(siti)
     return siti.sent
 
@@ -196,13 +190,7 @@ async def by_hand_application(
     """The same application the way it went before issue 16, and still can: each part from
     the hub, each evidence item from the checklist, APL-02 element by element with a
     document each (the baseline of ``bench/journey_messages.py``)."""
-    siti = Counted(user, share_contact)
-    if first is not None:
-        await siti.text(first)
-    await siti.press("id")
-    await _eligibility(siti)
-    await give_apl01(siti, siti.share_contact)
-    await siti.press("confirm")
+    siti = await _apl01_confirmed(user, share_contact, first)
     await siti.press("back")  # the checklist
     for item, count in EVIDENCE_NEEDS.items():
         await siti.press(item)
@@ -224,6 +212,20 @@ async def by_hand_application(
     await siti.press("agree")
     assert "Permohonan terkirim!" in siti.screen
     return siti.sent
+
+
+async def _apl01_confirmed(
+    user: Messenger, share_contact: Callable[[], Awaitable[object]], first: str | None
+) -> Counted:
+    """From the first message to APL-01 confirmed (the first evidence item asked), counted."""
+    siti = Counted(user, share_contact)
+    if first is not None:
+        await siti.text(first)
+    await siti.press("id")
+    await _eligibility(siti)
+    await give_apl01(siti, siti.share_contact)
+    await siti.press("confirm")
+    return siti
 
 
 async def _eligibility(siti: Messenger) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from domain.application import flagged
 from domain.parts import Apl02
 from domain.ports import ApplicationRecord, DocumentRecord, JSONValue, Services, UnitOfWork
 from domain.schedule import Subject
@@ -217,6 +218,15 @@ async def _answer_apl02(
     return await uow.applications.update(application.id, apl02=Apl02(answers, migrated))
 
 
+async def item_changed(uow: UnitOfWork, application_id: int, item_id: str) -> None:
+    """A file of a sent-back item added or removed: its old verdict no longer applies (issue
+    16: staff saw the old ❌ beside the replacement), and staff review it again."""
+    application = await uow.applications.get(application_id)
+    if application is not None and item_id in flagged(application):
+        review = {item: v for item, v in application.review.items() if item != item_id}
+        await uow.applications.update(application_id, review=review)
+
+
 async def remove_document(
     uow: UnitOfWork, services: Services, caller: Caller, application_id: int, document_id: str
 ) -> DocumentRecord | Refused:
@@ -226,7 +236,10 @@ async def remove_document(
     if isinstance(application, Refused):
         return application
     removed = await uow.applications.remove_document(application.id, document_id)
-    return removed if removed is not None else Refused(Refusal.ALREADY_HANDLED)
+    if removed is None:
+        return Refused(Refusal.ALREADY_HANDLED)
+    await item_changed(uow, application.id, removed.evidence_id)
+    return removed
 
 
 @dataclass(frozen=True, slots=True)

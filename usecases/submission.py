@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.application import apl02_answers, plan_of, present
+from domain.application import apl02_answers, flagged, plan_of, present
+from domain.parts import Mark
 from domain.ports import ApplicationRecord, Services, UnitOfWork
 from domain.schedule import Subject
 from scheme import apl01 as apl01_rules
@@ -30,6 +31,8 @@ class Gap(StrEnum):
     APL01_INCONSISTENT = "apl01_inconsistent"
     EVIDENCE = "evidence"
     APL02 = "apl02"
+    FLAGGED = "flagged"
+    """An item staff sent back (9.1.5) and the candidate has not changed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +43,9 @@ class Problem:
     reason: str | None = None
     """Why APL-01's answers contradict each other (``scheme.apl01.inconsistency``)."""
     need: Need | None = None
-    """The evidence item short of its count."""
+    """The evidence item short of its count, or sent back."""
+    mark: Mark | None = None
+    """Staff's verdict on an item sent back (its ``reason`` theirs, when they gave one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,12 @@ async def problems(
     result = check(questionnaire(scheme), apl02_answers(application, documents))
     if not result.complete:
         found.append(Problem(Gap.APL02, count=len(result.unanswered)))
+    plan = {need.id: need for need in plan_of(scheme, application)}
+    found += [
+        Problem(Gap.FLAGGED, reason=verdict.reason, need=plan[item], mark=verdict.mark)
+        for item, verdict in flagged(application).items()
+        if item in plan
+    ]  # a resubmission must change what was sent back (issue 16)
     return found
 
 

@@ -10,7 +10,7 @@ moot, so a store that is down at the time never keeps a document for good (UU PD
 
 from __future__ import annotations
 
-import re
+import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +26,7 @@ from domain.ports import (
     UnitOfWork,
 )
 from scheme.model import Evidence
+from usecases.drafting import item_changed
 
 
 class NotStoredWhy(StrEnum):
@@ -55,10 +56,14 @@ class Upload:
     size: int | None = None
 
 
-def safe_name(name: str | None, evidence: Evidence, kind: str) -> str:
-    """A display name only (never a storage key): no path, no control characters, short."""
-    base = re.sub(r"[\x00-\x1f\x7f/\\]", "", (name or "").rsplit("/", 1)[-1]).strip()
-    return base[:100] if base else f"{evidence.id}.{kind}"
+def safe_name(name: str | None, evidence: Evidence, kind: str, number: int = 1) -> str:
+    """A display name only (never a storage key): no path, no control or format characters —
+    a right-to-left override would show "gpj.exe" as "exe.jpg" (issue 16) — short. A file
+    sent without a name (a photo) is named by its item and place: ``photo-2.jpeg``, so two
+    are told apart."""
+    last = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in last if unicodedata.category(ch) not in {"Cc", "Cf"}).strip()
+    return base[:100] if base else f"{evidence.id}-{number}.{kind}"
 
 
 async def store_document(
@@ -117,11 +122,14 @@ async def store_document(
             sha256=stored.sha256,
             size=stored.size,
             mime_type=inspection.mime_type,
-            file_name=safe_name(upload.file_name, item, inspection.kind),
+            file_name=safe_name(
+                upload.file_name, item, inspection.kind, present(every).count(item.id) + 1
+            ),
             created_at=services.clock(),
             warnings=inspection.warnings,
         )
         await uow.applications.add_document(document)
+        await item_changed(uow, application_id, item.id)
     finally:
         await received.close()
     return document

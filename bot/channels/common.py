@@ -5,12 +5,13 @@ reply's plain texts to the message that follows them, and say what became of a n
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from domain.ports import ObjectStore, ObjectStoreError, UnitOfWorkFactory
-from handlers.messages import CommandIn, Outbound, Reply, SendFile
+from handlers.messages import CommandIn, Option, Outbound, Reply, SendFile
 
 Markup = TypeVar("Markup")
 
@@ -35,6 +36,68 @@ class SendFailed(Exception):
     def __init__(self, message: str, *, transient: bool = True) -> None:
         super().__init__(message)
         self.transient = transient
+
+
+def shorten(label: str, limit: int) -> str:
+    """A label cut to ``limit`` characters at a word's end, with "…" (issue 16: "Saya setuju
+    dan ki…"); a single long word is cut where it must be."""
+    if len(label) <= limit:
+        return label
+    cut = label[: limit - 1]
+    space = cut.rfind(" ")
+    if space > 0:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:—-") + "…"
+
+
+def page_of(
+    options: Sequence[Option], page: int, size: int
+) -> tuple[list[tuple[int, Option]], int, int]:
+    """One page of a long list of options, each with its number in the whole list (what a
+    person types): ``size`` a page, pinned options on every page after the page's own; the
+    page (kept within the list) and how many there are."""
+    numbered = list(enumerate(options, 1))
+    pinned = [(n, o) for n, o in numbered if o.pinned]
+    paged = [(n, o) for n, o in numbered if not o.pinned]
+    per_page = max(1, size - len(pinned))
+    pages = max(1, -(-len(paged) // per_page))
+    page = max(0, min(page, pages - 1))
+    return paged[page * per_page : (page + 1) * per_page] + pinned, page, pages
+
+
+BOLD = re.compile(r"\*(\S(?:[^*\n]*?\S)?)\*")
+"""The catalogs' one piece of markup: ``*bold*`` (WhatsApp's own; Telegram gets it as an
+entity, the terminal as plain text)."""
+
+
+def bold_spans(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """The text without its ``*`` marks, and where the bold runs are as Telegram counts
+    (offset and length in UTF-16 code units; issue 16: "*Asesor Kompetensi*" showed its
+    asterisks)."""
+    plain: list[str] = []
+    spans: list[tuple[int, int]] = []
+    at = 0
+    units = 0
+    for match in BOLD.finditer(text):
+        before = text[at : match.start()]
+        plain.append(before)
+        units += _utf16(before)
+        inner = match.group(1)
+        spans.append((units, _utf16(inner)))
+        plain.append(inner)
+        units += _utf16(inner)
+        at = match.end()
+    plain.append(text[at:])
+    return "".join(plain), spans
+
+
+def unmarked(text: str) -> str:
+    """The text as a channel without markup shows it (the terminal)."""
+    return bold_spans(text)[0]
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def split_text(text: str, limit: int) -> list[str]:

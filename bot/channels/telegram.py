@@ -39,6 +39,7 @@ from aiogram.types import (
     InputFile,
     KeyboardButton,
     Message,
+    MessageEntity,
     ReplyKeyboardMarkup,
     User,
 )
@@ -51,9 +52,12 @@ from bot.channels.common import (
     RetryLater,
     SendFailed,
     Unreachable,
+    bold_spans,
     coalesce,
     command_of,
     document_problem,
+    page_of,
+    shorten,
     split_text,
 )
 from bot.channels.pacing import Pacer, pacer_for
@@ -62,7 +66,7 @@ from bot.config import Settings
 from bot.metrics import Metrics
 from domain.notices import Notice
 from domain.ports import ObjectStore, Translator, UnitOfWorkFactory
-from handlers.conversation import Conversation, locale_from_hint
+from handlers.conversation import Conversation
 from handlers.messages import (
     Choice,
     ContactIn,
@@ -76,6 +80,8 @@ from handlers.messages import (
     ResumeIn,
     SendFile,
     TextIn,
+    Unreadable,
+    UnreadableIn,
     Update,
 )
 
@@ -84,6 +90,8 @@ WEBHOOK_PATH = "/webhook/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  (a header name)
 ALLOWED_UPDATES = ["message", "callback_query"]
 MESSAGE_LIMIT = 4096
+BUTTON_TEXT = 64
+"""Characters of a button's text kept (cut at a word's end, never mid-word)."""
 PAGE_SIZE = 8
 """Options shown per page when a choice has more than ``PAGE_SIZE + 2``."""
 CALLBACK_LIMIT = 64
@@ -117,15 +125,16 @@ def callback_data(option: Option, index: int) -> str:
 
 def keyboard(options: Sequence[Option], page: int, labels: tuple[str, str]) -> InlineKeyboardMarkup:
     """One button a row; more than ``PAGE_SIZE + 2`` options are paged with ◀️ ▶️."""
-    numbered = list(enumerate(options, 1))
     if len(options) <= PAGE_SIZE + 2:
-        shown, pages = numbered, 1
+        shown, pages = list(enumerate(options, 1)), 1
     else:
-        pages = (len(options) + PAGE_SIZE - 1) // PAGE_SIZE
-        page = max(0, min(page, pages - 1))
-        shown = numbered[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        shown, page, pages = page_of(options, page, PAGE_SIZE)
     rows = [
-        [InlineKeyboardButton(text=option.label[:64], callback_data=callback_data(option, n))]
+        [
+            InlineKeyboardButton(
+                text=shorten(option.label, BUTTON_TEXT), callback_data=callback_data(option, n)
+            )
+        ]
         for n, option in shown
     ]
     if pages > 1:
@@ -136,6 +145,13 @@ def keyboard(options: Sequence[Option], page: int, labels: tuple[str, str]) -> I
             nav.append(InlineKeyboardButton(text=labels[1], callback_data=f"pg:{page + 1}"))
         rows.append(nav)
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def entities(text: str) -> tuple[str, list[MessageEntity] | None]:
+    """A text's ``*bold*`` as Telegram entities (no parse mode: nothing else needs escaping)."""
+    plain, bold = bold_spans(text)
+    spans = [MessageEntity(type="bold", offset=o, length=n) for o, n in bold]
+    return plain, spans or None
 
 
 def response_types() -> tuple[type, ...]:
@@ -239,8 +255,7 @@ class TelegramChannel:
     async def _inbound(self, message: Message, user: User) -> Inbound | None:
         if message.contact is not None:
             if message.contact.user_id != user.id:
-                await self._send_text(message.chat.id, user, "telegram.contact_not_own")
-                return None
+                return UnreadableIn(Unreadable.NOT_OWN_CONTACT)
             return ContactIn(message.contact.phone_number)
         if message.document is not None:
             document = message.document
@@ -260,13 +275,13 @@ class TelegramChannel:
                 user,
                 file_id=largest.file_id,
                 size=largest.file_size,
-                name="foto.jpg",
+                name=None,  # a photo has no name: numbered when stored (issue 16)
                 mime="image/jpeg",
                 is_photo=True,
             )
         if message.text is not None:
             return command_of(message.text) or TextIn(message.text)
-        return None
+        return UnreadableIn(Unreadable.KIND)  # a sticker, a voice note: said, in their language
 
     async def _file(
         self,
@@ -279,9 +294,8 @@ class TelegramChannel:
         mime: str | None,
         is_photo: bool,
     ) -> Inbound | None:
-        if size is not None and size > self.file_limit:
-            await self._send_text(message.chat.id, user, "telegram.file_too_large")
-            return ResumeIn()
+        if size is not None and size > self.file_limit:  # in the chosen language (issue 16)
+            return UnreadableIn(Unreadable.OVER_PLATFORM_LIMIT)
         return FileIn(
             open=self._download(file_id),
             file_name=name,
@@ -325,7 +339,8 @@ class TelegramChannel:
             await self._turn_page(query, int(data[3:]), event_update.update_id)
             return
         event: Inbound = TextIn(data[2:]) if data.startswith("n:") else OptionIn(data)
-        await self.deliver(query.from_user, chat_id, event, event_update.update_id)
+        pressed = query.message if isinstance(query.message, Message) else None
+        await self.deliver(query.from_user, chat_id, event, event_update.update_id, pressed)
 
     async def _turn_page(self, query: CallbackQuery, page: int, update_id: int) -> None:
         """Show another page of the current step's options (nothing changes in the core)."""
@@ -345,8 +360,16 @@ class TelegramChannel:
             chat=chat_id,
         )
 
-    async def deliver(self, user: User, chat_id: int, event: Inbound, update_id: int) -> None:
-        """Hand one event to the core and send what it answers."""
+    async def deliver(
+        self,
+        user: User,
+        chat_id: int,
+        event: Inbound,
+        update_id: int,
+        pressed: Message | None = None,
+    ) -> None:
+        """Hand one event to the core and send what it answers; ``pressed``: the message whose
+        button it was, which the answer may replace (:meth:`_edited`)."""
         reply = await self.conversation.handle(
             Update(
                 CHANNEL,
@@ -359,7 +382,7 @@ class TelegramChannel:
             )
         )
         await self.replies.send(
-            str(chat_id), lambda: self.render(chat_id, str(user.id), reply), reply.kept
+            str(chat_id), lambda: self.render(chat_id, str(user.id), reply, pressed), reply.kept
         )
 
     # --- outbound ------------------------------------------------------------------------
@@ -374,9 +397,14 @@ class TelegramChannel:
         """A kept reply, taken over from a process that died (the chat is the person's own)."""
         await self.render(int(external_id), external_id, reply)
 
-    async def render(self, chat_id: int, external_id: str, reply: Reply) -> None:
+    async def render(
+        self, chat_id: int, external_id: str, reply: Reply, pressed: Message | None = None
+    ) -> None:
         """Send a reply as few messages as it reads well in: plain texts are joined to the
-        message that follows them (fewer notifications, and fewer calls against the rate limit)."""
+        message that follows them (fewer notifications, and fewer calls against the rate limit);
+        the same choice again, after a press on it, replaces the message pressed."""
+        if pressed is not None and await self._edited(chat_id, reply, pressed):
+            return
         shape = functools.partial(self._shape, locale=reply.locale)
         for body, markup in coalesce(reply, shape, MESSAGE_LIMIT):
             if isinstance(markup, SendFile):
@@ -385,9 +413,13 @@ class TelegramChannel:
             parts = split_text(body, MESSAGE_LIMIT)
             for n, part in enumerate(parts, 1):
                 last = n == len(parts)
+                text, bold = entities(part)
                 sent = await self._call(
-                    lambda part=part, last=last, markup=markup: self.bot.send_message(  # type: ignore[misc]
-                        chat_id=chat_id, text=part, reply_markup=markup if last else None
+                    lambda text=text, bold=bold, last=last, markup=markup: self.bot.send_message(  # type: ignore[misc]
+                        chat_id=chat_id,
+                        text=text,
+                        entities=bold,
+                        reply_markup=markup if last else None,
                     ),
                     external_id=external_id,
                     patient=True,
@@ -395,6 +427,45 @@ class TelegramChannel:
                 )
                 if sent is None:
                     return
+
+    async def _edited(self, chat_id: int, reply: Reply, pressed: Message) -> bool:
+        """A reply that is only the choice pressed, its options the same (a tick in a picker):
+        the message on screen is edited, on the page it was on (issue 16: each tick posted a
+        copy, filling the chat). False when it is anything else, or Telegram refuses."""
+        old = pressed.reply_markup
+        if len(reply.messages) != 1 or old is None:
+            return False
+        choice = reply.messages[0]
+        if not isinstance(choice, Choice) or len(choice.body) > MESSAGE_LIMIT:
+            return False
+        seen = {(b.callback_data, b.text) for row in old.inline_keyboard for b in row}
+        labels = self._nav_labels(reply.locale)
+        for page in range(len(choice.options)):  # the page the pressed message showed
+            markup = keyboard(choice.options, page, labels)
+            shown = {(b.callback_data, b.text) for row in markup.inline_keyboard for b in row}
+            if {data for data, _ in shown} == {data for data, _ in seen}:
+                break
+        else:
+            return False
+        if shown == seen:  # the same buttons, labels too: another question, not a toggle
+            return False
+        message_id = pressed.message_id
+        text, bold = entities(choice.body)
+        try:
+            edited = await self._call(
+                lambda: self.bot.edit_message_text(
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    text=text,
+                    entities=bold,
+                    reply_markup=markup,
+                ),
+                patient=True,
+                chat=chat_id,
+            )
+        except TelegramBadRequest:  # too old to edit, or deleted: a new message then
+            return False
+        return edited is not None
 
     def _shape(self, message: Outbound, locale: str) -> tuple[str, Any]:
         """A message's text and keyboard."""
@@ -434,10 +505,6 @@ class TelegramChannel:
             patient=True,
             chat=chat_id,
         )
-
-    async def _send_text(self, chat_id: int, user: User, key: str) -> None:
-        text = self.translator.translate(locale_from_hint(user.language_code, "id"), key)
-        await self._call(lambda: self.bot.send_message(chat_id=chat_id, text=text), chat=chat_id)
 
     async def _call(
         self,
@@ -617,8 +684,13 @@ class TelegramSender:
     ) -> str:
         if self._http is None:
             self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        text = self._texts(locale, zone, notice)[part]
-        body = orjson.dumps({"chat_id": int(external_id), "text": text})
+        text, bold = bold_spans(self._texts(locale, zone, notice)[part])
+        message: dict[str, Any] = {"chat_id": int(external_id), "text": text}
+        if bold:
+            message["entities"] = [
+                {"type": "bold", "offset": offset, "length": length} for offset, length in bold
+            ]
+        body = orjson.dumps(message)
         try:
             async with self._http.post(
                 self._url, data=body, headers={"Content-Type": "application/json"}

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from bot.channels import TERMINAL
+from bot.channels.common import unmarked
 from domain.ports import Translator
 from handlers.conversation import Conversation
 from handlers.messages import (
@@ -101,20 +102,21 @@ class TerminalChat:
         self._write(self._translator.translate(self._locale, key, **params) + "\n")
 
     def _render(self, reply: Reply) -> None:
+        """Plain text: the catalogs' ``*bold*`` marks are taken out (issue 16)."""
         for message in reply.messages:
             if isinstance(message, Text):
-                self._write(f"\n{message.body}\n")
+                self._write(f"\n{unmarked(message.body)}\n")
             elif isinstance(message, Choice):
                 numbered = "".join(
                     f"  {n}. {option.label}\n" for n, option in enumerate(message.options, 1)
                 )
-                self._write(f"\n{message.body}\n{numbered}")
+                self._write(f"\n{unmarked(message.body)}\n{numbered}")
             elif isinstance(message, RequestFile):
                 hint = self._translator.translate(reply.locale, "terminal.upload_hint")
-                self._write(f"\n{message.body}\n{hint}\n")
+                self._write(f"\n{unmarked(message.body)}\n{hint}\n")
             elif isinstance(message, RequestContact):
                 hint = self._translator.translate(reply.locale, "terminal.contact_hint")
-                self._write(f"\n{message.body}\n{hint}\n")
+                self._write(f"\n{unmarked(message.body)}\n{hint}\n")
             elif isinstance(message, SendFile):
                 self._say("terminal.file_sent", name=message.file_name)
 

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,6 +40,8 @@ from bot.channels.common import (
     coalesce,
     command_of,
     document_problem,
+    page_of,
+    shorten,
     split_text,
 )
 from bot.channels.pacing import Pacer, pacer_for
@@ -47,7 +50,7 @@ from bot.config import Settings
 from bot.metrics import Metrics
 from domain.notices import Notice
 from domain.ports import ObjectStore, ObjectStoreError, Translator, UnitOfWorkFactory
-from handlers.conversation import Conversation, locale_from_hint
+from handlers.conversation import Conversation
 from handlers.messages import (
     Choice,
     ContactIn,
@@ -61,6 +64,8 @@ from handlers.messages import (
     ResumeIn,
     SendFile,
     TextIn,
+    Unreadable,
+    UnreadableIn,
     Update,
 )
 
@@ -83,6 +88,10 @@ WINDOW = timedelta(hours=24)
 """WhatsApp's customer-service window: free-form messages only this long after the person
 last wrote; afterwards only approved templates."""
 CONTACT_SELF = "contact:self"
+REMEMBERED_PAGES = 10_000
+"""Chats whose list page is remembered (the oldest forgotten first)."""
+INDONESIA = "62"
+"""The country code of the numbers APL-01 takes as a mobile number (scheme/apl01.phone)."""
 RETRIES = 4
 REPLY_PATIENCE = 600.0
 """Seconds a reply's message is tried for while WhatsApp refuses it for a reason that passes."""
@@ -111,7 +120,7 @@ class Interactive:
 
 
 def _title(label: str, limit: int) -> str:
-    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+    return shorten(label, limit)
 
 
 def option_id(option: Option, number: int) -> str:
@@ -124,24 +133,20 @@ def option_id(option: Option, number: int) -> str:
 def interactive(
     options: Sequence[Option], page: int, words: Callable[[str], str]
 ) -> dict[str, Any]:
-    """Reply buttons for up to three short, distinct labels; else a list (paged past ten)."""
-    labels = [o.label for o in options]
-    if (
-        len(options) <= BUTTONS
-        and all(len(label) <= BUTTON_TITLE for label in labels)
-        and len(set(labels)) == len(labels)
-    ):
+    """Reply buttons for up to three options whose labels stay distinct when shortened to a
+    button's 20 characters (issue 16: two-option steps came as lists); else a list (paged
+    past ten)."""
+    labels = [_title(o.label, BUTTON_TITLE) for o in options]
+    if len(options) <= BUTTONS and len(set(labels)) == len(labels):
         buttons = [
-            {"type": "reply", "reply": {"id": option_id(o, n), "title": o.label}}
-            for n, o in enumerate(options, 1)
+            {"type": "reply", "reply": {"id": option_id(o, n), "title": label}}
+            for n, (o, label) in enumerate(zip(options, labels, strict=True), 1)
         ]
         return {"type": "button", "action": {"buttons": buttons}}
     numbered = list(enumerate(options, 1))
     nav: list[dict[str, str]] = []
     if len(options) > LIST_ROWS:
-        pages = (len(options) + PAGE_SIZE - 1) // PAGE_SIZE
-        page = max(0, min(page, pages - 1))
-        numbered = numbered[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        numbered, page, pages = page_of(options, page, PAGE_SIZE)
         if page > 0:
             nav.append({"id": f"pg:{page - 1}", "title": words("whatsapp.previous")})
         if page < pages - 1:
@@ -205,6 +210,17 @@ class GraphClient:
         }
         answer = await self._call("POST", f"{self._base}/{self._phone_id}/messages", body)
         return str(answer["messages"][0]["id"])
+
+    async def mark_read(self, message_id: str) -> None:
+        """The person's message shown as read, with "typing…" while the reply is made (the
+        spec's "Send typing indicator and read receipt")."""
+        body = {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": message_id,
+            "typing_indicator": {"type": "text"},
+        }
+        await self._call("POST", f"{self._base}/{self._phone_id}/messages", body)
 
     async def media(self, media_id: str) -> dict[str, Any]:
         """``GET /{media-id}``: the download URL, type and size of an inbound file."""
@@ -307,6 +323,10 @@ class WhatsAppChannel:
         self._phone_id = wa.phone_id
         self._templates = dict(wa.templates)
         self._clock = clock
+        self._receipts: set[asyncio.Task[None]] = set()
+        self._pages: OrderedDict[str, tuple[frozenset[str], int]] = OrderedDict()
+        """Per chat, the options of the list last sent and its page: the same list sent again
+        (a tick in a picker) stays on that page (issue 16: it jumped back to the first)."""
 
     def routes(self) -> list[Route]:
         return [("GET", WEBHOOK_PATH, self.verify), ("POST", WEBHOOK_PATH, self.webhook)]
@@ -317,9 +337,28 @@ class WhatsAppChannel:
     def sender(self) -> WhatsAppSender:
         return WhatsAppSender(self)
 
+    async def receipts_sent(self) -> None:
+        """Every read receipt started so far has been answered (or has failed)."""
+        await asyncio.gather(*self._receipts, return_exceptions=True)
+
     async def close(self) -> None:
+        await self.receipts_sent()
         await self.replies.close()
         await self.graph.close()
+
+    def _mark_read(self, message_id: str) -> None:
+        """Read receipts go beside the reply, never before it (issue 16: messages were never
+        marked as read); one that fails is only logged."""
+
+        async def mark() -> None:
+            try:
+                await self.graph.mark_read(message_id)
+            except GraphError as error:
+                log.info("whatsapp read receipt refused", extra={"error": str(error)})
+
+        task = asyncio.create_task(mark())
+        self._receipts.add(task)
+        task.add_done_callback(self._receipts.discard)
 
     # --- webhooks ----------------------------------------------------------------------------
 
@@ -366,7 +405,8 @@ class WhatsAppChannel:
         if not wa_id.isdigit() or not isinstance(message_id, str):
             log.warning("whatsapp message without sender or id ignored")
             return
-        hint = "id" if wa_id.startswith("62") else "en"
+        hint = "id" if wa_id.startswith(INDONESIA) else "en"
+        self._mark_read(message_id)
         kind = message.get("type")
         if kind == "interactive":
             reply = message.get("interactive") or {}
@@ -376,10 +416,6 @@ class WhatsAppChannel:
                 await self._turn_page(wa_id, int(picked[3:]), message_id)
                 return
         event = await self._inbound(wa_id, message)
-        if event is None:
-            text = self.translator.translate(locale_from_hint(hint, "id"), "whatsapp.unsupported")
-            await self._send_text(wa_id, text)
-            return
         reply = await self.conversation.handle(
             Update(
                 CHANNEL,
@@ -394,7 +430,11 @@ class WhatsAppChannel:
         )
         await self.replies.send(wa_id, lambda: self.render(wa_id, reply), reply.kept)
 
-    async def _inbound(self, wa_id: str, message: dict[str, Any]) -> Inbound | None:
+    async def _inbound(self, wa_id: str, message: dict[str, Any]) -> Inbound:
+        """What the message says; a kind the bot does not read (a sticker, a location) goes
+        to the conversation too, to be answered in the person's language and once per
+        delivery (issue 16: it followed the number's country, and a re-delivery was answered
+        again)."""
         kind = message.get("type")
         if kind == "text":
             text = str((message.get("text") or {}).get("body", ""))
@@ -413,7 +453,7 @@ class WhatsAppChannel:
         if kind in {"document", "image"}:
             media = message.get(kind) or {}
             return await self._file(media, is_photo=kind == "image")
-        return None
+        return UnreadableIn(Unreadable.KIND)
 
     async def _file(self, media: dict[str, Any], *, is_photo: bool) -> Inbound:
         """Ask the Graph API where the file is and how large; its bytes stream only when the
@@ -421,14 +461,14 @@ class WhatsAppChannel:
         media_id = str(media.get("id", ""))
         try:
             info = await self.graph.media(media_id)
-        except GraphError:
-            log.exception("whatsapp media lookup failed")
-            return ResumeIn()
+        except GraphError as error:  # said to the person, not only logged (issue 16)
+            log.warning("whatsapp media lookup failed", extra={"error": str(error)})
+            return UnreadableIn(Unreadable.MEDIA_GONE)
         url = str(info.get("url", ""))
         size = info.get("file_size")
         return FileIn(
             open=functools.partial(self.graph.download, url),
-            file_name=media.get("filename") or ("foto.jpg" if is_photo else None),
+            file_name=media.get("filename"),  # a photo has none: numbered when stored
             mime_type=media.get("mime_type") or info.get("mime_type"),
             size=int(size) if isinstance(size, int | str) and str(size).isdigit() else None,
             is_photo=is_photo,
@@ -462,12 +502,12 @@ class WhatsAppChannel:
     # --- outbound ----------------------------------------------------------------------------
 
     async def render(self, wa_id: str, reply: Reply) -> None:
-        shape = functools.partial(self._shape, locale=reply.locale)
+        shape = functools.partial(self._shape, locale=reply.locale, wa_id=wa_id)
         for body, markup in coalesce(reply, shape, TEXT_LIMIT):
             if isinstance(markup, SendFile):
                 sent = await self._send_document(wa_id, markup, reply.locale)
             elif isinstance(markup, Choice):
-                sent = await self._send_choice(wa_id, markup, reply.locale, 0, body=body)
+                sent = await self._send_choice(wa_id, markup, reply.locale, body=body)
             elif isinstance(markup, Interactive):
                 sent = await self._send_interactive(wa_id, body, markup.content)
             else:
@@ -476,10 +516,14 @@ class WhatsAppChannel:
                 return
 
     def _shape(
-        self, message: Outbound, locale: str
+        self, message: Outbound, locale: str, wa_id: str = ""
     ) -> tuple[str, Choice | Interactive | SendFile | None]:
         if isinstance(message, Choice):
             return message.body, message
+        if isinstance(message, RequestContact) and not wa_id.startswith(INDONESIA):
+            # APL-01 takes an Indonesian mobile number (issue 16: "Pakai nomor ini" was offered
+            # to a foreign number, then refused): it is typed instead
+            return self.translator.translate(locale, "whatsapp.type_mobile"), None
         if isinstance(message, RequestContact):
             label = self.translator.translate(locale, "whatsapp.use_my_number")
             button = {"type": "reply", "reply": {"id": CONTACT_SELF, "title": label}}
@@ -514,8 +558,22 @@ class WhatsAppChannel:
         return await self._send(wa_id, "document", content)
 
     async def _send_choice(
-        self, wa_id: str, message: Choice, locale: str, page: int, body: str | None = None
+        self,
+        wa_id: str,
+        message: Choice,
+        locale: str,
+        page: int | None = None,
+        body: str | None = None,
     ) -> bool:
+        """A list's ``page``; by default the page this chat was on when the list is the one
+        it saw last, else the first."""
+        ids = frozenset(o.id for o in message.options)
+        seen, seen_page = self._pages.pop(wa_id, (frozenset(), 0))
+        if page is None:
+            page = seen_page if seen == ids else 0
+        self._pages[wa_id] = (ids, page)
+        while len(self._pages) > REMEMBERED_PAGES:
+            self._pages.popitem(last=False)
         words = functools.partial(self.translator.translate, locale)
         content = interactive(
             message.options, page, lambda key: words(key, count=len(message.options))

@@ -40,6 +40,8 @@ def shown_value(ctx: Context, field: str, value: JSONValue) -> str:
         return ctx.t(f"apl01.choice.{field}.{value}")
     if value == "":
         return "—"  # an optional field left empty
+    if field in {"mobile", "office_phone"} and isinstance(value, str):
+        return rules.grouped_phone(value)
     if field == "birth_date" and isinstance(value, str):
         return date.fromisoformat(value).strftime("%d-%m-%Y")
     return str(value)

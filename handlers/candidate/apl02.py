@@ -350,13 +350,13 @@ class Apl02EvidenceStep:
         labels = {
             e.id: e.label.get(ctx.locale) for r in ctx.services.scheme.routes for e in r.evidence
         }
-        previous = await self._previous(ctx) if not chosen else ()
+        previous = await self._previous(ctx)  # the same options at every tick: edited in place
         same = (
             [Option("same", ctx.t("apl02.same_as_previous", n=len(previous)))] if previous else []
         )
         every = (
             [Option("all", ctx.t("apl02.all_relevant", n=len(documents)))]
-            if len(documents) > 1 and not chosen
+            if len(documents) > 1
             else []
         )
         return [
@@ -370,8 +370,12 @@ class Apl02EvidenceStep:
                 )
                 for d in documents
             ),
-            Option("done", ctx.t("apl02.done_choosing" if chosen else "apl02.no_evidence")),
-            Option("upload", ctx.t("apl02.go_upload")),
+            Option(
+                "done",
+                ctx.t("apl02.done_choosing" if chosen else "apl02.no_evidence"),
+                pinned=True,
+            ),
+            Option("upload", ctx.t("apl02.go_upload"), pinned=True),
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from domain.application import apl02_answers, evidence_counts, plan_of
+from domain.application import apl02_answers, evidence_counts, plan_of, still_to_do
+from domain.notices import format_instant
 from domain.ports import ApplicationRecord, JSONValue
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
 from scheme import apl01 as apl01_rules
 from scheme.apl02 import check, questionnaire
-from scheme.deadlines import zone_label
 from scheme.eligibility import assess
 from usecases import drafting
 from usecases.access import Refused
@@ -62,9 +61,9 @@ async def next_part(ctx: Context, application: ApplicationRecord) -> Place:
     plan = plan_of(scheme, application)
     documents = await ctx.uow.applications.documents(application.id)
     have = evidence_counts(plan, documents)
-    missing = next((need for need in plan if not need.done(have[need.id])), None)
-    if missing is not None:
-        return EVIDENCE_ITEM, {"item": missing.id, "guided": True}
+    missing = still_to_do(plan, have, application)
+    if missing:
+        return EVIDENCE_ITEM, {"item": missing[0].id, "guided": True}
     if not check(questionnaire(scheme), apl02_answers(application, documents)).complete:
         return QUESTION, {}
     return DECLARATION, {}
@@ -89,10 +88,9 @@ async def editable_application(ctx: Context) -> ApplicationRecord | None:
 
 
 def local_time(ctx: Context, instant: datetime) -> str:
-    """A stored UTC instant in the person's own zone, e.g. ``25-11-2026 17:05 WIB``."""
-    zone = ctx.person.timezone
-    local = instant.astimezone(ZoneInfo(zone))
-    return f"{local:%d-%m-%Y %H:%M} {zone_label(zone)}"
+    """A stored UTC instant in the person's own zone and words, e.g. ``Rabu, 25 November 2026
+    pukul 17.05 WIB`` (:func:`domain.notices.format_instant`, the one format)."""
+    return format_instant(instant, ctx.locale, ctx.person.timezone)
 
 
 async def progress_lines(ctx: Context, application: ApplicationRecord) -> list[str]:
@@ -117,7 +115,7 @@ async def progress_lines(ctx: Context, application: ApplicationRecord) -> list[s
     # Answered but a basic requirement unmet: not done, and not merely waiting (issue 16).
     checked = "❌" if eligibility_done and eligibility.missing else mark(eligibility_done)
     total = len(apl01_rules.FIELDS)
-    missing = [n.evidence.label.get(ctx.locale) for n in plan if not n.done(have[n.id])]
+    missing = [n.evidence.label.get(ctx.locale) for n in still_to_do(plan, have, application)]
     done = len(plan) - len(missing)
     evidence = [f"{mark(not missing)} {ctx.t('hub.evidence', done=done, total=len(plan))}"]
     if missing:  # named, not only counted (issue 16: "7 of 8 complete" said not which)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from domain.application import evidence_counts, plan_of, present
+from domain.application import evidence_counts, flagged, plan_of, present
+from domain.parts import ItemVerdict
 from domain.ports import DocumentRecord
 from handlers.candidate.application import (
     CHECKLIST,
@@ -90,22 +91,30 @@ class ChecklistStep:
 
     name = CHECKLIST
 
-    async def _state(self, ctx: Context) -> tuple[tuple[Need, ...], dict[str, int]]:
+    async def _state(
+        self, ctx: Context
+    ) -> tuple[tuple[Need, ...], dict[str, int], dict[str, ItemVerdict]]:
         application = await ctx.uow.applications.current(ctx.person.id)
         if application is None:
-            return (), {}
+            return (), {}, {}
         plan = plan_of(ctx.services.scheme, application)
         documents = await ctx.uow.applications.documents(application.id)
-        return plan, evidence_counts(plan, documents)
+        return plan, evidence_counts(plan, documents), flagged(application)
+
+    @staticmethod
+    def _mark(need: Need, have: dict[str, int], sent_back: dict[str, ItemVerdict]) -> str:
+        """❌ sent back and not yet changed (issue 16: it still showed ✅), ✅ enough, ⏳ not."""
+        if need.id in sent_back:
+            return "❌"
+        return "✅" if need.done(have[need.id]) else "⏳"
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        plan, have = await self._state(ctx)
+        plan, have, sent_back = await self._state(ctx)
         return [
             *(
                 Option(
                     need.id,
-                    f"{'✅' if need.done(have[need.id]) else '⏳'} "
-                    + need.evidence.label.get(ctx.locale),
+                    f"{self._mark(need, have, sent_back)} " + need.evidence.label.get(ctx.locale),
                     count_text(ctx, need, have[need.id]),
                 )
                 for need in plan
@@ -114,16 +123,19 @@ class ChecklistStep:
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        plan, have = await self._state(ctx)
+        plan, have, sent_back = await self._state(ctx)
         max_mb = ctx.services.max_upload_bytes // (1024 * 1024)
         lines = [ctx.t("evidence.title", max_mb=max_mb), ctx.t("evidence.vatm")]
         for need in plan:
-            mark = "✅" if need.done(have[need.id]) else "⏳"
             lines.append(
-                f"{mark} {need.evidence.label.get(ctx.locale)}: "
+                f"{self._mark(need, have, sent_back)} {need.evidence.label.get(ctx.locale)}: "
                 + count_text(ctx, need, have[need.id])
                 + f" ({need.clause})"
             )
+            if need.id in sent_back:
+                verdict = sent_back[need.id]
+                reason = verdict.reason or ctx.t(f"staff.mark.{verdict.mark}")
+                lines.append("   " + ctx.t("evidence.sent_back", reason=reason))
         return [choice("\n".join(lines), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:

@@ -11,13 +11,15 @@ from domain.ports import ApplicationRecord
 from handlers.candidate.application import STATUS, current_application, local_time, progress_lines
 from handlers.conversation import MENU, Context, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
+from usecases import questions
 from usecases.drafting import EDITABLE
 
 
 async def status_text(ctx: Context) -> str:
     application = await current_application(ctx)
+    asked = await question_lines(ctx)
     if application is None:
-        return ctx.t("status.none")
+        return "\n".join([ctx.t("status.none"), *asked])
     lines = [
         ctx.t("status.title", reference=application.reference or ctx.t("status.no_reference")),
         ctx.t("status.state", state=ctx.t(f"state.{application.state}")),
@@ -31,7 +33,18 @@ async def status_text(ctx: Context) -> str:
     if application.submitted_at is not None:
         lines.append(ctx.t("status.submitted_at", when=local_time(ctx, application.submitted_at)))
     lines.append(ctx.t(f"next.{application.state}"))
-    return "\n".join(lines)
+    return "\n".join([*lines, *asked])
+
+
+async def question_lines(ctx: Context) -> list[str]:
+    """The person's questions to staff still waiting for an answer (7.1.2), each shown."""
+    waiting = [q for q in await questions.mine(ctx.uow, ctx.caller) if q.open]
+    if not waiting:
+        return []
+    return [
+        ctx.t("status.questions", count=len(waiting)),
+        *(f"• {local_time(ctx, q.asked_at)}: “{q.text[:80]}”" for q in waiting),
+    ]
 
 
 def fix_reasons(ctx: Context, application: ApplicationRecord) -> list[str]:

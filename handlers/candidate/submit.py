@@ -33,6 +33,10 @@ def _line(ctx: Context, problem: Problem) -> str:
     if problem.gap is Gap.APL01_INCONSISTENT:
         reason = ctx.t(f"apl01.error.{problem.reason}")
         return ctx.t("submit.apl01_inconsistent", reason=reason)
+    if problem.gap is Gap.FLAGGED and problem.need is not None:
+        label = problem.need.evidence.label.get(ctx.locale)
+        reason = problem.reason or ctx.t(f"staff.mark.{problem.mark}")
+        return ctx.t("submit.flagged", label=label, reason=reason)
     if problem.need is not None:
         label = problem.need.evidence.label.get(ctx.locale)
         return ctx.t(

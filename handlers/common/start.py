@@ -8,19 +8,25 @@ menu; ``/help`` explains; ``/bahasa`` switches the language and returns to where
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 
+from domain.ports import LspContact
 from handlers.candidate.application import STATUS, start_application
 from handlers.common.guide import GUIDE
+from handlers.common.questions import ASK
 from handlers.common.zone import ZONE
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
+from scheme.apl01 import grouped_phone
 from usecases.access import ADMIN_ROLES, ASSESSOR_ROLES, STAFF_ROLES
 
 LANGUAGE = StepName("language")
 LANGUAGES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
 """Each language is named in itself, so a person who reads neither of the other finds theirs."""
 
-MENU_ITEMS = ("requirements", "apply", "status", "help", "language", "zone")
+CONTACT_FIELDS = tuple(field.name for field in fields(LspContact))
+"""The LSP contact's parts, in the order /bantuan shows them (``help.contact.<field>``)."""
+MENU_ITEMS = ("requirements", "apply", "status", "help", "language", "zone", "ask")
 
 
 class LanguageStep:
@@ -66,6 +72,8 @@ class MenuStep:
             await start_application(ctx)
         elif item == "status":
             ctx.goto(STATUS)
+        elif item == "ask":
+            ctx.call(ASK)
 
 
 async def start(ctx: Context, command: CommandIn) -> None:
@@ -91,8 +99,19 @@ async def show_help(ctx: Context, command: CommandIn) -> None:
     roles = await ctx.uow.roles.of(ctx.person.id)
     blocks = ["help.body", "help.candidate"]
     blocks += [key for held, key in HELP_BY_ROLE if roles & held]
-    ctx.say(Text("\n\n".join(ctx.t(key) for key in blocks)))
+    said = [ctx.t(key) for key in blocks]
+    ctx.say(Text("\n\n".join([*said, *contact_block(ctx)])))
     await ctx.show_current()
+
+
+def contact_block(ctx: Context) -> list[str]:
+    """The LSP's own ways to be reached (7.1.2), as its settings give them; none when unset."""
+    contact = ctx.services.contact
+    given = {field: getattr(contact, field) for field in CONTACT_FIELDS}
+    if contact.phone:
+        given["phone"] = grouped_phone(contact.phone)
+    lines = [ctx.t(f"help.contact.{key}", value=value) for key, value in given.items() if value]
+    return ["\n".join([ctx.t("help.contact.title"), *lines])] if lines else []
 
 
 async def choose_language(ctx: Context, command: CommandIn) -> None:

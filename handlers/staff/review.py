@@ -116,10 +116,14 @@ class QueueStep:
     def _options(self, ctx: Context, view: _QueueView) -> list[Option]:
         options = []
         for entry in view.entries:
+            # a button's label: the short day, the month in words (one reading everywhere)
             if entry.state == A.UNDER_APPEAL and entry.appeal_due_on is not None:
-                when = "⏳ " + entry.appeal_due_on.strftime("%d-%m-%Y")
+                when = "⏳ " + format_day(entry.appeal_due_on, ctx.locale, short=True)
+            elif entry.submitted_at is not None:
+                local = entry.submitted_at.astimezone(ZoneInfo(ctx.person.timezone)).date()
+                when = format_day(local, ctx.locale, short=True)
             else:
-                when = local_time(ctx, entry.submitted_at) if entry.submitted_at else ""
+                when = ""
             label = f"{entry.reference} · {entry.applicant_name or '—'} · {when}"
             options.append(Option(APPLICATION.id(entry.id), label))
         filters = [

@@ -14,6 +14,10 @@ from tests.fakes.telegram import FakeBotApi
 Deliver = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+SHOWN = frozenset({"sendMessage", "editMessageText"})
+"""The calls that put a text (and its keyboard) on the person's screen."""
+
+
 class TelegramUser:
     compresses_photos = True
     _update_ids = itertools.count(5000)
@@ -66,6 +70,8 @@ class TelegramUser:
         await self.send({"update_id": next(self._update_ids), "message": self._message(**content)})
 
     async def press(self, data: str) -> None:
+        """A button of the last message that has it, sent as Telegram does: with that message
+        (its id, text and keyboard)."""
         await self.send(
             {
                 "update_id": next(self._update_ids),
@@ -73,11 +79,26 @@ class TelegramUser:
                     "id": str(next(self._update_ids)),
                     "from": self.user,
                     "chat_instance": "ci-1",
-                    "message": self._message(text="…"),
+                    "message": self._pressed(data),
                     "data": data,
                 },
             }
         )
+
+    def _pressed(self, data: str) -> dict[str, Any]:
+        for call in reversed(self.api.calls):
+            markup = call.params.get("reply_markup")
+            if call.method not in SHOWN or str(call.params.get("chat_id")) != str(self.user["id"]):
+                continue
+            parsed = json.loads(markup) if isinstance(markup, str) else markup or {}
+            buttons = [b for row in parsed.get("inline_keyboard", []) for b in row]
+            if any(b.get("callback_data") == data for b in buttons) and call.result:
+                return {
+                    **self._message(text=str(call.params.get("text", ""))),
+                    "message_id": call.result["message_id"],
+                    "reply_markup": parsed,
+                }
+        return self._message(text="…")
 
     async def document(
         self, data: bytes, name: str, mime: str = "application/pdf", size: int | None = None
@@ -136,7 +157,7 @@ class TelegramUser:
         return [
             c.params
             for c in self.api.calls[self._seen :]
-            if c.method == "sendMessage" and str(c.params.get("chat_id")) == str(self.user["id"])
+            if c.method in SHOWN and str(c.params.get("chat_id")) == str(self.user["id"])
         ]
 
     @property

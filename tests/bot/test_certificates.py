@@ -78,7 +78,7 @@ async def test_the_certificate_is_handed_over_once_the_holder_signs_9_8(rig: Rig
     assert "Sebelum sertifikat diserahkan kepada Anda (9.4.7)" in screen
     assert "• 9.8.2 Menggunakan sertifikat hanya untuk ruang lingkup" in screen
     assert "• 9.8.4 Menghentikan penggunaan" in screen
-    assert "Surveilans ke-1" not in screen  # not handed over yet
+    assert "Surveilan ke-1" not in screen  # not handed over yet
     assert siti.buttons == ["agree", "menu"]
     await siti.press("surveillance")  # an option of the handed-over view: not open yet
     assert "surveillance" not in siti.buttons
@@ -88,7 +88,7 @@ async def test_the_certificate_is_handed_over_once_the_holder_signs_9_8(rig: Rig
     await siti.text("/sertifikat")
     await siti.press("agree")
     assert "sertifikat BNSP-AK-2026-0001 kini diserahkan" in siti.screen
-    assert "Surveilans ke-1 jatuh tempo 25 November 2027" in siti.screen
+    assert "Surveilan ke-1 jatuh tempo 25 November 2027" in siti.screen
     assert "renew" in siti.buttons
     [(agreement,)] = await rows(rig, "SELECT agreement FROM certificates")
     assert '"locale": "id"' in str(agreement).replace("'", '"')
@@ -98,7 +98,7 @@ async def test_the_certificate_is_handed_over_once_the_holder_signs_9_8(rig: Rig
     audit = await rows(rig, "SELECT action FROM audit_log WHERE action = 'certificate_agreement'")
     assert len(audit) == 1
     await open_certificate(budi)
-    assert "(9.8): disetujui 25 November 2026 10.00 WIB (teks versi" in budi.screen
+    assert "(9.8): disetujui Rabu, 25 November 2026 pukul 10.00 WIB (teks versi" in budi.screen
 
 
 async def open_certificate(budi: TelegramUser, number: str = NUMBER) -> None:
@@ -124,7 +124,7 @@ async def test_surveillance_evidence_reaches_staff_and_the_result_reaches_the_ho
     await siti.text("/sertifikat")
     assert f"Sertifikat {NUMBER} — berlaku" in siti.screen
     assert "berlaku sampai 25 November 2029 (9.4.6)" in siti.screen
-    assert "Surveilans ke-1 jatuh tempo 25 November 2027" in siti.screen
+    assert "Surveilan ke-1 jatuh tempo 25 November 2027" in siti.screen
     assert "paling lambat 25 Agustus 2029 (9.7.1)" in siti.screen
     await siti.press("surveillance")
     assert "Logbook asesmen" in siti.screen
@@ -134,7 +134,7 @@ async def test_surveillance_evidence_reaches_staff_and_the_result_reaches_the_ho
     assert "Diterima" in siti.screen
     await siti.press("done")
     await deliver_notices(rig)
-    assert any(f"Bukti surveilans sertifikat {NUMBER}" in t for t in sent_to(rig, budi))
+    assert any(f"Bukti surveilan sertifikat {NUMBER}" in t for t in sent_to(rig, budi))
 
     await open_certificate(budi)
     assert "Pemegang: Siti" in budi.screen
@@ -150,8 +150,8 @@ async def test_surveillance_evidence_reaches_staff_and_the_result_reaches_the_ho
     await deliver_notices(rig)
     assert any("kompetensi terpelihara" in t and "14 asesmen" in t for t in sent_to(rig, siti))
     await siti.text("/sertifikat")
-    assert "Surveilans ke-1 (25 November 2026): kompetensi terpelihara" in siti.screen
-    assert "Surveilans ke-2 jatuh tempo 25 November 2028" in siti.screen
+    assert "Surveilan ke-1 (25 November 2026): kompetensi terpelihara" in siti.screen
+    assert "Surveilan ke-2 jatuh tempo 25 November 2028" in siti.screen
     actions = [a for (a,) in await rows(rig, "SELECT action FROM audit_log WHERE allowed")]
     assert {"view_certificate", "certificate_open_document", "open_document"} <= set(actions)
     assert "certificate_maintained" in actions

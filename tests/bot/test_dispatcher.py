@@ -156,9 +156,9 @@ async def test_due_messages_go_once_worded_for_each_recipient(rig: Rig) -> None:
     await queue(rig.engine, rows)
     await rig.drain()
     texts = {m["chat_id"]: m["text"] for m in rig.api.sent()}
-    assert "26 November 2026 23.59 WIB" in texts[1]
+    assert "Kamis, 26 November 2026 pukul 23.59 WIB" in texts[1]
     assert "Diputuskan Kompeten" in texts[1]
-    assert "27 November 2026 01:59 WIT" in texts[2]
+    assert "Friday, 27 November 2026 at 01:59 WIT" in texts[2]
     assert "Decided competent" in texts[2]
     assert len(rig.api.sent()) == 2  # the status notice is due in an hour
     statuses = await rig.rows(

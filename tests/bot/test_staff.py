@@ -16,6 +16,7 @@ from sqlalchemy import event, insert, text
 
 from bot import operator
 from bot.dispatcher import build_dispatcher
+from domain.notices import format_instant
 from storage.models import ApplicationRow
 from tests import documents as files
 from tests.bot.telegram_rig import NOW, Rig
@@ -229,7 +230,7 @@ async def assess(rig: Rig, ani: TelegramUser, verdict: str = "K", units: int = 3
     )
     found = assessment if isinstance(assessment, dict) else json.loads(assessment)
     starts = datetime.fromisoformat(found["starts_at"])
-    shown = f"{starts.astimezone(WIB):%d-%m-%Y %H:%M} WIB"
+    shown = format_instant(starts, "id", "Asia/Jakarta")  # "Rabu, 25 November 2026 pukul 11.00 WIB"
     assert shown in ani.screen
     await ani.press("s:no_conflict")
     assert "Penugasan diterima" in ani.screen
@@ -284,11 +285,11 @@ async def test_assessment_decision_appeal_and_certificate(rig: Rig) -> None:
     [assignment] = [t for t in sent_to(rig, ani) if "Penugasan asesmen" in t]
     assert "Siti" in assignment
     assert "P.85ASM00.001.2" in assignment
-    assert "25 November 2026 11.00 WIB" in assignment
+    assert "Rabu, 25 November 2026 pukul 11.00 WIB" in assignment
 
     await assess(rig, ani)
     await deliver_notices(rig)
-    assert any("25 November 2026 11.00 WIB" in t for t in sent_to(rig, siti))
+    assert any("Rabu, 25 November 2026 pukul 11.00 WIB" in t for t in sent_to(rig, siti))
 
     await open_application(budi)
     assert "Portofolio dan observasi lengkap" in budi.screen
@@ -296,7 +297,7 @@ async def test_assessment_decision_appeal_and_certificate(rig: Rig) -> None:
     await budi.text("BA-01/LSP/XI/2026")
     assert "Keputusan untuk" in budi.screen
     await deliver_notices(rig)
-    assert any("26 November 2026 23.59 WIB" in t for t in sent_to(rig, siti))
+    assert any("Kamis, 26 November 2026 pukul 23.59 WIB" in t for t in sent_to(rig, siti))
 
     documents = len(await rows(rig, "SELECT id FROM documents"))
     await siti.text("/banding")
@@ -324,7 +325,7 @@ async def test_assessment_decision_appeal_and_certificate(rig: Rig) -> None:
     await budi.press("s:filter:appeals")
     assert "Antrian — Banding (1)" in budi.screen
     [row] = [label for data, label in budi.labels.items() if data.startswith("s:app:")]
-    assert row.endswith("· Siti Nurhaliza · ⏳ 23-12-2026")
+    assert row.endswith("· Siti Nurhaliza · ⏳ 23 Des 2026")
     assert "putusan paling lambat 23 Desember 2026 (20 hari kerja lagi)" in budi.screen  # 9.9.6
     await budi.press("s:filter:new")
     assert "Antrian — Baru, perlu ditelaah (0): tidak ada" in budi.screen
@@ -413,10 +414,14 @@ async def test_a_late_appeal_is_refused_with_the_reason(rig: Rig) -> None:
             {"d": '{"result": "decided_not_yet", "appeal_until": "2026-11-24T16:59:59+00:00"}'},
         )
     await siti.press("send")  # the window closed while the documents were being sent
-    assert "Masa banding sudah berakhir pada 24-11-2026 23:59 WIB" in siti.screen
+    assert (
+        "Masa banding sudah berakhir pada Selasa, 24 November 2026 pukul 23.59 WIB" in siti.screen
+    )
     assert len(await rows(rig, "SELECT id FROM documents")) == documents
     await siti.text("/banding")
-    assert "Masa banding sudah berakhir pada 24-11-2026 23:59 WIB" in siti.screen
+    assert (
+        "Masa banding sudah berakhir pada Selasa, 24 November 2026 pukul 23.59 WIB" in siti.screen
+    )
     assert "9.9.2" in siti.screen
     [(state,)] = await rows(rig, "SELECT state FROM applications")
     assert state == "decided_not_yet"
@@ -762,3 +767,36 @@ async def test_the_queue_and_stats_read_once_whatever_the_number_of_applications
     many_stats = await run("/stats")
     assert "Banding terbuka: 3, lewat tenggat (9.9.6): 1" in budi.screen
     assert (many_queue, many_stats) == (few_queue, few_stats) == (3, 5)
+
+
+async def test_a_question_asked_in_the_chat_is_answered_by_staff_in_theirs(rig: Rig) -> None:
+    """Issue 16 (7.1.2): the candidate's question reaches staff as a notice with its context;
+    the answer typed in /pertanyaan comes back in the candidate's chat."""
+    siti = await submitted_application(rig)
+    budi = await staff_member(rig)
+    await siti.text("Apakah biaya sertifikasi bisa dicicil?")  # where no text is expected
+    assert "sebagai pertanyaan?" in siti.screen
+    await siti.press("send")
+    assert "Pertanyaan terkirim ke petugas LSP" in siti.screen
+    await siti.text("/status")
+    assert "menunggu jawaban: 1" in siti.screen
+
+    await deliver_notices(rig)
+    [notice] = [t for t in sent_to(rig, budi) if "Pertanyaan baru" in t]
+    assert "Siti Nurhaliza (AK-2026-" in notice
+    assert "Apakah biaya sertifikasi bisa dicicil?" in notice
+    await budi.text("/pertanyaan")
+    assert "menunggu jawaban: 1" in budi.screen
+    [question] = [b for b in budi.buttons if b.startswith("s:question:")]
+    await budi.press(question)
+    assert "Dikirim, menunggu penelaahan berkas" in budi.screen  # the application's state
+    await budi.text("Bisa: hubungi bagian keuangan LSP untuk jadwal cicilan.")
+    assert "Jawaban terkirim" in budi.screen
+
+    await deliver_notices(rig)
+    [answer] = [t for t in sent_to(rig, siti) if "Jawaban petugas LSP" in t]
+    assert "hubungi bagian keuangan LSP" in answer
+    await siti.text("/status")
+    assert "menunggu jawaban" not in siti.screen
+    answered = await rows(rig, "SELECT allowed FROM audit_log WHERE action = 'answer_question'")
+    assert [tuple(r) for r in answered] == [(True,)]

@@ -19,7 +19,9 @@ from tests.bot.telegram_rig import SECRET, Rig
 from tests.bot.telegram_user import TelegramUser
 from tests.journey import (
     APL01,
+    ELIGIBILITY,
     EVIDENCE_FILES,
+    EVIDENCE_NEEDS,
     MESSAGES_AT_MOST,
     RENEWAL_NEEDS,
     by_hand_application,
@@ -53,7 +55,7 @@ async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
             await siti.press(answer[1:])
         else:
             await siti.text(answer)
-    assert "Nomor HP: +6281234567890" in siti.screen
+    assert "Nomor HP: +62 812 3456 7890" in siti.screen  # grouped, as people write it
     assert len(siti.buttons) == 8 + 1  # 19 options: a page of 8 and a "next" button
     assert siti.buttons[-1] == "pg:1"
     await siti.press("pg:1")
@@ -334,3 +336,49 @@ async def test_a_clean_application_takes_at_most_40_messages(rig: Rig) -> None:
         return await by_hand_application(budi, lambda: budi.contact("6281234567891"), "/start")
 
     await report("telegram", sent, baseline)
+
+
+async def test_a_tick_in_the_document_picker_edits_the_message_on_screen(rig: Rig) -> None:
+    """Issue 16: each tick posted a new copy of the picker, filling the chat."""
+    siti = rig.user()
+    await siti.text("/start")
+    await siti.press("id")
+    for value in ELIGIBILITY:
+        await (siti.press(value) if value in siti.buttons else siti.text(value))
+    await give_apl01(siti, lambda: siti.contact("6281234567890"))
+    await siti.press("confirm")
+    for item, count in EVIDENCE_NEEDS.items():
+        for n in range(count):
+            if item == "photo":
+                await siti.photo(files.photo(background=(190 + n, 20, 30)))
+            else:
+                await siti.document(files.pdf(f"{item}-{n}"), f"{item}-{n}.pdf")
+    await siti.press(next(b for b in siti.buttons if b.startswith("each:")))
+    await siti.press(next(b for b in siti.buttons if b.startswith("K:")))
+    picker = next(
+        c
+        for c in reversed(rig.api.calls)
+        if c.method == "sendMessage" and "doc:" in str(c.params.get("reply_markup"))
+    )
+    first = next(b for b in siti.buttons if b.startswith("doc:"))
+
+    await siti.press(first)
+
+    [edit] = [c for c in rig.api.calls[siti._seen :] if c.method == "editMessageText"]
+    assert str(edit.params["message_id"]) == str(picker.result["message_id"])
+    assert not [c for c in rig.api.calls[siti._seen :] if c.method == "sendMessage"]
+    assert siti.labels[first].startswith("☑")  # ticked, in the keyboard of the same message
+    assert "done" in siti.buttons  # "Selesai" on the page shown
+
+
+async def test_bold_goes_as_an_entity_without_its_asterisks(rig: Rig) -> None:
+    """Issue 16: "*Asesor Kompetensi*" was shown with its asterisks."""
+    siti = rig.user()
+    await siti.text("/start")
+    greeting = next(r for r in siti.replies if "Asesor Kompetensi" in str(r.get("text")))
+    text, marks = greeting["text"], greeting["entities"]
+    assert "*" not in text
+    [bold] = json.loads(marks) if isinstance(marks, str) else marks
+    units = text.encode("utf-16-le")  # Telegram counts offsets in UTF-16 code units
+    start, end = 2 * bold["offset"], 2 * (bold["offset"] + bold["length"])
+    assert (bold["type"], units[start:end].decode("utf-16-le")) == ("bold", "Asesor Kompetensi")

@@ -165,6 +165,7 @@ async def test_terminal_renders_options_numbered(make_app) -> None:
     await TerminalChat(app.conversation, app.translator, written.append).run(lines())
     screen = "".join(written)
     assert "  1. 🇮🇩 Bahasa Indonesia\n  2. 🇬🇧 English\n" in screen
+    assert "BNSP Asesor Kompetensi:" in screen  # plain text: no "*" marks (issue 16)
     assert "  1. 📋 Requirements\n" in screen
     assert "File not found or not readable: /nonexistent.pdf" in screen
     assert screen.rstrip().endswith("Goodbye! Your conversation is saved.")

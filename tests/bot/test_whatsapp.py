@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,11 +18,12 @@ from bot import operator
 from bot.channels.common import coalesce
 from bot.channels.whatsapp import WEBHOOK_PATH, WhatsAppChannel, interactive
 from bot.config import load_settings
+from bot.dispatcher import build_dispatcher
 from bot.factory import App, build_app
 from bot.server import build_web_app
 from domain.notices import Notice
 from handlers.candidate.apl01 import FIELDS
-from handlers.messages import Option, Reply, SendFile, Text
+from handlers.messages import Choice, Option, Reply, SendFile, Text
 from storage import migrate
 from storage.objects import S3ObjectStore
 from tests import documents as files
@@ -152,7 +154,7 @@ async def test_the_whole_journey_over_the_webhook(rig: Rig) -> None:
             await siti.press(value[1:])
         else:
             await siti.text(value)
-    assert "Nomor HP: +6281234567890" in siti.screen
+    assert "Nomor HP: +62 812 3456 7890" in siti.screen  # grouped, as people write it
     # 19 options (confirm + 18 fields): a page of 8 and a "next" row, ten rows at most
     assert len(siti.buttons) == 9
     assert siti.buttons[-1] == "pg:1"
@@ -252,9 +254,61 @@ async def test_a_file_over_the_limit_is_refused_before_download(rig: Rig) -> Non
 
 async def test_a_message_it_cannot_read_is_answered(rig: Rig) -> None:
     siti = rig.user()
+    await siti.text("halo")
     location = {"latitude": -6.2, "longitude": 106.8, "name": "Jakarta", "address": "Jakarta"}
     await siti.deliver(siti.message("location", location=location))
     assert "hanya membaca teks" in siti.screen
+
+
+async def test_an_unreadable_message_is_answered_in_the_chosen_language_once_per_delivery(
+    rig: Rig,
+) -> None:
+    """Issue 16: the reply followed the number's country (+62: Indonesian) and a sticker
+    delivered three times got three replies."""
+    siti = rig.user()
+    await siti.text("halo")
+    await siti.press("en")
+    error = {
+        "code": 131051, "title": "Message type unknown", "message": "Message type unknown",
+        "error_data": {"details": "Message type is currently not supported."},
+    }  # fmt: skip
+    await siti.deliver(siti.message("unsupported", errors=[error]))  # how a sticker may come
+    assert "reads only text" in siti.screen
+    await siti.again()
+    await siti.again()
+    assert siti.replies == []  # the same delivery: already answered
+
+
+async def test_a_file_whatsapp_no_longer_has_is_said_not_dropped(rig: Rig) -> None:
+    """Issue 16: an unknown media id showed the step again with no word (and a traceback)."""
+    siti = rig.user()
+    await siti.text("halo")
+    await answer(siti, ["id", *ELIGIBILITY])
+    await siti.text("/daftar")
+    await siti.press("evidence")
+    await siti.press("ktp")
+    content = {
+        "id": "media-gone",
+        "mime_type": "application/pdf",
+        "sha256": "x",
+        "filename": "k.pdf",
+    }
+    await siti.deliver(siti.message("document", document=content))
+    assert "tidak bisa diambil" in siti.screen
+    assert "Kirim berkas" in siti.screen  # the KTP is still asked for
+
+
+async def test_a_foreign_number_is_asked_to_type_an_indonesian_mobile(rig: Rig) -> None:
+    """Issue 16: "Pakai nomor ini" was offered to a +44 number, then refused."""
+    john = rig.user(wa_id="447700900123", name="John")
+    await john.text("halo")
+    await answer(john, ["id", *ELIGIBILITY])
+    for value in APL01[: APL01.index("CONTACT")]:
+        await (john.press(value[1:]) if value.startswith("@") else john.text(value))
+    assert "contact:self" not in john.buttons
+    assert "bukan nomor Indonesia" in john.screen
+    await john.text("0812 3456 7890")
+    assert "E-mail" in john.screen or "e-mail" in john.screen
 
 
 async def test_statuses_are_recorded_against_their_message(rig: Rig) -> None:
@@ -385,9 +439,15 @@ def test_rendering_stays_within_whatsapp_limits() -> None:
     short = [Option("a", "Ya"), Option("b", "Tidak")]
     assert interactive(short, 0, words)["type"] == "button"
     long_label = [Option("a", "Sertifikat pelatihan metodologi asesmen dari lembaga lain")]
-    content = interactive(long_label, 0, words)
-    assert content["type"] == "list"  # a button title holds 20 characters only
-    [row] = content["action"]["sections"][0]["rows"]
+    [button] = interactive(long_label, 0, words)["action"]["buttons"]  # one option: a button
+    assert button["reply"]["title"] == "Sertifikat…"  # 20 characters at most, cut at a word
+    consent = [Option("agree", "✅ Saya setuju dan kirim"), Option("back", "⬅️ Kembali")]
+    titles = [b["reply"]["title"] for b in interactive(consent, 0, words)["action"]["buttons"]]
+    assert titles == ["✅ Saya setuju dan…", "⬅️ Kembali"]  # issue 16: "Saya setuju dan ki…"
+    four = [*long_label, *(Option(f"o{n}", f"Pilihan {n}") for n in range(3))]
+    content = interactive(four, 0, words)
+    assert content["type"] == "list"
+    row = content["action"]["sections"][0]["rows"][0]
     assert len(row["title"]) <= 24
     assert row["title"].endswith("…")
     assert len(row["description"]) <= 72
@@ -453,3 +513,75 @@ async def test_a_clean_application_takes_at_most_40_messages(rig: Rig) -> None:
         return await by_hand_application(budi, lambda: budi.press("contact:self"), "halo")
 
     await report("whatsapp", sent, baseline)
+
+
+async def test_each_message_is_marked_as_read(rig: Rig) -> None:
+    """Issue 16: messages were never marked as read (the sender saw grey ticks only)."""
+    siti = rig.user()
+    await siti.text("halo")
+    await siti.press("id")
+    await rig.channel.receipts_sent()
+    assert all(message_id.startswith("wamid.IN") for message_id in rig.api.read)
+    assert len(set(rig.api.read)) == 2
+
+
+async def test_bold_is_whatsapps_own_markup(rig: Rig) -> None:
+    siti = rig.user()
+    await siti.text("halo")
+    assert "BNSP *Asesor Kompetensi*:" in siti.screen  # WhatsApp shows it bold
+
+
+async def test_a_list_sent_again_stays_on_the_page_it_was_on(rig: Rig) -> None:
+    """Issue 16: a tick on page 2 of the document picker jumped back to page 1; "Selesai",
+    pinned, is on every page."""
+    wa_id = "6281234567890"
+    docs = [Option(f"doc:{n}", f"☐ berkas-{n}.pdf") for n in range(12)]
+    done = Option("done", "✔️ Selesai", pinned=True)
+    await rig.channel._send_choice(wa_id, Choice("Pilih bukti", (*docs, done)), "id", page=1)
+    ticked = [Option("doc:7", "☑ berkas-7.pdf") if o.id == "doc:7" else o for o in docs]
+
+    await rig.channel._send_choice(wa_id, Choice("Pilih bukti", (*ticked, done)), "id")
+
+    first, again = (s.body["interactive"]["action"]["sections"][0]["rows"] for s in rig.api.sent)
+    assert [r["id"] for r in again] == [r["id"] for r in first]  # the same page
+    assert "doc:7" in [r["id"] for r in again]
+    assert "done" in [r["id"] for r in again]
+    other = Choice("Lain", tuple(Option(f"x:{n}", f"x {n}") for n in range(12)))
+    await rig.channel._send_choice(wa_id, other, "id")  # another list starts at its first page
+    assert rig.api.sent[-1].body["interactive"]["action"]["sections"][0]["rows"][0]["id"] == "x:0"
+
+
+async def test_a_question_on_whatsapp_is_answered_by_staff_on_whatsapp(rig: Rig) -> None:
+    """Issue 16 (7.1.2) on WhatsApp: asked with /tanya, told to staff as a notice, answered
+    in /pertanyaan, the answer back in the asker's chat."""
+    staff_id = "6281111111111"
+    await operator.change_role(rig.app, "whatsapp", staff_id, Role.STAFF, grant=True, by="test")
+    budi = rig.user(wa_id=staff_id, name="Budi")
+    await budi.text("halo")  # within WhatsApp's 24-hour window: notices go as free text
+    siti = rig.user()
+    await siti.text("halo")
+    await siti.press("id")
+    await siti.text("/tanya")
+    await siti.text("Apakah uji kompetensi bisa di TUK tempat kerja saya?")
+    assert "Pertanyaan terkirim" in siti.screen
+
+    await deliver_notices(rig)
+    [notice] = [m["text"]["body"] for m in rig.api.to(staff_id) if "Pertanyaan baru" in str(m)]
+    assert "TUK tempat kerja saya?" in notice
+    await budi.text("/pertanyaan")
+    await budi.press(next(b for b in budi.buttons if b.startswith("s:question:")))
+    await budi.text("Bisa, bila memenuhi persyaratan TUK (9.2).")
+    assert "Jawaban terkirim" in budi.screen
+
+    await deliver_notices(rig)
+    [answer] = [m["text"]["body"] for m in rig.api.to(siti.wa_id) if "Jawaban petugas" in str(m)]
+    assert "persyaratan TUK (9.2)" in answer
+
+
+async def deliver_notices(rig: Rig) -> None:
+    dispatcher = build_dispatcher(rig.app, clock=lambda: datetime.now(UTC) + timedelta(minutes=1))
+    assert dispatcher is not None
+    try:
+        await dispatcher.run(asyncio.Event(), until_idle=True)
+    finally:
+        await dispatcher.close()

@@ -104,10 +104,11 @@ def test_notices_are_worded_in_the_recipients_language_and_zone() -> None:
     )
     in_jakarta = notice.notice.text(translator, "id", "Asia/Jakarta")
     in_jayapura = notice.notice.text(translator, "en", "Asia/Jayapura")
-    assert "26 November 2026 23.59 WIB" in in_jakarta
+    assert "Kamis, 26 November 2026 pukul 23.59 WIB" in in_jakarta
     assert "Diputuskan Kompeten" in in_jakarta
-    assert "27 November 2026 01:59 WIT" in in_jayapura  # the same instant, east
-    assert format_instant(NOW, "en", "Asia/Makassar") == "25 November 2026 11:00 WITA"
+    assert "Friday, 27 November 2026 at 01:59 WIT" in in_jayapura  # the same instant, east
+    in_makassar = format_instant(NOW, "en", "Asia/Makassar")
+    assert in_makassar == "Wednesday, 25 November 2026 at 11:00 WITA"
 
 
 def test_a_jayapura_candidates_appeal_window_ends_at_midnight_wit() -> None:
@@ -118,7 +119,8 @@ def test_a_jayapura_candidates_appeal_window_ends_at_midnight_wit() -> None:
     notice, reminder = schedule.decision(
         "AK-2026-00001", "decided_not_yet", decided, RULES, "Asia/Jayapura"
     )
-    assert "26 November 2026 23.59 WIT" in notice.notice.text(translator, "id", "Asia/Jayapura")
+    in_jayapura = notice.notice.text(translator, "id", "Asia/Jayapura")
+    assert "Kamis, 26 November 2026 pukul 23.59 WIT" in in_jayapura
     assert reminder.due_at == datetime(2026, 11, 26, 8, 59, 59, tzinfo=UTC)  # 17:59:59 WIT
 
 

@@ -36,6 +36,7 @@ from domain.ports import (
     ObjectStore,
     ObjectStoreUnavailable,
     Person,
+    QuestionRecord,
     QueueEntry,
 )
 from domain.schedule import Planned, Subject, broadcast_rows
@@ -136,6 +137,7 @@ class Tables:
     deletions: dict[str, datetime] = field(default_factory=dict)
     replies: dict[int, tuple[str, str, dict[str, Any]]] = field(default_factory=dict)
     messages: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    questions: dict[int, QuestionRecord] = field(default_factory=dict)
     ids: _Sequence = field(default_factory=_Sequence)
     """One sequence for every table (the tests need only uniqueness and order); like a
     database's, a rollback does not give its numbers back."""
@@ -569,6 +571,35 @@ class MemoryCollectiveLeave(_Part):
         )
 
 
+class MemoryQuestions(_Part):
+    async def ask(
+        self, person_id: int, application_id: int | None, text: str, channel: str, now: datetime
+    ) -> QuestionRecord:
+        question = QuestionRecord(self.t.next_id(), person_id, application_id, text, now, channel)
+        self.t.questions[question.id] = question
+        return question
+
+    async def get(self, question_id: int, *, lock: bool = False) -> QuestionRecord | None:
+        return self.t.questions.get(question_id)
+
+    async def open(self, limit: int) -> Sequence[QuestionRecord]:
+        waiting = [q for q in self.t.questions.values() if q.open]
+        return sorted(waiting, key=lambda q: (q.asked_at, q.id))[:limit]
+
+    async def of_person(self, person_id: int, limit: int) -> Sequence[QuestionRecord]:
+        mine = [q for q in self.t.questions.values() if q.person_id == person_id]
+        return sorted(mine, key=lambda q: (q.asked_at, q.id), reverse=True)[:limit]
+
+    async def answer(
+        self, question_id: int, answer: str, *, by: int | None, now: datetime
+    ) -> QuestionRecord:
+        answered = replace(
+            self.t.questions[question_id], answer=answer, answered_at=now, answered_by=by
+        )
+        self.t.questions[question_id] = answered
+        return answered
+
+
 class MemoryBroadcasts(_Part):
     def _audience(self, segment: str, now: datetime, rules: Rules) -> list[int]:
         """``storage/broadcasts.py``'s segments: people with a channel, never staff or
@@ -683,6 +714,7 @@ class MemoryUnitOfWork:
         self.collective_leave = MemoryCollectiveLeave(t)
         self.deletions = MemoryDeletions(t)
         self.replies = MemoryKeptReplies(t)
+        self.questions = MemoryQuestions(t)
 
     async def __aenter__(self) -> Self:
         self._begin()

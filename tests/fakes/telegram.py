@@ -27,6 +27,8 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    result: Any = None
+    """What the fake answered (a sent message, with its id)."""
 
 
 @dataclass
@@ -153,7 +155,8 @@ class FakeBotApi:
         self._check(method, params)
         if method == "sendMessage" and (refused := await self._flood_control(params)):
             return refused
-        self.calls.append(Call(method, params))
+        call = Call(method, params)
+        self.calls.append(call)
         for index, (failing, code, extra) in enumerate(self.fail_next):
             if failing == method:
                 del self.fail_next[index]
@@ -166,7 +169,7 @@ class FakeBotApi:
                     },
                     status=code,
                 )
-        result = await self._result(method, params)
+        call.result = result = await self._result(method, params)
         return web.json_response({"ok": True, "result": result})
 
     async def _flood_control(self, params: dict[str, Any]) -> web.Response | None:
@@ -270,13 +273,11 @@ class FakeBotApi:
                 "file_size": len(stored.data),
                 "file_path": stored.path,
             }
-        if method in {
-            "sendMessage",
-            "sendDocument",
-            "sendPhoto",
-            "editMessageText",
-            "editMessageReplyMarkup",
-        }:
+        if method in {"editMessageText", "editMessageReplyMarkup"}:
+            edited = {**self._message(params), "message_id": int(params.get("message_id", 0))}
+            self._message_id -= 1  # an edit keeps its message's id
+            return edited
+        if method in {"sendMessage", "sendDocument", "sendPhoto"}:
             return self._message(params)
         return True
 

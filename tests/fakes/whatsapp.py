@@ -50,6 +50,8 @@ class FakeGraphApi:
     violations: list[str] = field(default_factory=list)
     media: dict[str, Media] = field(default_factory=dict)
     downloads: int = 0
+    read: list[str] = field(default_factory=list)
+    """Message ids marked as read."""
     uploads: list[tuple[str, str, bytes]] = field(default_factory=list)
     """(file name, type, bytes) of every file uploaded to ``/{phone-id}/media``."""
     fail_next: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
@@ -100,6 +102,8 @@ class FakeGraphApi:
         if request.match_info["phone_id"] != self.phone_id:
             self.violations.append(f"messages: phone id {request.match_info['phone_id']}")
         body = await request.json()
+        if isinstance(body, dict) and body.get("status") == "read":
+            return self._read_receipt(body)
         self._check(body)
         if self.fail_next:
             status, error = self.fail_next.pop(0)
@@ -113,6 +117,18 @@ class FakeGraphApi:
                 "messages": [{"id": message_id}],
             }
         )
+
+    def _read_receipt(self, body: dict[str, Any]) -> web.Response:
+        """The spec's "Send typing indicator and read receipt": exactly its fields."""
+        expected = {"messaging_product", "status", "message_id", "typing_indicator"}
+        if set(body) - expected or body.get("messaging_product") != "whatsapp":
+            self.violations.append(f"read receipt: fields {sorted(body)}")
+        if not str(body.get("message_id", "")).startswith("wamid."):
+            self.violations.append("read receipt: not a message id")
+        if body.get("typing_indicator", {"type": "text"}) != {"type": "text"}:
+            self.violations.append("read receipt: typing indicator")
+        self.read.append(str(body.get("message_id")))
+        return web.json_response({"success": True})
 
     def _check(self, body: Any) -> None:
         kind = body.get("type") if isinstance(body, dict) else None

@@ -163,7 +163,7 @@ async def test_new_candidate_from_start_to_submitted(candidate_app: App) -> None
     screen = siti.screen
     assert "Permohonan terkirim!" in screen
     assert "Nomor: AK-2026-" in screen
-    assert "Waktu: 25-11-2026 10:00 WIB" in screen
+    assert "Waktu: Rabu, 25 November 2026 pukul 10.00 WIB" in screen
     assert "Siti Nurhaliza" in screen
     assert "foto0.jpg" in screen
     assert "• P.85ASM00.001.2: K 3, BK 1" in screen  # 4 elements, the second answered BK
@@ -180,7 +180,7 @@ async def test_new_candidate_from_start_to_submitted(candidate_app: App) -> None
 
     await siti.command("status")
     assert "Dikirim, menunggu penelaahan berkas" in siti.screen
-    assert "Dikirim: 25-11-2026 10:00 WIB" in siti.screen
+    assert "Dikirim: Rabu, 25 November 2026 pukul 10.00 WIB" in siti.screen
     # Frozen: nothing can be changed any more.
     await siti.command("daftar")
     assert "Dikirim, menunggu penelaahan" in siti.screen
@@ -301,9 +301,9 @@ async def test_a_jayapura_candidate_sees_wit_everywhere(candidate_app: App) -> N
     await upload_evidence(yohana, EVIDENCE_NEEDS)
     await fill_apl02(yohana, 13)
     await yohana.option("agree")
-    assert "Waktu: 25-11-2026 12:00 WIT" in yohana.screen  # 03:00 UTC
+    assert "Waktu: Rabu, 25 November 2026 pukul 12.00 WIT" in yohana.screen  # 03:00 UTC
     await yohana.command("status")
-    assert "Dikirim: 25-11-2026 12:00 WIT" in yohana.screen
+    assert "Dikirim: Rabu, 25 November 2026 pukul 12.00 WIT" in yohana.screen
     await yohana.command("data")
     assert "Zona waktu: WIT (Waktu Indonesia Timur)" in yohana.screen
     await yohana.option("zone")
@@ -311,7 +311,7 @@ async def test_a_jayapura_candidate_sees_wit_everywhere(candidate_app: App) -> N
     await yohana.option("zone:Asia/Makassar")
     assert "Zona waktu Anda sekarang WITA" in yohana.screen
     await yohana.command("status")
-    assert "Dikirim: 25-11-2026 11:00 WITA" in yohana.screen
+    assert "Dikirim: Rabu, 25 November 2026 pukul 11.00 WITA" in yohana.screen
     # Once chosen, a zone is never proposed again.
     await yohana.command("zona")
     assert "tampaknya" not in yohana.screen

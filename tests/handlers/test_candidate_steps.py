@@ -8,12 +8,14 @@ import re
 import pytest
 
 from bot.config import Settings
+from domain.parts import ItemVerdict, Mark
 from handlers.conversation import match_option, option_by_word
 from handlers.flow import COMMANDS, TYPED_COMMANDS
 from handlers.messages import Option
 from locales import GettextTranslator
 from scheme.apl01 import FIELDS
 from scheme.eligibility import assess
+from scheme.lifecycle import ApplicationState
 from scheme.model import Scheme
 from tests.handlers.steps import Chat, conversation
 from tests.scheme.test_eligibility import NEW_OK
@@ -234,3 +236,23 @@ async def test_typing_agree_does_not_submit_but_setuju_does(world: World) -> Non
     assert "Silakan pilih salah satu pilihan" in "\n".join(chat.said())
     await chat.type("setuju")
     assert await world.state(app_id) == "submitted"
+
+
+async def test_a_sent_back_item_shows_as_open_with_staffs_reason(world: World) -> None:
+    """Issue 16: after a send-back the checklist still showed ✅ on the flagged item."""
+    siti = await world.person("siti")
+    app_id = await world.complete_draft(siti, ApplicationState.NEEDS_FIX)
+    review = {"ktp": ItemVerdict(Mark.NOT_OK, "Scan buram")}
+    await world.call(lambda uow, _s: uow.applications.update(app_id, review=review))
+    chat = Chat(conversation(world), "siti")
+    await chat.command("daftar")
+    assert "hub.evidence_missing(items=Salinan KTP)" in chat.said()  # open, not done
+
+    await chat.press("continue")  # straight to what was sent back
+
+    assert "Salinan KTP (9.1.2.1.a)" in chat.said()
+    await chat.press("back")
+    said = list(chat.said())
+    assert "[ktp] ❌ Salinan KTP" in said
+    assert "evidence.sent_back(reason=Scan buram)" in [line.strip() for line in said]
+    assert "[photo] ✅ Foto 3x4 latar belakang merah" in said

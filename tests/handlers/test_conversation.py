@@ -74,7 +74,7 @@ async def test_switching_to_english_and_back(make_app) -> None:
     menu = last_choice(reply)
     assert menu.body.startswith("Main menu")
     assert [o.id for o in menu.options] == [
-        "requirements", "apply", "status", "help", "language", "zone"
+        "requirements", "apply", "status", "help", "language", "zone", "ask"
     ]  # fmt: skip
 
     reply = await say(app, CommandIn("bahasa"))
@@ -119,7 +119,7 @@ async def test_unexpected_input_gets_a_clear_message(make_app) -> None:
     await say(app, CommandIn("start"))
     await say(app, OptionIn("en"))
     reply = await say(app, TextIn("hello there"))
-    assert texts(reply)[0] == "Please choose one of the options (type a number from 1 to 6)."
+    assert texts(reply)[0] == "Please choose one of the options (type a number from 1 to 7)."
     reply = await say(app, FileIn(open=no_bytes, file_name="ktp.pdf"))
     assert texts(reply)[0].startswith("I am not waiting for a file")
     reply = await say(app, ContactIn("+6281234567890"))
@@ -262,13 +262,13 @@ async def test_cancel_mid_step_goes_to_menu(make_app) -> None:
     assert texts(reply)[0] == "Langkah ini dibatalkan. Data yang sudah tersimpan tetap aman."
 
 
-@pytest.mark.parametrize("typed", ["0", "7", "-1", "1.5", "x" * 10_000, "مرحبا", "👍🏽"])
+@pytest.mark.parametrize("typed", ["0", "8", "-1", "1.5", "x" * 10_000, "مرحبا", "👍🏽"])
 async def test_odd_answers_to_a_choice_are_refused_politely(make_app, typed: str) -> None:
     app = await make_app()
     await say(app, CommandIn("start"))
     await say(app, OptionIn("id"))
     reply = await say(app, TextIn(typed))
-    assert texts(reply)[0] == "Silakan pilih salah satu pilihan (ketik angka 1 sampai 6)."
+    assert texts(reply)[0] == "Silakan pilih salah satu pilihan (ketik angka 1 sampai 7)."
     assert last_choice(reply).body.startswith("Menu utama")
 
 

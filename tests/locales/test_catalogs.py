@@ -18,7 +18,7 @@ from handlers.admin.roles import GRANTABLE
 from handlers.candidate.apl01 import CHOICE_FIELDS
 from handlers.candidate.application import HubStep
 from handlers.common.guide import PLAIN_TOPICS, TOPICS
-from handlers.common.start import MENU_ITEMS
+from handlers.common.start import CONTACT_FIELDS, MENU_ITEMS
 from handlers.staff.broadcast import TEMPLATES
 from handlers.staff.review import FILTERS, MARKS
 from locales import LOCALES, GettextTranslator
@@ -67,6 +67,7 @@ def literal_keys() -> set[str]:
 def dynamic_keys() -> set[str]:
     """Keys the code builds from its own constants (f"state.{state}" and the like)."""
     keys = {f"menu.{item}" for item in MENU_ITEMS}
+    keys |= {f"help.contact.{field}" for field in CONTACT_FIELDS}
     keys |= {f"hub.go.{item}" for item in HubStep.ITEMS}
     keys |= {f"apl01.{kind}.{field}" for field in apl01.FIELDS for kind in ("ask", "label")}
     keys |= {
@@ -157,14 +158,15 @@ def test_catalogs_hold_no_unused_keys(translator: GettextTranslator) -> None:
 
 OFF_VOCABULARY = {
     r"\bkandidat\b": "asesi",
-    r"\bsurveilan\b": "surveilans",
+    r"\bsurveilans\b": "surveilan",
     r"\b(belum )?kompeten\b(?! (?:sebagai|seperti))": "Kompeten / Belum Kompeten",
     r"\bdibanding\b": "diajukan banding",
     r"\bpraktek\b": "praktik",
     r"\bdirekomendasi\b": "direkomendasikan",
 }
 """Words the Indonesian catalog must not use, and the scheme's own word for each: one vocabulary
-(asesi, asesor, TUK, Kompeten / Belum Kompeten, surveilans) everywhere the person reads."""
+(asesi, asesor, TUK, Kompeten / Belum Kompeten, surveilan — the scheme's own spelling) everywhere
+the person reads."""
 
 
 def test_the_indonesian_catalog_keeps_one_vocabulary(translator: GettextTranslator) -> None:

@@ -4,17 +4,18 @@ the window is open, with the due date counted in working days."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain import schedule
-from domain.parts import Decision
+from domain.parts import Decision, ItemVerdict, Mark
 from scheme import apl01
 from scheme.deadlines import appeal_decision_due, local_date
 from scheme.lifecycle import AppealState
 from scheme.lifecycle import ApplicationState as A
 from tests.usecases.world import World, refusal
-from usecases import appeals, calendar, submission
+from usecases import appeals, calendar, drafting, submission
 from usecases.access import Caller, Refusal, Refused
 from usecases.appeals import Filed, WindowClosed
 from usecases.decisions import Done
@@ -154,3 +155,39 @@ def _today(world: World) -> date:
 def _draft_reminder(world: World, app_id: int) -> schedule.Planned:
     now = world.app.services.clock()
     return schedule.draft_idle(app_id, now.date(), now)
+
+
+async def test_after_a_send_back_only_a_changed_item_lets_the_application_go_again(
+    world: World,
+) -> None:
+    """Issue 16: an unchanged resubmission was accepted, and staff saw the old ❌ beside the
+    replacement file."""
+    siti = await world.person("siti")
+    app_id = await world.complete_draft(siti, A.NEEDS_FIX)
+    review = {
+        "ktp": ItemVerdict(Mark.NOT_OK, "Scan buram"),
+        "photo": ItemVerdict(Mark.OK),
+    }
+    await world.call(lambda uow, _s: uow.applications.update(app_id, review=review))
+
+    unchanged = await world.call(submission.submit, siti, app_id)
+
+    assert isinstance(unchanged, Incomplete)
+    [problem] = unchanged.problems
+    assert (problem.gap, problem.reason, problem.need and problem.need.id) == (
+        Gap.FLAGGED, "Scan buram", "ktp",
+    )  # fmt: skip
+    [old] = await world.documents("ktp")
+    removed = await world.call(drafting.remove_document, siti, app_id, old.id)
+    assert not isinstance(removed, Refused)
+    async with world.app.uow_factory() as uow:
+        application = await uow.applications.get(app_id)
+    assert application is not None
+    assert set(application.review) == {"photo"}  # the KTP is to be reviewed again
+    assert isinstance(await world.call(submission.submit, siti, app_id), Incomplete)  # no KTP
+    await world.call(
+        lambda uow, _s: uow.applications.add_document(
+            replace(old, id="ktp-new", sha256="0" * 64, file_name="ktp-baru.pdf")
+        )
+    )
+    assert isinstance(await world.call(submission.submit, siti, app_id), Done)
