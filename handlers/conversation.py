@@ -292,18 +292,31 @@ NUMBER_WORDS = {
         (
             ("satu", "one"), ("dua", "two"), ("tiga", "three"), ("empat", "four"),
             ("lima", "five"), ("enam", "six"), ("tujuh", "seven"), ("delapan", "eight"),
-            ("sembilan", "nine"), ("sepuluh", "ten"),
+            ("sembilan", "nine"), ("sepuluh", "ten"), ("sebelas", "eleven"),
+            ("dua belas", "twelve"), ("tiga belas", "thirteen"), ("empat belas", "fourteen"),
+            ("lima belas", "fifteen"), ("enam belas", "sixteen"), ("tujuh belas", "seventeen"),
+            ("delapan belas", "eighteen"), ("sembilan belas", "nineteen"),
+            ("dua puluh", "twenty"),
         ),
         1,
     )
     for word in words
 }  # fmt: skip
-"""An option's number written as a word ("dua"): taken only where a step asks for an option
-and no text, so a name or a place ("Lima") is never read as a number."""
+"""Numbers written as words, up to twenty (issue 16): an option's number where a step asks
+for an option and no text, so a name or a place ("Lima") is never read as a number; a count
+where the step asks for one (:func:`number_in`)."""
+
+
+def number_in(text: str) -> int | None:
+    """A whole number typed as digits (ASCII) or as a word up to twenty; None otherwise."""
+    typed = " ".join(text.split()).rstrip(".").casefold()
+    if typed.isdigit() and typed.isascii():
+        return int(typed)
+    return NUMBER_WORDS.get(typed)
 
 
 def option_by_word(text: str, options: Sequence[Option]) -> Option | None:
-    n = NUMBER_WORDS.get(text.strip().rstrip(".").casefold())
+    n = NUMBER_WORDS.get(" ".join(text.split()).rstrip(".").casefold())
     return options[n - 1] if n is not None and n <= len(options) else None
 
 

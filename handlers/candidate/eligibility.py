@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from domain.ports import ApplicationRecord
 from handlers.candidate.application import ELIGIBILITY, HUB, editable_application, resume_apl01
-from handlers.conversation import Context, choice, option_by_word
+from handlers.conversation import Context, choice, number_in, option_by_word
 from handlers.messages import Option, OptionIn, Outbound, Text, TextIn
 from scheme.eligibility import Eligibility, next_question
 from scheme.model import Fact, Scheme
@@ -88,11 +88,11 @@ class EligibilityStep:
                 return
             ctx.say(Text(ctx.t("input.choose_option", count=len(options))))
             await ctx.show_current()
-        elif not _is_count(event.text):
+        elif (count := number_in(event.text)) is None or count > MAX_COUNT:
             ctx.say(Text(ctx.t("eligibility.count_invalid", max=MAX_COUNT)))
             await ctx.show_current()
-        else:
-            await self._answer(ctx, application, fact, int(event.text.strip()))
+        else:  # "2" or "dua" (issue 16)
+            await self._answer(ctx, application, fact, count)
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
         asked = await self._asked(ctx)
@@ -123,8 +123,3 @@ class EligibilityStep:
                 ctx.goto(*resume_apl01(answered.application))
         else:
             await ctx.show_current()
-
-
-def _is_count(text: str) -> bool:
-    value = text.strip()
-    return value.isdigit() and value.isascii() and int(value) <= MAX_COUNT

@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import Settings
 from domain.parts import ItemVerdict, Mark
-from handlers.conversation import match_option, option_by_word
+from handlers.conversation import match_option, number_in, option_by_word
 from handlers.flow import COMMANDS, TYPED_COMMANDS
 from handlers.messages import Option
 from locales import GettextTranslator
@@ -256,3 +256,33 @@ async def test_a_sent_back_item_shows_as_open_with_staffs_reason(world: World) -
     assert "[ktp] ❌ Salinan KTP" in said
     assert "evidence.sent_back(reason=Scan buram)" in [line.strip() for line in said]
     assert "[photo] ✅ Foto 3x4 latar belakang merah" in said
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [("2", 2), ("dua", 2), ("Dua  Belas", 12), ("dua puluh.", 20), ("twenty", 20), ("0", 0)],
+)
+def test_a_number_is_read_as_digits_or_words_up_to_twenty(typed: str, number: int) -> None:
+    assert number_in(typed) == number
+
+
+@pytest.mark.parametrize("typed", ["-1", "1.5", "٢", "dua puluh satu", "banyak", ""])
+def test_what_is_not_a_whole_number_up_to_twenty_in_words_is_none(typed: str) -> None:
+    assert number_in(typed) is None
+
+
+async def test_a_count_typed_as_a_word_answers_the_eligibility_question(world: World) -> None:
+    """Issue 16: numbers as digits or words up to twenty ("dua" was refused)."""
+    siti = await world.person("siti")
+    chat = Chat(conversation(world), "siti")
+    await chat.command("daftar")
+    await chat.press("apply")
+    await chat.press("0")  # no certificate: the new-candidate route
+    await chat.press("s1")
+
+    await chat.type("dua")  # how many times planning, conducting and validating (6.1.2)
+
+    async with world.app.uow_factory() as uow:
+        application = await uow.applications.current(siti.person_id or 0)
+    assert application is not None
+    assert application.eligibility["practice_records"] == 2
