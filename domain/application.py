@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from domain.parts import ItemVerdict, Mark
 from domain.ports import ApplicationRecord, DocumentRecord
-from scheme.apl02 import Answer
+from scheme.apl02 import Answer, backing
 from scheme.eligibility import assess
 from scheme.evidence import Need, counts, evidence_plan
 from scheme.lifecycle import ApplicationState
@@ -59,3 +59,12 @@ def still_to_do(
     """The evidence items not yet done: short of their count, or sent back and not changed."""
     sent_back = flagged(application)
     return [need for need in plan if not need.done(have[need.id]) or need.id in sent_back]
+
+
+def relevant_to(
+    scheme: Scheme, documents: Sequence[DocumentRecord], unit_code: str
+) -> list[DocumentRecord]:
+    """The uploads relevant to a unit's FR.APL.02 elements (the scheme's ``backs``, 9.1.3),
+    none the store lost: what "K for the whole unit" points to and the picker offers."""
+    items = backing(scheme, unit_code)
+    return [d for d in documents if d.evidence_id in items and d.lost_at is None]

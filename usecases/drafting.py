@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from domain.application import flagged
+from domain.application import flagged, relevant_to
 from domain.parts import Apl02
 from domain.ports import ApplicationRecord, DocumentRecord, JSONValue, Services, UnitOfWork
 from domain.schedule import Subject
 from scheme import apl01
 from scheme.apl01 import Invalid
-from scheme.apl02 import Answer, Verdict, backing, questionnaire
+from scheme.apl02 import Answer, Verdict, questionnaire
 from scheme.eligibility import Eligibility, assess, next_question
 from scheme.lifecycle import ApplicationState
 from scheme.model import Scheme
@@ -179,18 +179,17 @@ async def answer_apl02(
 async def answer_apl02_unit(
     uow: UnitOfWork, services: Services, caller: Caller, application_id: int, *, unit_code: str
 ) -> ApplicationRecord | Refused:
-    """FR.APL.02 "K for every element of this unit" (issue 16), each pointing to the uploads
-    relevant to the unit (:func:`scheme.apl02.backing`); a unit already begun is refused, so
-    an old button never overwrites answers given one by one."""
+    """FR.APL.02 "K for every element of this unit" (issue 16), each pointing to the unit's
+    relevant uploads (:func:`domain.application.relevant_to`); a unit already begun is
+    refused, so an old button never overwrites answers given one by one."""
     application = await editable(uow, caller, application_id)
     if isinstance(application, Refused):
         return application
     refs = [q.ref for q in questionnaire(services.scheme) if q.unit_code == unit_code]
     if not refs or any(ref in application.apl02.answers for ref in refs):
         return Refused(Refusal.ALREADY_HANDLED)
-    items = backing(services.scheme, unit_code)
     documents = await uow.applications.documents(application.id)
-    relevant = [d.id for d in documents if d.evidence_id in items and d.lost_at is None]
+    relevant = [d.id for d in relevant_to(services.scheme, documents, unit_code)]
     given = dict.fromkeys(refs, (Verdict.K, relevant))
     return await _answer_apl02(uow, services, application, given, documents)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.application import apl02_answers
+from domain.application import apl02_answers, relevant_to
 from domain.ports import ApplicationRecord, DocumentRecord
 from handlers.candidate.application import (
     CHECKLIST,
@@ -23,7 +23,7 @@ from handlers.candidate.application import (
 )
 from handlers.conversation import Context, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
-from scheme.apl02 import Question, Verdict, backing, check, questionnaire
+from scheme.apl02 import Question, Verdict, check, questionnaire
 from usecases import drafting
 from usecases.access import Refused
 
@@ -145,15 +145,6 @@ def _whole_unit(
     return None if begun else question.unit_code
 
 
-async def _relevant(
-    ctx: Context, application: ApplicationRecord, unit_code: str
-) -> list[DocumentRecord]:
-    """The uploads relevant to a unit's elements (the scheme's ``backs``), none lost."""
-    items = backing(ctx.services.scheme, unit_code)
-    documents = await ctx.uow.applications.documents(application.id)
-    return [d for d in documents if d.evidence_id in items and d.lost_at is None]
-
-
 async def unit_text(
     ctx: Context, questions: Sequence[Question], application: ApplicationRecord, unit_code: str
 ) -> str:
@@ -176,8 +167,8 @@ async def unit_text(
         what = ctx.t("apl02.can_i", what=question.ask.get(ctx.locale))
         lines.append(f"\n{question.element_number}. {what}")
         lines += [f"   • {k.number} {k.text.get(ctx.locale)}" for k in question.shown_kuk]
-    relevant = await _relevant(ctx, application, unit_code)
-    names = ", ".join(d.file_name for d in relevant)
+    documents = await ctx.uow.applications.documents(application.id)
+    names = ", ".join(d.file_name for d in relevant_to(ctx.services.scheme, documents, unit_code))
     lines.append("")
     lines.append(
         ctx.t("apl02.unit_evidence", names=names) if names else ctx.t("apl02.unit_no_evidence")
@@ -323,11 +314,11 @@ class Apl02EvidenceStep:
         if application is None:
             return []
         ref = str(ctx.data.get("ref", ""))
-        relevant = await _relevant(ctx, application, ref.partition("/")[0])
+        documents = await ctx.uow.applications.documents(application.id)
+        relevant = relevant_to(ctx.services.scheme, documents, ref.partition("/")[0])
         if relevant:
             return relevant
         proving = {e.id for r in ctx.services.scheme.routes for e in r.evidence if e.proves}
-        documents = await ctx.uow.applications.documents(application.id)
         return [d for d in documents if d.evidence_id in proving]
 
     async def _previous(self, ctx: Context) -> tuple[str, ...]:

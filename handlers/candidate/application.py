@@ -12,6 +12,7 @@ from datetime import datetime
 
 from domain.application import apl02_answers, evidence_counts, plan_of, still_to_do
 from domain.notices import format_instant
+from domain.parts import Mark
 from domain.ports import ApplicationRecord, JSONValue
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
@@ -85,6 +86,11 @@ async def editable_application(ctx: Context) -> ApplicationRecord | None:
         ctx.goto(MENU)
         return None
     return application
+
+
+def staff_reason(ctx: Context, mark: Mark | None, reason: str | None) -> str:
+    """Why staff sent an item back (9.1.5): their own words, else their verdict's name."""
+    return reason or ctx.t(f"staff.mark.{mark}")
 
 
 def local_time(ctx: Context, instant: datetime) -> str:

@@ -16,6 +16,7 @@ from handlers.candidate.application import (
     HUB,
     editable_application,
     next_part,
+    staff_reason,
 )
 from handlers.conversation import Context, choice
 from handlers.messages import FileIn, Option, OptionIn, Outbound, RequestFile, Text
@@ -134,7 +135,7 @@ class ChecklistStep:
             )
             if need.id in sent_back:
                 verdict = sent_back[need.id]
-                reason = verdict.reason or ctx.t(f"staff.mark.{verdict.mark}")
+                reason = staff_reason(ctx, verdict.mark, verdict.reason)
                 lines.append("   " + ctx.t("evidence.sent_back", reason=reason))
         return [choice("\n".join(lines), await self.options(ctx))]
 

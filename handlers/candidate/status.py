@@ -8,7 +8,13 @@ from collections.abc import Sequence
 from domain.application import route_of
 from domain.parts import Mark
 from domain.ports import ApplicationRecord
-from handlers.candidate.application import STATUS, current_application, local_time, progress_lines
+from handlers.candidate.application import (
+    STATUS,
+    current_application,
+    local_time,
+    progress_lines,
+    staff_reason,
+)
 from handlers.conversation import MENU, Context, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
 from usecases import questions
@@ -55,7 +61,7 @@ def fix_reasons(ctx: Context, application: ApplicationRecord) -> list[str]:
         verdict = application.review.get(evidence.id)
         if verdict is None or verdict.mark is Mark.OK:
             continue
-        reason = verdict.reason or ctx.t(f"staff.mark.{verdict.mark}")
+        reason = staff_reason(ctx, verdict.mark, verdict.reason)
         lines.append(f"• {evidence.label.get(ctx.locale)}: {reason}")
     return lines
 

@@ -15,6 +15,7 @@ from handlers.candidate.application import (
     current_application,
     editable_application,
     local_time,
+    staff_reason,
 )
 from handlers.common.guide import fees_text
 from handlers.conversation import MENU, Context, choice
@@ -35,7 +36,7 @@ def _line(ctx: Context, problem: Problem) -> str:
         return ctx.t("submit.apl01_inconsistent", reason=reason)
     if problem.gap is Gap.FLAGGED and problem.need is not None:
         label = problem.need.evidence.label.get(ctx.locale)
-        reason = problem.reason or ctx.t(f"staff.mark.{problem.mark}")
+        reason = staff_reason(ctx, problem.mark, problem.reason)
         return ctx.t("submit.flagged", label=label, reason=reason)
     if problem.need is not None:
         label = problem.need.evidence.label.get(ctx.locale)
