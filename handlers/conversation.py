@@ -9,6 +9,7 @@ and commits — or, when anything fails, rolls back and apologises, leaving the 
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -263,27 +264,40 @@ def plain(text: str) -> str:
 YES_WORDS = frozenset({"ya", "iya", "y", "yes", "yup", "betul", "benar", "ok", "oke", "setuju"})
 NO_WORDS = frozenset({"tidak", "tdk", "nggak", "ngga", "enggak", "gak", "ga", "no", "n", "bukan"})
 """Common ways to say yes and no in both languages: typed, they pick the one option whose
-label says so ("iya" picks "Ya", "setuju" picks "✅ Saya setuju dan kirim")."""
+label says so ("iya" picks "Ya", "setuju" picks "✅ Setuju dan kirim")."""
 
 
 def match_option(text: str, options: Sequence[Option]) -> Option | None:
-    """A typed answer to a choice: its number as shown, its label with or without emoji (or
-    the label's head, before " (" or " — ": "WNI", "K"), or a yes / no word. Never an option's
-    internal id (issue 16: typing "agree" submitted the declaration)."""
+    """A typed answer to a choice: its number as shown, its label with or without emoji, one
+    of the names the label gives (``label_names``: "WNI", "K", "S1", "SMA"), or a yes / no
+    word; a name two options share picks neither. Never an option's internal id (issue 16:
+    typing "agree" submitted the declaration)."""
     typed = plain(text)
     if typed.isdigit():  # a number is the option's place as shown, never its id ("0" is not "No")
         return options[int(typed) - 1] if 1 <= int(typed) <= len(options) else None
     if not typed:
         return None
     for option in options:
-        label = plain(option.label)
-        if typed in {label, label.split(" (")[0], label.split(" — ")[0]}:
+        if typed == plain(option.label):
             return option
+    named = [o for o in options if typed in label_names(o.label)]
+    if named:
+        return named[0] if len(named) == 1 else None
     for words in (YES_WORDS, NO_WORDS):
         if typed in words:
             saying = [o for o in options if words & set(plain(o.label).split())]
             return saying[0] if len(saying) == 1 else None
     return None
+
+
+def label_names(label: str) -> frozenset[str]:
+    """What people call an option by, typed without its emoji: the label's head before " ("
+    or " — " ("WNI (Warga Negara Indonesia)", "K — Kompeten"), what its brackets hold ("Sarjana
+    / D4 (S1)": "S1"), and each of the head's alternatives ("SMA / SMK / sederajat": "SMA")."""
+    shown = plain(label)
+    head = shown.split(" (")[0].split(" — ")[0]
+    bracketed = re.findall(r"\(([^()]+)\)", shown)
+    return frozenset({head, *bracketed, *(part.strip() for part in head.split(" / "))}) - {""}
 
 
 NUMBER_WORDS = {
@@ -458,7 +472,11 @@ class Conversation:
             if chosen is not None:
                 event = OptionIn(chosen.id)
             elif not isinstance(step, TakesText):
-                if not await self._free_text(ctx, event):
+                if (word := event.text.strip().lower()) in self._flow.commands:
+                    # where no text is asked, any command typed as a word ("daftar", as /bantuan
+                    # lists it) is that command
+                    await self._flow.commands[word](ctx, CommandIn(word))
+                elif not await self._free_text(ctx, event):
                     ctx.say(Text(ctx.t("input.choose_option", count=len(options))))
                     await ctx.show_current()
                 return

@@ -79,7 +79,9 @@ MONTHS = {
 short forms."""
 
 
-def _day_month_year(text: str) -> tuple[int, int, int] | None:
+def day_month_year(text: str) -> tuple[int, int, int] | None:
+    """A day as people write it on a form: 17-08-1985, 17/08/1985, 17.08.1985, "17 Agustus
+    1985", "17 Agu 1985" (not checked to exist)."""
     typed = text.strip().casefold()
     match = re.fullmatch(r"(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})", typed)
     if match:
@@ -94,7 +96,7 @@ def _day_month_year(text: str) -> tuple[int, int, int] | None:
 def birth_date(text: str, today: date) -> Result:
     """DD-MM-YYYY (also with / or .) or "17 Agustus 1985" (issue 16: the way it is written on
     a form was refused), an existing day, and an age from 17 to 90."""
-    found = _day_month_year(text)
+    found = day_month_year(text)
     if found is None:
         return Invalid("birth_date.format")
     day, month, year = found

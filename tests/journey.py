@@ -106,11 +106,12 @@ async def give_apl01(siti: Messenger, share_contact: Callable[[], Awaitable[obje
 
 
 async def upload_answer_and_submit(
-    siti: Messenger, needs: Mapping[str, int] = EVIDENCE_NEEDS
+    siti: Messenger, needs: Mapping[str, int] = EVIDENCE_NEEDS, *, declare: bool = True
 ) -> None:
     """From APL-01 confirmed (or the hub): every piece of evidence sent as it is asked for,
     one after the other (photos compressed, the rest as PDF documents), APL-02 answered K for
-    each whole unit with its relevant uploads, the declaration agreed."""
+    each whole unit with its relevant uploads, the declaration agreed (unless not to
+    ``declare``: left on screen)."""
     if "continue" in siti.buttons:  # the hub: on to what is missing
         await siti.press("continue")
     for item, count in needs.items():
@@ -125,8 +126,9 @@ async def upload_answer_and_submit(
     for _ in range(APL02_UNITS):
         await siti.press(next(b for b in siti.buttons if b.startswith("unitK:")))
     assert "Ringkasan APL-02" in siti.screen
-    await siti.press("agree")
-    assert "Permohonan terkirim!" in siti.screen
+    if declare:
+        await siti.press("agree")
+        assert "Permohonan terkirim!" in siti.screen
 
 
 MESSAGES_AT_MOST = 40

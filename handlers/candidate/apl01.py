@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from domain.notices import format_day
 from domain.ports import JSONValue
 from handlers.candidate.application import (
     APL01,
@@ -32,7 +33,8 @@ NIK_FIXES = ("birth_date", "sex")
 
 
 def shown_value(ctx: Context, field: str, value: JSONValue) -> str:
-    """An answer as the person reads it (choices by their label, dates as DD-MM-YYYY)."""
+    """An answer as the person reads it (choices by their label, a date as "17 Agustus
+    1985")."""
     if field == "education":
         levels = {lvl.id: lvl.label.get(ctx.locale) for lvl in ctx.services.scheme.education_levels}
         return levels.get(str(value), str(value))
@@ -43,7 +45,7 @@ def shown_value(ctx: Context, field: str, value: JSONValue) -> str:
     if field in {"mobile", "office_phone"} and isinstance(value, str):
         return rules.grouped_phone(value)
     if field == "birth_date" and isinstance(value, str):
-        return date.fromisoformat(value).strftime("%d-%m-%Y")
+        return format_day(date.fromisoformat(value), ctx.locale)
     return str(value)
 
 

@@ -51,11 +51,14 @@ def resume_apl01(application: ApplicationRecord) -> Place:
 
 async def next_part(ctx: Context, application: ApplicationRecord) -> Place:
     """The one home of "what comes next" once a part is done (issue 16: a clean application
-    in 40 messages): APL-01, then each piece of evidence still missing, then APL-02, then the
-    declaration; the hub when a basic requirement is unmet."""
+    in 40 messages): the eligibility check's next question, APL-01, then each piece of evidence
+    still missing, then APL-02, then the declaration; the hub when a basic requirement is
+    unmet."""
     scheme = ctx.services.scheme
     eligibility = assess(scheme, application.eligibility)
-    if application.route is None or eligibility.unanswered or eligibility.missing:
+    if eligibility.unanswered:  # the check was left half-way (e.g. for the menu)
+        return ELIGIBILITY, {}
+    if application.route is None or eligibility.missing:
         return HUB, {}
     if apl01_rules.to_ask(application.apl01) or apl01_rules.inconsistency(application.apl01):
         return resume_apl01(application)

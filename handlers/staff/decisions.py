@@ -8,6 +8,7 @@ one verb there and renders its outcome.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from handlers.staff.common import (
     application_id,
     say_refused,
 )
+from scheme.apl01 import day_month_year
 from scheme.lifecycle import ApplicationState
 from usecases import decisions
 from usecases.access import Refused
@@ -237,7 +239,7 @@ class StaffInputStep:
 
 async def _schedule(ctx: Context, typed: str) -> None:
     """The assessment's time, checked with the assessor chosen; the TUK is asked next."""
-    starts_at = _parse_local(typed, ctx.person.timezone)
+    starts_at = parse_schedule(typed, ctx.person.timezone)
     if starts_at is None:
         ctx.say(Text(ctx.t("staff.bad_schedule")))
         await ctx.show_current()
@@ -253,10 +255,20 @@ async def _schedule(ctx: Context, typed: str) -> None:
     ctx.goto(INPUT, {**ctx.data, "action": "place", "starts_at": starts_at.isoformat()})
 
 
-def _parse_local(typed: str, zone: str) -> datetime | None:
-    """``DD-MM-YYYY HH:MM`` in the staff member's zone, as UTC."""
-    try:
-        local = datetime.strptime(typed, "%d-%m-%Y %H:%M")  # noqa: DTZ007  (zone added below)
-    except ValueError:
+AT_TIME = re.compile(r"(.+?)[ ,]+(?:pukul |jam |at )?(\d{1,2})[:.](\d{2})", re.IGNORECASE)
+"""A day, then the time: "25-11-2026 10:00", "25 Nov 2026 pukul 10.00", "25/11/2026 jam 9.30"."""
+
+
+def parse_schedule(typed: str, zone: str) -> datetime | None:
+    """A day and a time as people write them (issue 16: only ``DD-MM-YYYY HH:MM`` was taken),
+    in the staff member's zone."""
+    match = AT_TIME.fullmatch(" ".join(typed.split()))
+    found = day_month_year(match.group(1)) if match else None
+    if match is None or found is None:
         return None
-    return local.replace(tzinfo=ZoneInfo(zone))
+    day, month, year = found
+    hour, minute = int(match.group(2)), int(match.group(3))
+    try:
+        return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone))
+    except ValueError:  # no such day or hour
+        return None

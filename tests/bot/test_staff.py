@@ -16,7 +16,7 @@ from sqlalchemy import event, insert, text
 
 from bot import operator
 from bot.dispatcher import build_dispatcher
-from domain.notices import format_instant
+from domain.notices import format_day, format_instant
 from storage.models import ApplicationRow
 from tests import documents as files
 from tests.bot.telegram_rig import NOW, Rig
@@ -210,7 +210,8 @@ async def assign(rig: Rig, budi: TelegramUser) -> None:
     await budi.press("s:assign")
     await budi.press(f"s:assessor:{await person_of(rig, ASSESSOR_ID)}")
     slot = SCHEDULED if rig.clock.at < SCHEDULED else rig.clock.at + timedelta(hours=2)
-    await budi.text(f"{slot.astimezone(WIB):%d-%m-%Y %H:%M}")
+    local = slot.astimezone(WIB)  # written as people do: "25 Nov 2026 pukul 11.00"
+    await budi.text(f"{format_day(local.date(), 'id', short=True)} pukul {local:%H.%M}")
     await budi.text("TUK LSP Teknologi Digital, Jakarta")
     assert "Asesor ditugaskan" in budi.screen
 

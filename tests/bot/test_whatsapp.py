@@ -4,31 +4,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-import aiohttp
 import pytest
-from aiohttp import web
-from sqlalchemy import text
 
 from bot import operator
 from bot.channels.common import coalesce
-from bot.channels.whatsapp import WEBHOOK_PATH, WhatsAppChannel, interactive
-from bot.config import load_settings
+from bot.channels.whatsapp import WEBHOOK_PATH, interactive
 from bot.dispatcher import build_dispatcher
-from bot.factory import App, build_app
-from bot.server import build_web_app
 from domain.notices import Notice
 from handlers.candidate.apl01 import FIELDS
 from handlers.messages import Choice, Option, Reply, SendFile, Text
-from storage import migrate
-from storage.objects import S3ObjectStore
 from tests import documents as files
+from tests.bot.whatsapp_rig import NOW, VERIFY_TOKEN, Rig
 from tests.bot.whatsapp_user import WhatsAppUser
-from tests.fakes.whatsapp import FakeGraphApi
 from tests.handlers.candidate import Candidate
 from tests.journey import (
     APL01,
@@ -45,85 +34,10 @@ from tests.journey import (
 )
 from usecases.access import Role
 
-TOKEN = "EAAG-test-token"
-PHONE_ID = "106540352242922"
-APP_SECRET = "app-secret-for-tests"
-VERIFY_TOKEN = "verify-token-for-tests"
-NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
-
-
-@dataclass
-class Rig:
-    app: App
-    channel: WhatsAppChannel
-    api: FakeGraphApi
-    url: str
-    http: aiohttp.ClientSession
-
-    async def post(self, body: bytes, headers: dict[str, str]) -> int:
-        async with self.http.post(self.url + WEBHOOK_PATH, data=body, headers=headers) as response:
-            return response.status
-
-    def user(self, **kwargs: Any) -> WhatsAppUser:
-        return WhatsAppUser(self.api, self.post, APP_SECRET, **kwargs)
-
-    async def rows(self, sql: str) -> list[Any]:
-        async with self.app.engine.connect() as connection:
-            return list(await connection.execute(text(sql)))
-
 
 @pytest.fixture
-async def graph_api() -> AsyncIterator[FakeGraphApi]:
-    api = FakeGraphApi(TOKEN, PHONE_ID)
-    await api.start()
-    yield api
-    await api.close()
-    assert api.violations == [], "requests that break the WhatsApp Cloud API spec"
-
-
-@pytest.fixture
-def later() -> list[timedelta]:
-    """How far the channel's clock is ahead of now (to step past the 24-hour window)."""
-    return [timedelta(0)]
-
-
-@pytest.fixture
-async def rig(
-    request: pytest.FixtureRequest, engine, clean_env, graph_api: FakeGraphApi, later
-) -> AsyncIterator[Rig]:  # type: ignore[no-untyped-def]
-    if engine.dialect.name == "postgresql":
-        request.getfixturevalue("s3_settings")  # PostgreSQL goes with the S3 server
-    clean_env.setenv("WHATSAPP_TOKEN", TOKEN)
-    clean_env.setenv("WHATSAPP_PHONE_ID", PHONE_ID)
-    clean_env.setenv("WHATSAPP_APP_SECRET", APP_SECRET)
-    clean_env.setenv("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)
-    clean_env.setenv("WHATSAPP_API_BASE", graph_api.base_url)
-    clean_env.setenv("WHATSAPP_TEMPLATES", '{"status_changed": "lsp_status_update"}')
-    clean_env.setenv("OUTBOX_WHATSAPP_RATE", "1000")  # as in the Telegram rig: no waiting here
-    settings = load_settings(env_file=None)
-    await migrate.upgrade(engine)
-    app = await build_app(settings, engine=engine, clock=lambda: NOW)
-    if isinstance(app.objects, S3ObjectStore):
-        await app.objects.ensure_bucket()
-    channel = WhatsAppChannel(
-        app.conversation,
-        app.translator,
-        app.uow_factory,
-        settings,
-        clock=lambda: datetime.now(UTC) + later[0],
-        retry_delays=(0.01,),
-        objects=app.objects,
-        pacer=app.pacer,
-    )
-    runner = web.AppRunner(build_web_app(app, [channel]), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with aiohttp.ClientSession() as http:
-        yield Rig(app, channel, graph_api, f"http://127.0.0.1:{port}", http)
-    await runner.cleanup()
-    await channel.close()
+def rig(whatsapp_rig: Rig) -> Rig:
+    return whatsapp_rig
 
 
 async def answer(siti: WhatsAppUser, answers: list[str]) -> None:
@@ -443,7 +357,7 @@ def test_rendering_stays_within_whatsapp_limits() -> None:
     assert button["reply"]["title"] == "Sertifikat…"  # 20 characters at most, cut at a word
     consent = [Option("agree", "✅ Saya setuju dan kirim"), Option("back", "⬅️ Kembali")]
     titles = [b["reply"]["title"] for b in interactive(consent, 0, words)["action"]["buttons"]]
-    assert titles == ["✅ Saya setuju dan…", "⬅️ Kembali"]  # issue 16: "Saya setuju dan ki…"
+    assert titles == ["✅ Saya setuju dan…", "⬅️ Kembali"]  # at a word, not "Saya setuju dan ki…"
     four = [*long_label, *(Option(f"o{n}", f"Pilihan {n}") for n in range(3))]
     content = interactive(four, 0, words)
     assert content["type"] == "list"
@@ -579,7 +493,9 @@ async def test_a_question_on_whatsapp_is_answered_by_staff_on_whatsapp(rig: Rig)
 
 
 async def deliver_notices(rig: Rig) -> None:
-    dispatcher = build_dispatcher(rig.app, clock=lambda: datetime.now(UTC) + timedelta(minutes=1))
+    """What the worker sends, a minute after the bot's clock (10.00 WIB: outside anyone's
+    quiet hours, whatever the hour the suite runs at)."""
+    dispatcher = build_dispatcher(rig.app, clock=lambda: NOW + timedelta(minutes=1))
     assert dispatcher is not None
     try:
         await dispatcher.run(asyncio.Event(), until_idle=True)

@@ -90,7 +90,7 @@ async def at_review(app: App) -> Candidate:
 
 async def test_the_nik_tells_the_date_of_birth_and_sex(app: App) -> None:
     person = await at_review(app)
-    assert "• Tanggal lahir: 17-08-1985" in person.screen
+    assert "• Tanggal lahir: 17 Agustus 1985" in person.screen
     assert "• Jenis kelamin: Perempuan" in person.screen
     assert "• Pendidikan terakhir: Sarjana / D4 (S1)" in person.screen  # from the eligibility
     assert "• Tujuan asesmen: Sertifikasi" in person.screen  # the route decides it

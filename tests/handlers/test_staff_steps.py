@@ -5,13 +5,15 @@ the state left behind and what the candidate is queued — no journey replayed, 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.config import Settings
 from domain.parts import Assessment, Mark
 from handlers.staff.common import APPLICATION, StaffOption
+from handlers.staff.decisions import parse_schedule
 from handlers.staff.review import MARK
 from scheme.lifecycle import ApplicationState as A
 from scheme.model import Scheme
@@ -118,3 +120,22 @@ async def test_an_assessor_declares_no_conflict_and_the_candidate_is_told_when(
     notices = await world.outbox_rows("person_id", "kind")
     assert (siti.person_id, "assessment_scheduled") in notices
     assert (rina.person_id, "assessment_tomorrow") in notices  # the assessor's own reminder
+
+
+@pytest.mark.parametrize(
+    ("typed", "local"),
+    [
+        ("25-11-2026 10:00", (2026, 11, 25, 10, 0)), ("25/11/2026 10.00", (2026, 11, 25, 10, 0)),
+        ("25 November 2026 pukul 10.00", (2026, 11, 25, 10, 0)),
+        ("25 Nov 2026, 9.30", (2026, 11, 25, 9, 30)), ("2 Dec 2026 at 09:00", (2026, 12, 2, 9, 0)),
+        ("31-02-2026 10:00", None), ("25-11-2026 25:00", None), ("25-11-2026", None), ("", None),
+    ],
+)  # fmt: skip
+def test_the_assessment_time_is_read_as_people_write_it(
+    typed: str, local: tuple[int, ...] | None
+) -> None:
+    """Issue 16: the schedule took only ``DD-MM-YYYY HH:MM``; a day that does not exist is
+    still refused."""
+    zone = ZoneInfo("Asia/Makassar")
+    found = parse_schedule(typed, "Asia/Makassar")
+    assert found == (None if local is None else datetime(*local, tzinfo=zone))
