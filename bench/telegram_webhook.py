@@ -1,12 +1,17 @@
 """Updates per second and latency of the Telegram webhook, next to a bare aiogram echo bot.
 
-Both bots talk to the same fake Bot API server (tests/fakes/telegram.py) over loopback HTTP.
-Two runs each, after a warm-up that is not counted: N concurrent simulated users sending updates
-as fast as the bot answers (throughput), then a steady 100 updates/s (latency).  asesorbot runs
-on PostgreSQL (``TEST_DATABASE_URL``, in a schema of its own that is dropped afterwards), with
-Telegram's rate limits lifted (the echo bot keeps none): with them the bot answers 30 messages a
-second whatever its speed, which is the platform's ceiling, not the bot's.
-Usage: ``python -m bench.telegram_webhook [users] [updates_per_user]``.
+Both bots talk to the same fake Bot API server (tests/fakes/telegram.py) over loopback HTTP; each
+bot runs in a process of its own, and so does the load generator. The load is a realistic
+journey: N new candidates at once, each choosing the language, answering the eligibility
+questions of 6.1 and the whole of APL-01 (typed answers, pressed options, the shared contact),
+confirming it, uploading the copy of the KTP and the photo, and asking for their status and help.
+Then a steady 100 updates/s (latency). The bots take turns over the rounds, after a warm-up that
+is not counted. Beside each bot's own CPU per update, PostgreSQL's (the server processes on this
+machine) is counted too: the echo bot keeps no state, asesorbot keeps it all there.
+asesorbot runs on PostgreSQL (``TEST_DATABASE_URL``, in a schema of its own that is dropped
+afterwards), with Telegram's rate limits lifted (the echo bot keeps none): with them the bot
+answers 30 messages a second whatever its speed, which is the platform's ceiling, not the bot's.
+Usage: ``python -m bench.telegram_webhook [users]``.
 """
 
 from __future__ import annotations
@@ -14,13 +19,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import json
 import os
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +44,7 @@ from bot.factory import build_app
 from bot.server import build_web_app
 from storage import migrate
 from storage.db import make_engine
+from tests import documents
 from tests.fakes.telegram import FakeBotApi
 
 TOKEN = "123456:BENCH"
@@ -48,18 +54,22 @@ ROUNDS = 3
 SCRIPT = [
     "/start", "cb:id", "cb:apply", "cb:0", "cb:s1", "2", "cb:1", "cb:1",
     "Siti Rahayu", "cb:WNI", "3273015708850002", "Bandung", "Jl. Merdeka No. 1, Bandung",
-    "40111", "/status", "/help",
+    "40111", "CONTACT", "siti@contoh.co.id", "LSP Teknologi Digital", "Manajer Sertifikasi",
+    "Jl. Sudirman No. 1, Jakarta", "10220", "021 5790 1234", "siti@lsp.co.id", "cb:confirm",
+    "FILE:ktp", "FILE:photo", "/status", "/help",
 ]  # fmt: skip
 """A new candidate's first minutes: language, applying, the eligibility questions of 6.1, the
-start of APL-01 (a NIK checked, telling the birth date and sex), their status. Each load sends it
-from the start with users who have never written (uploads are ``bench/upload_document.py``'s)."""
+whole of APL-01 (the NIK telling the birth date and sex, the mobile number shared as a contact),
+confirmed, the first two pieces of evidence uploaded (a PDF, a photo), their status."""
+FILES = {"ktp": ("ktp.pdf", "application/pdf"), "photo": ("foto.jpg", "image/jpeg")}
+"""The files the journey uploads, put into the fake Bot API by the parent process."""
 USERS = itertools.count(100_000, 1_000)
 
 
 def update(n: int, user: int, step: str) -> dict[str, Any]:
     sender = {"id": user, "is_bot": False, "first_name": "U", "language_code": "id"}
     chat = {"id": user, "type": "private"}
-    message = {"message_id": n, "date": 0, "chat": chat, "from": sender, "text": step}
+    message: dict[str, Any] = {"message_id": n, "date": 0, "chat": chat, "from": sender}
     if step.startswith("cb:"):
         return {
             "update_id": n,
@@ -68,6 +78,14 @@ def update(n: int, user: int, step: str) -> dict[str, Any]:
                 "message": {**message, "text": "…"},
             },
         }  # fmt: skip
+    if step == "CONTACT":
+        message["contact"] = {"phone_number": f"6281{user:09d}", "first_name": "U", "user_id": user}
+    elif step.startswith("FILE:"):
+        name, mime = FILES[step[5:]]
+        file = {"file_id": step[5:], "file_unique_id": f"{step[5:]}-{user}", "file_size": 30_000}
+        message["document"] = {**file, "file_name": name, "mime_type": mime}
+    else:
+        message["text"] = step
     return {"update_id": n, "message": message}
 
 
@@ -103,18 +121,18 @@ def echo_bot(api_base: str) -> web.Application:
     return app
 
 
-async def load(
-    url: str, users: int, per_user: int, ids: Callable[[], int]
-) -> tuple[float, list[float]]:
-    """Every user sends its updates one after the other; all users at once; new users each
-    time (the bots share one database over the rounds)."""
+async def load(url: str, users: int, first_user: int, first_id: int, sizes: dict[str, int]) -> None:
+    """In the load process: every user goes through the journey, its updates one after the
+    other; all users at once. Prints the wall time and each update's latency (JSON)."""
     latencies: list[float] = []
-    first = next(USERS)
+    ids = itertools.count(first_id)
     async with aiohttp.ClientSession(headers={SECRET_HEADER: SECRET}) as http:
 
         async def user(number: int) -> None:
-            for step in range(per_user):
-                body = update(ids(), first + number, SCRIPT[step % len(SCRIPT)])
+            for step in SCRIPT:
+                body = update(next(ids), first_user + number, step)
+                if "document" in body.get("message", {}):
+                    body["message"]["document"]["file_size"] = sizes[step[5:]]
                 started = time.perf_counter()
                 async with http.post(url, json=body) as response:
                     assert response.status == 200, response.status
@@ -122,16 +140,19 @@ async def load(
 
         started = time.perf_counter()
         await asyncio.gather(*(user(n) for n in range(users)))
-        return time.perf_counter() - started, latencies
+        wall = time.perf_counter() - started
+    print(json.dumps({"wall": wall, "latencies": latencies}), flush=True)
 
 
-async def steady(url: str, rate: float, seconds: float, ids: Callable[[], int]) -> list[float]:
-    """``rate`` updates per second, spread over 200 users, for ``seconds``."""
+async def steady(url: str, rate: float, seconds: float, first_id: int) -> None:
+    """In the load process: ``rate`` updates per second, spread over 200 users, for
+    ``seconds`` (texts and presses of the journey's start; no uploads)."""
     latencies: list[float] = []
+    texts = SCRIPT[: SCRIPT.index("CONTACT")]
     async with aiohttp.ClientSession(headers={SECRET_HEADER: SECRET}) as http:
 
         async def one(n: int) -> None:
-            body = update(ids(), 200_000 + n % 200, SCRIPT[(n // 200) % len(SCRIPT)])
+            body = update(first_id + n, first_id + n % 200, texts[(n // 200) % len(texts)])
             started = time.perf_counter()
             async with http.post(url, json=body) as response:
                 assert response.status == 200
@@ -143,7 +164,33 @@ async def steady(url: str, rate: float, seconds: float, ids: Callable[[], int]) 
             await asyncio.sleep(max(0.0, begin + n / rate - time.perf_counter()))
             tasks.append(asyncio.create_task(one(n)))
         await asyncio.gather(*tasks)
-    return latencies
+    print(json.dumps({"wall": seconds, "latencies": latencies}), flush=True)
+
+
+async def in_load_process(*arguments: str) -> tuple[float, list[float]]:
+    """The load generator in a process of its own, so that its work is not the bot's."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.telegram_webhook", *arguments,
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await child.communicate()
+    assert child.returncode == 0, f"the load process failed: {child.returncode}"
+    found = json.loads(out)
+    return float(found["wall"]), [float(x) for x in found["latencies"]]
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL server process on this machine so far (the bench's
+    database is local): the state the echo bot does not keep costs there."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        if "(postgres)" in text or "(postmaster)" in text:
+            total += cpu_seconds(int(stat.parent.name))
+    return total
 
 
 def cpu_seconds(pid: int) -> float:
@@ -220,15 +267,16 @@ async def stop_bot(child: asyncio.subprocess.Process) -> None:
         await child.wait()
 
 
-async def main(users: int, per_user: int) -> None:
-    """Each bot runs in a process of its own; the fake Bot API and the load stay here."""
-    counter = iter(range(1, 10**9))
-
-    def ids() -> int:
-        return next(counter)
-
+async def main(users: int) -> None:
+    """Each bot runs in a process of its own, and so does the load; the fake Bot API stays
+    here."""
+    ids = itertools.count(1, 1_000_000)
     api = FakeBotApi(TOKEN)
     await api.start()
+    contents = {"ktp": documents.pdf("bench-ktp"), "photo": documents.photo()}
+    for file_id, data in contents.items():
+        api.add_file(file_id, data, FILES[file_id][0])
+    sizes = json.dumps({file_id: len(data) for file_id, data in contents.items()})
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     url = make_url(DATABASE)
     admin = await asyncpg.connect(
@@ -236,11 +284,13 @@ async def main(users: int, per_user: int) -> None:
     )
     await admin.execute(f'CREATE SCHEMA "{schema}"')
     print(
-        f"{users} concurrent users x {per_user} updates, then 100 updates/s for 5 s; "
-        f"{ROUNDS} rounds, the bots taking turns (this machine's other work varies by round)"
+        f"{users} new candidates at once, each {len(SCRIPT)} updates (APL-01 whole, two uploads), "
+        f"then 100 updates/s for 5 s; {ROUNDS} rounds, the bots taking turns (this machine's "
+        "other work varies by round)"
     )
     rates: dict[str, list[float]] = {"echo": [], "ours": []}
     costs: dict[str, list[float]] = {"echo": [], "ours": []}
+    database: dict[str, list[float]] = {"echo": [], "ours": []}
     try:
         for round_number in range(1, ROUNDS + 1):
             for kind, name in (
@@ -249,15 +299,22 @@ async def main(users: int, per_user: int) -> None:
             ):
                 child, bot_url = await start_bot(kind, api.base_url, schema)
                 try:
-                    await load(bot_url, users, 2, ids)  # warm-up: connections, caches
-                    before = cpu_seconds(child.pid)
-                    wall, latencies = await load(bot_url, users, per_user, ids)
+                    journey = ("--load", bot_url, str(users), sizes)
+                    await in_load_process(*journey, str(next(USERS)), str(next(ids)))  # warm-up
+                    before, before_pg = cpu_seconds(child.pid), postgres_cpu_seconds()
+                    wall, latencies = await in_load_process(
+                        *journey, str(next(USERS)), str(next(ids))
+                    )
                     cpu = (cpu_seconds(child.pid) - before) / len(latencies) * 1000
+                    pg = (postgres_cpu_seconds() - before_pg) / len(latencies) * 1000
                     costs[kind].append(cpu)
+                    database[kind].append(pg)
                     rates[kind].append(report(f"{round_number}: {name}", wall, latencies))
-                    print(f"   the bot process used {cpu:.2f} ms of CPU per update")
-                    latencies = await steady(bot_url, 100, 5, ids)
-                    report(f"{round_number}: {name} @ 100/s", 5, latencies)
+                    print(f"   CPU per update: the bot {cpu:.2f} ms, PostgreSQL {pg:.2f} ms")
+                    wall, latencies = await in_load_process(
+                        "--steady", bot_url, "100", "5", str(next(ids))
+                    )
+                    report(f"{round_number}: {name} @ 100/s", wall, latencies)
                 finally:
                     await stop_bot(child)
         ratios = [ours / echo for ours, echo in zip(rates["ours"], rates["echo"], strict=True)]
@@ -266,12 +323,18 @@ async def main(users: int, per_user: int) -> None:
             + ", ".join(f"{r:.2f}" for r in ratios)
             + f"; median {statistics.median(ratios):.2f} (target >= 0.5)"
         )
-        per_cpu = statistics.median(costs["echo"]) / statistics.median(costs["ours"])
+        echo, ours = statistics.median(costs["echo"]), statistics.median(costs["ours"])
         print(
-            f"CPU per update, median: echo {statistics.median(costs['echo']):.2f} ms, "
-            f"asesorbot {statistics.median(costs['ours']):.2f} ms: on equal CPU asesorbot "
-            f"would handle {per_cpu:.2f} of the echo bot's updates (the load generator, the fake "
-            "Bot API and PostgreSQL share this machine's cores with the bot)"
+            f"CPU per update, median: echo {echo:.2f} ms, asesorbot {ours:.2f} ms "
+            f"+ PostgreSQL {statistics.median(database['ours']):.2f} ms: on equal CPU asesorbot "
+            f"would handle {echo / ours:.2f} of the echo bot's updates (the load process, the "
+            "fake Bot API and PostgreSQL share this machine's cores with the bot)"
+        )
+        stored = await admin.fetchval(f'SELECT count(*) FROM "{schema}".documents')
+        journeys = 2 * ROUNDS  # the warm-up's and the measured one, per round
+        print(
+            f"documents stored: {stored} (the journey's two uploads for each of the "
+            f"{users * journeys} candidates: {2 * users * journeys})"
         )
         if api.violations:
             print(f"Bot API spec violations: {api.violations[:5]}")
@@ -286,6 +349,11 @@ if __name__ == "__main__":
         import uvloop
 
         uvloop.run(serve_bot(*sys.argv[2:5]))
+    elif sys.argv[1:2] == ["--load"]:
+        where, users, sizes, first_user, first_id = sys.argv[2:7]
+        asyncio.run(load(where, int(users), int(first_user), int(first_id), json.loads(sizes)))
+    elif sys.argv[1:2] == ["--steady"]:
+        where, rate, seconds, first_id = sys.argv[2:6]
+        asyncio.run(steady(where, float(rate), float(seconds), int(first_id)))
     else:
-        arguments = [int(a) for a in sys.argv[1:3]]
-        asyncio.run(main(*(arguments + [50, 16][len(arguments) :])))
+        asyncio.run(main(int(sys.argv[1]) if sys.argv[1:] else 50))

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.ports import KeptReply
@@ -19,6 +19,7 @@ LEASE = timedelta(seconds=30)
 """A kept reply whose process has not renewed it for this long is another's to send."""
 
 _KEPT = cast(Table, KeptReplyRow.__table__)
+_KEEP = insert(_KEPT).returning(_KEPT.c.id)
 
 
 def _now() -> datetime:
@@ -32,13 +33,12 @@ class SqlKeptReplies:
 
     async def keep(self, channel: str, external_id: str, document: Mapping[str, Any]) -> int:
         now = _now()
-        row = KeptReplyRow(
-            channel=channel, external_id=external_id, body=dict(document), created_at=now,
-            holder=self._holder, held_until=now + LEASE,
-        )  # fmt: skip
-        self._session.add(row)
-        await self._session.flush()
-        return row.id
+        row = {
+            "channel": channel, "external_id": external_id, "body": dict(document),
+            "created_at": now, "holder": self._holder, "held_until": now + LEASE,
+        }  # fmt: skip
+        # a statement, not an ORM object: no unit-of-work flush on every update's reply
+        return int((await self._session.execute(_KEEP, row)).scalar_one())
 
     async def done(self, ids: Sequence[int]) -> None:
         if ids:

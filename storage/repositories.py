@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from enum import StrEnum
@@ -23,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from domain.parts import (
     Agreement,
@@ -366,6 +368,26 @@ _CURRENT_APPLICATION = (
     .order_by(_APPLICATIONS.c.id.desc())
     .limit(1)
 )
+_DOCUMENTS = cast(Table, DocumentRow.__table__)
+_DOCUMENTS_OF = (
+    select(_DOCUMENTS)
+    .where(_DOCUMENTS.c.application_id == bindparam("application"))
+    .order_by(_DOCUMENTS.c.created_at, _DOCUMENTS.c.id)
+)
+"""Read on every evidence and APL-02 screen: a plain statement built once."""
+
+
+@functools.cache
+def _update_application(columns: frozenset[str]) -> Any:
+    """``UPDATE applications SET … RETURNING *`` for these columns, built once per set (each
+    step changes the same few: the eligibility, APL-01, APL-02, the state)."""
+    values = {name: bindparam(f"new_{name}", type_=_APPLICATIONS.c[name].type) for name in columns}
+    return (
+        update(_APPLICATIONS)
+        .where(_APPLICATIONS.c.id == bindparam("application"))
+        .values(values)
+        .returning(*_APPLICATIONS.c)
+    )
 
 
 def _day(value: str | None) -> date | None:
@@ -430,7 +452,8 @@ def _certificate_column(value: object) -> object:
     return str(value) if isinstance(value, StrEnum) else value
 
 
-def _document(row: DocumentRow) -> DocumentRecord:
+def _document(row: Any) -> DocumentRecord:
+    """From an ORM object or a plain row: both have the columns as attributes."""
     return DocumentRecord(
         id=row.id,
         application_id=row.application_id,
@@ -499,13 +522,17 @@ class SqlApplications:
         unknown = set(changes) - APPLICATION_FIELDS
         if unknown:
             raise ValueError(f"not application fields: {sorted(unknown)}")
-        row = await self._session.get(ApplicationRow, application_id, populate_existing=True)
+        values = {f"new_{name}": _column(name, value) for name, value in changes.items()}
+        # one UPDATE … RETURNING: no read before the write, no unit-of-work flush
+        statement = _update_application(frozenset({*changes, "updated_at"}))
+        parameters = {**values, "new_updated_at": utcnow(), "application": application_id}
+        row = (await self._session.execute(statement, parameters)).first()
         if row is None:
             raise LookupError(f"application {application_id}")
-        for name, value in changes.items():
-            setattr(row, name, _column(name, value))
-        row.updated_at = utcnow()
-        await self._session.flush()
+        key = Session.identity_key(ApplicationRow, application_id)
+        loaded = self._session.identity_map.get(key)
+        if loaded is not None:  # an ORM copy read earlier in this transaction is stale now
+            self._session.expire(loaded)
         return self._keep(_application(row))
 
     async def delete(self, application_id: int) -> None:
@@ -617,12 +644,8 @@ class SqlApplications:
         return AppealCounts(open=int(row[0]), overdue=int(row[1]))
 
     async def documents(self, application_id: int) -> Sequence[DocumentRecord]:
-        rows = await self._session.execute(
-            select(DocumentRow)
-            .where(DocumentRow.application_id == application_id)
-            .order_by(DocumentRow.created_at, DocumentRow.id)
-        )
-        return [_document(row) for row in rows.scalars()]
+        rows = await self._session.execute(_DOCUMENTS_OF, {"application": application_id})
+        return [_document(row) for row in rows]
 
     async def add_document(self, document: DocumentRecord) -> None:
         self._session.add(

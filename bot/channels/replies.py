@@ -69,6 +69,8 @@ class ReplyQueue:
         self._uow_factory = uow_factory
         self._render = render
         self._unforgotten: set[int] = set()
+        self._sent: set[int] = set()
+        self._forgetting: asyncio.Task[None] | None = None
 
     def put(
         self, chat: str, send: Callable[[], Awaitable[None]], kept: int | None = None
@@ -107,11 +109,27 @@ class ReplyQueue:
                     if not job.done.done():
                         job.done.set_result(None)  # the webhook need not wait for the forgetting
                     if job.kept is not None and not stopped:
-                        await self._forget([job.kept])
+                        self._forget_soon(job.kept)
         finally:
             queue.task = None
             if not queue.jobs:
                 self._chats.pop(chat, None)
+
+    def _forget_soon(self, kept: int) -> None:
+        """A sent reply's copy is dropped by one task for every chat: what is sent while it
+        deletes goes in its next statement (one DELETE for many replies under load, one each
+        when quiet), so the chats' next replies never wait for it."""
+        self._sent.add(kept)
+        if self._forgetting is None:
+            self._forgetting = asyncio.create_task(self._forget_sent())
+
+    async def _forget_sent(self) -> None:
+        try:
+            while self._sent:
+                ids, self._sent = sorted(self._sent), set()
+                await self._forget(ids)
+        finally:
+            self._forgetting = None
 
     async def _forget(self, ids: list[int]) -> None:
         """Drop sent replies' copies; one the database refuses now is dropped later."""
@@ -187,8 +205,10 @@ class ReplyQueue:
         is kept: the next process sends it)."""
         tasks = [q.task for q in self._chats.values() if q.task is not None]
         if not tasks:
+            await self._forgotten()
             return
         _, pending = await asyncio.wait(tasks, timeout=grace)
+        await self._forgotten()
         if pending:
             log.warning(
                 "replies still waiting at shutdown, kept for the next process",
@@ -196,3 +216,9 @@ class ReplyQueue:
             )
             for task in pending:
                 task.cancel()
+
+    async def _forgotten(self) -> None:
+        """What was sent is forgotten before the process ends (else the next one sends it)."""
+        if self._forgetting is not None:
+            with contextlib.suppress(Exception):
+                await self._forgetting

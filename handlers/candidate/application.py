@@ -13,7 +13,7 @@ from datetime import datetime
 from domain.application import apl02_answers, evidence_counts, plan_of, still_to_do
 from domain.notices import format_instant
 from domain.parts import Mark
-from domain.ports import ApplicationRecord, JSONValue
+from domain.ports import ApplicationRecord, DocumentRecord, JSONValue
 from handlers.conversation import MENU, Context, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
 from scheme import apl01 as apl01_rules
@@ -49,7 +49,9 @@ def resume_apl01(application: ApplicationRecord) -> Place:
     return APL01_REVIEW, {}
 
 
-async def next_part(ctx: Context, application: ApplicationRecord) -> Place:
+async def next_part(
+    ctx: Context, application: ApplicationRecord, documents: Sequence[DocumentRecord] | None = None
+) -> Place:
     """The one home of "what comes next" once a part is done (issue 16: a clean application
     in 40 messages): the eligibility check's next question, APL-01, then each piece of evidence
     still missing, then APL-02, then the declaration; the hub when a basic requirement is
@@ -63,7 +65,8 @@ async def next_part(ctx: Context, application: ApplicationRecord) -> Place:
     if apl01_rules.to_ask(application.apl01) or apl01_rules.inconsistency(application.apl01):
         return resume_apl01(application)
     plan = plan_of(scheme, application)
-    documents = await ctx.uow.applications.documents(application.id)
+    if documents is None:
+        documents = await ctx.uow.applications.documents(application.id)
     have = evidence_counts(plan, documents)
     missing = still_to_do(plan, have, application)
     if missing:
@@ -102,10 +105,13 @@ def local_time(ctx: Context, instant: datetime) -> str:
     return format_instant(instant, ctx.locale, ctx.person.timezone)
 
 
-async def progress_lines(ctx: Context, application: ApplicationRecord) -> list[str]:
+async def progress_lines(
+    ctx: Context, application: ApplicationRecord, documents: Sequence[DocumentRecord] | None = None
+) -> list[str]:
     """One line per part of the application, ✅ when done."""
     scheme = ctx.services.scheme
-    documents = await ctx.uow.applications.documents(application.id)
+    if documents is None:
+        documents = await ctx.uow.applications.documents(application.id)
     eligibility = assess(scheme, application.eligibility)
     eligibility_done = application.route is not None and not eligibility.unanswered
     apl01_done = sum(1 for f in apl01_rules.FIELDS if f in application.apl01)
@@ -144,10 +150,19 @@ class HubStep:
     ITEMS = ("eligibility", "apl01", "evidence", "apl02", "submit")
 
     async def options(self, ctx: Context) -> Sequence[Option]:
+        return await self._options(ctx, await current_application(ctx))
+
+    async def _options(
+        self,
+        ctx: Context,
+        application: ApplicationRecord | None,
+        documents: Sequence[DocumentRecord] | None = None,
+    ) -> Sequence[Option]:
         """ "Continue" first, to the next part still to do (when a basic requirement is met),
         then every part by name."""
-        application = await current_application(ctx)
-        onward = application is not None and (await next_part(ctx, application))[0] != HUB
+        onward = application is not None and (
+            (await next_part(ctx, application, documents))[0] != HUB
+        )
         go_on = [Option("continue", ctx.t("hub.continue"))] if onward else []
         return [
             *go_on,
@@ -159,9 +174,11 @@ class HubStep:
         application = await current_application(ctx)
         if application is None or application.state not in EDITABLE:
             return [choice(ctx.t("hub.not_editable"), [Option("menu", ctx.t("common.menu"))])]
-        lines = await progress_lines(ctx, application)
+        documents = await ctx.uow.applications.documents(application.id)  # read once a screen
+        lines = await progress_lines(ctx, application, documents)
         title = ctx.t("hub.title_fix" if application.state == "needs_fix" else "hub.title")
-        return [choice("\n".join([title, *lines]), await self.options(ctx))]
+        options = await self._options(ctx, application, documents)
+        return [choice("\n".join([title, *lines]), options)]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id == "continue":

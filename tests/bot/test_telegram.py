@@ -160,6 +160,17 @@ async def test_file_over_the_bot_api_limit_is_refused_before_download(rig: Rig) 
     assert rig.api.downloads == 0
 
 
+async def test_the_over_20_mb_refusal_is_in_the_chosen_language(rig: Rig) -> None:
+    """Issue 16: it came in the phone's language, not the one chosen in the bot."""
+    siti = rig.user(language="en")
+    await siti.text("/start")
+    await siti.press("id")
+    await siti.document(b"%PDF-1.4", "besar.pdf", size=25 * 1024 * 1024)
+    assert "sampai 20 MB" in siti.screen
+    await siti.again()
+    assert siti.screen == ""  # the same delivery: answered once
+
+
 async def test_contact_of_someone_else_is_not_taken(rig: Rig) -> None:
     siti = rig.user()
     await siti.text("/start")
