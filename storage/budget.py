@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import ColumnElement, Double, Table, func, update
+from sqlalchemy import ColumnElement, Double, Table, Update, bindparam, func, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,6 +20,26 @@ _SCHEDULE = cast(Table, RateScheduleRow.__table__)
 
 def _now() -> ColumnElement[float]:
     return sql_cast(func.extract("epoch", func.clock_timestamp()), Double)
+
+
+def _booking() -> Update:
+    """Book ``span`` seconds from the later of the next free slot and now; the first slot
+    booked and the database's now come back."""
+    column, span = _SCHEDULE.c.next_slot, bindparam("b_span", type_=Double)
+    return (
+        update(_SCHEDULE)
+        .where(_SCHEDULE.c.account == bindparam("b_account"))
+        .values(next_slot=func.greatest(column, _now()) + span)
+        .returning(column - span, _now())
+    )
+
+
+_BOOK_REPLY = _booking()
+"""A reply's booking: always granted (replies come first)."""
+_BOOK_WITHIN = _booking().where(
+    _SCHEDULE.c.next_slot <= _now() + bindparam("b_horizon", type_=Double)
+)
+"""Anything else's: only while the schedule is booked less than ``horizon`` ahead."""
 
 
 class SqlSchedule:
@@ -48,18 +68,11 @@ class SqlSchedule:
     ) -> tuple[float, float] | None:
         """The first slot booked and the moment of booking, by the database's clock."""
         await self._ensure(account)
-        column = _SCHEDULE.c.next_slot
-        span = slots * spacing
-        statement = (
-            update(_SCHEDULE)
-            .where(_SCHEDULE.c.account == account)
-            .values(next_slot=func.greatest(column, _now()) + span)
-            .returning(column - span, _now())
-        )
+        statement, values = _BOOK_REPLY, {"b_account": account, "b_span": slots * spacing}
         if not reply:
-            statement = statement.where(column <= _now() + horizon)
+            statement, values = _BOOK_WITHIN, {**values, "b_horizon": horizon}
         async with self._engine.connect() as connection:
-            row = (await connection.execute(statement)).one_or_none()
+            row = (await connection.execute(statement, values)).one_or_none()
         return None if row is None else (float(row[0]), float(row[1]))
 
     async def hold(self, account: str, seconds: float) -> None:
