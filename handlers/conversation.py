@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import NewType, Protocol, runtime_checkable
@@ -454,11 +454,10 @@ class Conversation:
         elif isinstance(event, UnreadableIn):
             ctx.say(Text(ctx.t(event.why)))
             await ctx.show_current()
-        elif isinstance(event, TextIn) and (word := event.text.strip().lower()) in (
-            self._flow.typed_commands
+        elif not (
+            isinstance(event, TextIn)
+            and await self._as_command(ctx, event, self._flow.typed_commands)
         ):
-            await self._flow.commands[word](ctx, CommandIn(word))
-        else:
             await self._to_step(ctx, event)
         await self._show_if_moved(ctx)
 
@@ -472,11 +471,11 @@ class Conversation:
             if chosen is not None:
                 event = OptionIn(chosen.id)
             elif not isinstance(step, TakesText):
-                if (word := event.text.strip().lower()) in self._flow.commands:
-                    # where no text is asked, any command typed as a word ("daftar", as /bantuan
-                    # lists it) is that command
-                    await self._flow.commands[word](ctx, CommandIn(word))
-                elif not await self._free_text(ctx, event):
+                # where no text is asked, any command typed as a word ("daftar", as /bantuan
+                # lists it) is that command
+                if not await self._as_command(ctx, event, self._flow.commands) and not (
+                    await self._free_text(ctx, event)
+                ):
                     ctx.say(Text(ctx.t("input.choose_option", count=len(options))))
                     await ctx.show_current()
                 return
@@ -490,6 +489,14 @@ class Conversation:
         if not await route(step, ctx, event) and not await self._free_text(ctx, event):
             ctx.say(Text(ctx.t(_NOT_EXPECTED[type(event)])))
             await ctx.show_current()
+
+    async def _as_command(self, ctx: Context, event: TextIn, words: Collection[str]) -> bool:
+        """Text that is one of ``words`` alone ("menu", "daftar") runs that command."""
+        word = event.text.strip().lower()
+        if word not in words:
+            return False
+        await self._flow.commands[word](ctx, CommandIn(word))
+        return True
 
     async def _free_text(self, ctx: Context, event: StepInput) -> bool:
         hook = self._flow.free_text

@@ -29,11 +29,17 @@ async def typed(user: User, *words: str) -> None:
         await user.text(word)
 
 
+async def greeted(phone: Phone, locale: str = "id") -> User:
+    """A new person who has said hello and chosen their language."""
+    user = phone.person()
+    await typed(user, "halo")
+    await user.press(locale)
+    return user
+
+
 async def eligible(phone: Phone) -> User:
     """A new candidate who has passed the eligibility check by typing every answer."""
-    siti = phone.person()
-    await typed(siti, "halo")
-    await siti.press("id")
+    siti = await greeted(phone)
     await typed(siti, "daftar", "tidak", "S1", "dua", "iya", "ya")
     assert "Anda memenuhi persyaratan dasar" in siti.screen
     return siti
@@ -54,9 +60,7 @@ async def at_review(phone: Phone) -> User:
 async def test_words_typed_instead_of_pressed(phone: Phone) -> None:
     """Issue 16: "daftar", "tidak", "S1", "dua", "iya" were refused where an option was asked;
     "menu" at the name step was saved as the name; a half-done check could not be resumed."""
-    siti = phone.person()
-    await typed(siti, "halo")
-    await siti.press("id")
+    siti = await greeted(phone)
     await typed(siti, "daftar")  # a command of /bantuan, typed as a word at the menu
     assert "Permohonan baru dibuat" in siti.screen
     await typed(siti, "tidak", "S1", "dua")
@@ -131,9 +135,7 @@ async def test_status_names_what_is_missing_and_the_declaration_waits(phone: Pho
 
 async def test_a_fully_ineligible_candidate_sees_no_tick(phone: Phone) -> None:
     """Issue 16: all four basic requirements unmet still showed "✅ Cek persyaratan dasar"."""
-    siti = phone.person()
-    await typed(siti, "halo")
-    await siti.press("id")
+    siti = await greeted(phone)
     await typed(siti, "daftar", "tidak", "SD", "0", "tidak", "tidak")
     assert "6.1.1" in siti.screen
     await typed(siti, "daftar")
@@ -189,9 +191,7 @@ async def test_a_question_typed_where_none_is_expected_reaches_staff(phone: Phon
     chat, and back in the candidate's; /status shows it while it waits."""
     budi = await phone.staff()
     await typed(budi, "halo")  # on WhatsApp, inside the 24-hour window: notices as free text
-    siti = phone.person()
-    await typed(siti, "halo")
-    await siti.press("id")
+    siti = await greeted(phone)
     await typed(siti, "Apakah uji kompetensi bisa di TUK tempat kerja saya?")
     assert "Kirim pesan ini ke petugas LSP sebagai pertanyaan?" in siti.screen
     await typed(siti, "Ya, kirim")
@@ -221,9 +221,7 @@ HELP = {
 @pytest.mark.parametrize("locale", ["id", "en"])
 async def test_help_is_complete_in_both_languages(phone: Phone, locale: str) -> None:
     """Issue 16: /bantuan listed half the commands."""
-    siti = phone.person()
-    await typed(siti, "halo")
-    await siti.press(locale)
+    siti = await greeted(phone, locale)
     await typed(siti, "/bantuan" if locale == "id" else "/help")
     listed = set(re.findall(r"/[a-z]+", siti.screen))
     assert listed >= set(HELP[locale].split()), siti.screen
@@ -234,9 +232,7 @@ async def test_a_message_it_cannot_read_is_answered_once_in_the_chosen_language(
 ) -> None:
     """Issue 16: on WhatsApp the reply followed the number's country and a sticker delivered
     three times got three replies; on Telegram the phone's language was used."""
-    siti = phone.person()
-    await typed(siti, "halo")
-    await siti.press("en")  # the messenger says Indonesian; the person chose English
+    siti = await greeted(phone, "en")  # the messenger says Indonesian; the person chose English
     await phone.sticker(siti)
     assert "asesorbot reads only text" in siti.screen, siti.screen
     await siti.again()

@@ -10,15 +10,14 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlalchemy import text
 
 from bot.channels.whatsapp import WEBHOOK_PATH, WhatsAppChannel
 from bot.config import load_settings
 from bot.factory import App, build_app
-from bot.server import build_web_app
 from storage import migrate
 from storage.objects import S3ObjectStore
+from tests.bot.serving import served
 from tests.bot.whatsapp_user import WhatsAppUser
 from tests.fakes.whatsapp import FakeGraphApi
 
@@ -95,12 +94,5 @@ async def whatsapp_rig(
         objects=app.objects,
         pacer=app.pacer,
     )
-    runner = web.AppRunner(build_web_app(app, [channel]), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with aiohttp.ClientSession() as http:
-        yield Rig(app, channel, graph_api, f"http://127.0.0.1:{port}", http)
-    await runner.cleanup()
-    await channel.close()
+    async with served(app, channel) as url, aiohttp.ClientSession() as http:
+        yield Rig(app, channel, graph_api, url, http)
