@@ -14,7 +14,9 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import NewType, Protocol, runtime_checkable
+from typing import NewType, Protocol, TypeVar, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from domain.ports import (
     ConnectionLost,
@@ -55,7 +57,26 @@ StepName = NewType("StepName", str)
 MENU = StepName("menu")
 """The step every conversation returns to."""
 RETURN = "_return"
-"""In a called step's data: where :meth:`Context.back` goes (the caller's step and data)."""
+"""In a called step's saved data: where :meth:`Context.back` goes (the caller's step and
+data)."""
+
+
+class StepData(BaseModel):
+    """What a step was given when the person was moved to it (the application on screen, the
+    field asked), typed: each step declares its own and reads it through
+    :meth:`Context.read`, so no step picks keys out of a dict. Saved as JSON with the
+    person's state between updates."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+D = TypeVar("D", bound=StepData)
+
+
+class StaleStep(Exception):
+    """The data saved with the person's step does not read as that step's type (saved by an
+    older version, or altered): the engine takes the person back to the menu, telling them,
+    instead of failing on every update of theirs."""
 
 
 @dataclass(slots=True)
@@ -66,7 +87,8 @@ class Context:
     person: Person
     channel: str
     step: str
-    data: dict[str, JSONValue]
+    saved: dict[str, JSONValue]
+    """The step's data as it is saved: the engine's own; steps :meth:`read` it, typed."""
     translator: Translator
     locale: str
     steps: Mapping[str, Step]
@@ -78,6 +100,7 @@ class Context:
     on_rollback: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     """Work that undoes outside effects when the transaction is not committed (e.g. delete
     an object stored for a row that was never written)."""
+    _read: dict[type[StepData], StepData] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.services.clock()
@@ -110,41 +133,72 @@ class Context:
 
         self.after_commit.append(fill)
 
-    def goto(self, step: StepName, data: Mapping[str, JSONValue] | None = None) -> None:
-        """Move to ``step``; its prompt is shown once the handler returns."""
-        self.step = step
-        self.data = dict(data or {})
+    def read(self, kind: type[D]) -> D:
+        """The current step's data as ``kind`` (read once per update); :class:`StaleStep`
+        when what was saved does not fit it."""
+        found = self._read.get(kind)
+        if isinstance(found, kind):
+            return found
+        try:
+            data = kind.model_validate(self.saved)
+        except ValidationError as error:
+            raise StaleStep(f"{self.step}: {error.error_count()} field(s) do not read") from error
+        self._read[kind] = data
+        return data
+
+    def goto(self, step: StepName, data: StepData | None = None) -> None:
+        """Move to ``step`` with its ``data``; its prompt is shown once the handler returns."""
+        self._move(step, _saved(data))
+
+    def keep(self, data: StepData) -> None:
+        """The current step's data changed in place (a document ticked on a list), where it
+        returns to kept; the step is not shown again unless the caller asks."""
+        self._set(
+            {**_saved(data), **({RETURN: self.saved[RETURN]} if RETURN in self.saved else {})}
+        )
+
+    def again(self) -> None:
+        """Show the current step again, as it is (its data, and where it returns to)."""
         self.moved = True
 
     def call(
         self,
         step: StepName,
-        data: Mapping[str, JSONValue] | None = None,
+        data: StepData | None = None,
         *,
         then: StepName | None = None,
-        then_data: Mapping[str, JSONValue] | None = None,
+        then_data: StepData | None = None,
     ) -> None:
         """Go to ``step`` for a while: its :meth:`back` returns to ``then`` (with
         ``then_data``) — by default to the step the person is on now, with its data. A called
         step may call another (a stack)."""
         here: dict[str, JSONValue] = (
-            {"step": self.step, "data": self.data}
+            {"step": self.step, "data": self.saved}
             if then is None
-            else {"step": then, "data": dict(then_data or {})}
+            else {"step": then, "data": _saved(then_data)}
         )
-        self.goto(step, {**(data or {}), RETURN: here})
+        self._move(step, {**_saved(data), RETURN: here})
 
     def back(self) -> None:
         """Return from a called step to where it was called from; the menu when that is gone."""
-        saved = self.data.get(RETURN)
+        saved = self.saved.get(RETURN)
         if not isinstance(saved, Mapping):  # a state saved before calls were kept so
-            saved = {"step": self.data.get("return_to") or self.data.get("then"),
-                     "data": self.data.get("return_data")}  # fmt: skip
+            saved = {"step": self.saved.get("return_to") or self.saved.get("then"),
+                     "data": self.saved.get("return_data")}  # fmt: skip
         step, data = saved.get("step"), saved.get("data")
         if isinstance(step, str) and step in self.steps and step != self.step:
-            self.goto(StepName(step), data if isinstance(data, Mapping) else None)
+            self._move(StepName(step), dict(data) if isinstance(data, Mapping) else {})
         else:
-            self.goto(MENU)
+            self._move(MENU, {})
+
+    def _move(self, step: StepName, saved: dict[str, JSONValue]) -> None:
+        self.step = step
+        self._set(saved)
+        self.moved = True
+
+    def _set(self, saved: dict[str, JSONValue]) -> None:
+        self.saved = saved
+        self._read.clear()
 
     async def set_locale(self, locale: str) -> None:
         await self.uow.people.set_locale(self.person.id, locale)
@@ -198,6 +252,11 @@ class TakesFile(Protocol):
 @runtime_checkable
 class TakesContact(Protocol):
     async def on_contact(self, ctx: Context, event: ContactIn) -> None: ...
+
+
+def _saved(data: StepData | None) -> dict[str, JSONValue]:
+    """A step's data as it is saved with the person's state (JSON)."""
+    return {} if data is None else data.model_dump(mode="json", exclude_defaults=True)
 
 
 async def route(step: Step, ctx: Context, event: StepInput) -> bool:
@@ -362,14 +421,23 @@ class Conversation:
     async def handle(self, update: Update) -> Reply:
         """Answer one update; state changes are kept only if everything went well.
 
-        A connection that dropped (a database restart, a failover) costs one more try on a fresh
-        connection, not the person's update: nothing of the failed try was committed."""
+        Step data that no longer reads as its step's (:class:`StaleStep`) costs the person
+        their place, not their update: it is handled again from the menu, and they are told."""
         try:
-            return await self._handle_once(update)
+            return await self._retrying(update)
+        except StaleStep as stale:
+            log.warning("step data does not fit its step; back to the menu: %s", stale)
+            return await self._retrying(update, stale=True)
+
+    async def _retrying(self, update: Update, *, stale: bool = False) -> Reply:
+        """A connection that dropped (a database restart, a failover) costs one more try on a
+        fresh connection, not the person's update: nothing of the failed try was committed."""
+        try:
+            return await self._handle_once(update, stale)
         except ConnectionLost:
             log.warning("database connection lost; handling the update again")
         try:
-            return await self._handle_once(update)
+            return await self._handle_once(update, stale)
         except ConnectionLost:
             log.exception("database connection lost twice; state left as it was")
             locale = locale_from_hint(update.language_hint, self._settings.default_locale)
@@ -378,7 +446,7 @@ class Conversation:
     def _apology(self, locale: str) -> Reply:
         return Reply(locale, (Text(self._translator.translate(locale, "error.apology")),))
 
-    async def _handle_once(self, update: Update) -> Reply:
+    async def _handle_once(self, update: Update, stale: bool) -> Reply:
         fallback_locale = locale_from_hint(update.language_hint, self._settings.default_locale)
         ctx: Context | None = None
         kept: int | None = None
@@ -398,12 +466,12 @@ class Conversation:
                 if state.duplicate:
                     log.info("duplicate delivery ignored", extra={"channel": update.channel})
                     return Reply(state.person.locale)
-                ctx = self._context(uow, state, update.channel)
-                await self._dispatch(ctx, state, update.event)
+                ctx = self._context(uow, state, update.channel, stale)
+                await self._dispatch(ctx, state, update.event, stale)
                 if state.is_new and update.verified_phone and self._flow.verified_phone:
                     await self._flow.verified_phone(ctx, update.verified_phone)
                     await self._show_if_moved(ctx)
-                await uow.conversations.save(state.identity_id, ctx.step, ctx.data)
+                await uow.conversations.save(state.identity_id, ctx.step, ctx.saved)
                 if update.keep_reply and ctx.replies:
                     kept = await uow.replies.keep(
                         update.channel,
@@ -414,7 +482,7 @@ class Conversation:
         except Exception as error:
             if ctx is not None:
                 await _run_all(ctx.on_rollback, "rollback clean-up failed")
-            if isinstance(error, ConnectionLost):
+            if isinstance(error, ConnectionLost) or (isinstance(error, StaleStep) and not stale):
                 raise
             log.exception(
                 "update failed; state left as it was",
@@ -424,22 +492,30 @@ class Conversation:
         await _run_all(ctx.after_commit, "after-commit work failed")
         return Reply(ctx.locale, tuple(ctx.replies), kept)
 
-    def _context(self, uow: UnitOfWork, state: ConversationState, channel: str) -> Context:
-        step = state.step if state.step in self._flow.steps else MENU
+    def _context(
+        self, uow: UnitOfWork, state: ConversationState, channel: str, stale: bool
+    ) -> Context:
+        step = state.step if state.step in self._flow.steps and not stale else MENU
         data = dict(state.data) if step == state.step else {}
         return Context(
             uow=uow,
             person=state.person,
             channel=channel,
             step=step,
-            data=data,
+            saved=data,
             translator=self._translator,
             locale=state.person.locale,
             steps=self._flow.steps,
             services=self._services,
         )
 
-    async def _dispatch(self, ctx: Context, state: ConversationState, event: Inbound) -> None:
+    async def _dispatch(
+        self, ctx: Context, state: ConversationState, event: Inbound, stale: bool
+    ) -> None:
+        if stale:  # what the person answered belonged to a step that is gone: the menu
+            ctx.say(Text(ctx.t("input.stale_step")))
+            if not isinstance(event, CommandIn):
+                event = ResumeIn()
         if state.is_new and not isinstance(event, CommandIn):
             await self._flow.first_contact(ctx, CommandIn("start"))
         elif isinstance(event, CommandIn):

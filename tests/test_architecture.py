@@ -216,3 +216,23 @@ def test_privileged_option_ids_are_made_in_one_place() -> None:
     files = [path for path in sorted((ROOT / "handlers").rglob("*.py")) if path != home]
     assert [made for path in files for made in privileged_ids_made(path)] == []
     assert privileged_ids_made(home), "the scan sees them where they are made"
+
+
+def saved_data_reads(path: Path) -> list[str]:
+    """Where ``path`` touches a context's saved step data (``ctx.saved``) itself."""
+    return [
+        f"{path.name}:{node.lineno}"
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Attribute) and node.attr in {"saved", "data"}
+        and isinstance(node.value, ast.Name) and node.value.id == "ctx"
+    ]  # fmt: skip
+
+
+def test_steps_read_their_data_typed(tmp_path: Path) -> None:
+    """Issue 15: a step's data is a :class:`StepData` of its own, read through
+    ``Context.read`` — no step picks keys out of the saved JSON (the engine alone keeps it)."""
+    features = sorted(p for a in AUDIENCES for p in (ROOT / "handlers" / a).rglob("*.py"))
+    assert [found for path in features for found in saved_data_reads(path)] == []
+    sample = tmp_path / "sample.py"
+    sample.write_text("app = ctx.saved.get('app')\nitem = ctx.data['item']\n")
+    assert sorted(saved_data_reads(sample)) == ["sample.py:1", "sample.py:2"]

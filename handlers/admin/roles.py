@@ -10,8 +10,9 @@ who may, not one's own admin role, the notice — are :mod:`usecases.roles`, whi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 
-from handlers.conversation import MENU, Context, StepName, choice
+from handlers.conversation import MENU, Context, StepData, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
 from handlers.staff.common import Privileged, StaffOption, allowed, say_refused
 from usecases.access import ADMIN_ROLES, Refused, Role
@@ -21,7 +22,26 @@ ROLES = StepName("admin_roles")
 PICK = StepName("admin_role_pick")
 WHO = StepName("admin_role_who")
 GRANTABLE = tuple(Role)
-VERB = Privileged("roles", str)
+
+
+class Verb(StrEnum):
+    GRANT = "grant"
+    REVOKE = "revoke"
+
+
+class Changing(StepData):
+    """Granting or revoking, chosen first."""
+
+    verb: Verb
+
+
+class ChangingRole(Changing):
+    """... which role, chosen next; the person last."""
+
+    role: Role
+
+
+VERB = Privileged("roles", Verb)
 ROLE = Privileged("role", Role)
 PERSON = Privileged("person", int)
 ADMIN = ADMIN_ROLES
@@ -39,8 +59,8 @@ class RolesStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [
-            Option(VERB.id("grant"), ctx.t("roles.grant")),
-            Option(VERB.id("revoke"), ctx.t("roles.revoke")),
+            Option(VERB.id(Verb.GRANT), ctx.t("roles.grant")),
+            Option(VERB.id(Verb.REVOKE), ctx.t("roles.revoke")),
             Option(StaffOption.MENU, ctx.t("common.menu")),
         ]
 
@@ -55,8 +75,8 @@ class RolesStep:
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id == StaffOption.MENU:
             ctx.goto(MENU)
-        elif await allowed(ctx, "view_roles", roles=ADMIN):
-            ctx.goto(PICK, {"verb": VERB.read(event.option_id)})
+        elif (verb := VERB.read(event.option_id)) and await allowed(ctx, "view_roles", roles=ADMIN):
+            ctx.goto(PICK, Changing(verb=verb))
 
 
 class PickRoleStep:
@@ -69,13 +89,14 @@ class PickRoleStep:
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        return [choice(ctx.t(f"roles.pick.{ctx.data.get('verb')}"), await self.options(ctx))]
+        return [choice(ctx.t(f"roles.pick.{ctx.read(Changing).verb}"), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        if event.option_id == StaffOption.BACK:
+        role = ROLE.read(event.option_id)
+        if role is None:  # back
             ctx.goto(ROLES)
         else:
-            ctx.goto(WHO, {**ctx.data, "role": ROLE.read(event.option_id)})
+            ctx.goto(WHO, ChangingRole(verb=ctx.read(Changing).verb, role=role))
 
 
 class WhoStep:
@@ -85,22 +106,22 @@ class WhoStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         holders: Sequence[tuple[int, str]] = []
-        if ctx.data.get("verb") == "revoke":
-            holders = await ctx.uow.roles.people_with(str(ctx.data.get("role")))
+        changing = ctx.read(ChangingRole)
+        if changing.verb is Verb.REVOKE:
+            holders = await ctx.uow.roles.people_with(changing.role)
         return [
             *(Option(PERSON.id(pid), name) for pid, name in holders),
             Option(StaffOption.BACK, ctx.t("common.back")),
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        role = ctx.t(f"role.{ctx.data.get('role')}")
-        return [
-            choice(ctx.t(f"roles.who.{ctx.data.get('verb')}", role=role), await self.options(ctx))
-        ]
+        changing = ctx.read(ChangingRole)
+        role = ctx.t(f"role.{changing.role}")
+        return [choice(ctx.t(f"roles.who.{changing.verb}", role=role), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id == StaffOption.BACK:
-            ctx.goto(PICK, {"verb": str(ctx.data.get("verb"))})
+            ctx.goto(PICK, Changing(verb=ctx.read(Changing).verb))
             return
         person = PERSON.read(event.option_id)
         await self._change(ctx, person, f"person:{person}")
@@ -110,9 +131,10 @@ class WhoStep:
         await self._change(ctx, await _person_of(ctx, account), account)
 
     async def _change(self, ctx: Context, person: int | None, account: str) -> None:
-        verb, role = str(ctx.data.get("verb")), Role(str(ctx.data.get("role")))
+        changing = ctx.read(ChangingRole)
+        verb, role = changing.verb, changing.role
         done = await change_role(
-            ctx.uow, ctx.services, ctx.caller, person, role, grant=verb == "grant",
+            ctx.uow, ctx.services, ctx.caller, person, role, grant=verb is Verb.GRANT,
             account=account,
         )  # fmt: skip
         if isinstance(done, Refused):

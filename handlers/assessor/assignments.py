@@ -9,6 +9,7 @@ the application's assessor is this person, on the server, and writes the audit l
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 
 from domain.ports import ApplicationRecord
 from handlers.candidate.apl02 import answer_lines
@@ -18,7 +19,9 @@ from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextI
 from handlers.staff.common import (
     APPLICATION,
     DOCUMENT,
+    OnApplication,
     Privileged,
+    Showing,
     StaffOption,
     document_options,
     send_document,
@@ -39,6 +42,28 @@ UNIT_OPTION = Privileged("unit", str)
 VERDICT = Privileged("verdict", Verdict)
 
 
+class OnUnit(OnApplication):
+    """One unit of the assignment on screen, to give its verdict."""
+
+    unit: str
+
+
+class NoteFor(StrEnum):
+    CONFLICT = "conflict"
+    """What the relationship with the candidate is (9.10.7)."""
+    UNIT = "unit"
+    """Why a unit's verdict is what it is (9.3.4)."""
+
+
+class Noting(OnApplication):
+    action: NoteFor
+
+
+class UnitNote(Noting):
+    unit: str
+    verdict: Verdict
+
+
 async def open_assignments(ctx: Context, command: CommandIn) -> None:
     """``/tugas``: the assessor's assignments."""
     found = await assessment.assignments(ctx.uow, ctx.caller)
@@ -50,13 +75,13 @@ async def open_assignments(ctx: Context, command: CommandIn) -> None:
 
 async def _say(ctx: Context, refused: Refused) -> None:
     """An assessor verb's refusal in the person's words, and where they go from it."""
-    app = ctx.data.get("app")
+    app = ctx.read(Showing).app
     if refused.reason is Refusal.NOT_ALLOWED:
         ctx.say(Text(ctx.t("staff.not_available")))
         ctx.goto(MENU)
-    elif isinstance(refused, TooEarly) and refused.starts_at is not None:
+    elif isinstance(refused, TooEarly) and refused.starts_at is not None and app is not None:
         ctx.say(Text(ctx.t("assessor.too_early", when=local_time(ctx, refused.starts_at))))
-        ctx.goto(ASSIGNMENT, {"app": app})
+        ctx.goto(ASSIGNMENT, OnApplication(app=app))
     elif isinstance(refused, UnitsMissing):
         ctx.say(Text(ctx.t("assessor.units_missing", units=", ".join(refused.units))))
         await ctx.show_current()
@@ -94,16 +119,16 @@ class AssignmentsStep:
         app_id = APPLICATION.read(event.option_id)
         if app_id is None:
             return
-        ctx.data["app"] = app_id
+        ctx.keep(OnApplication(app=app_id))
         found = await assessment.assigned(ctx.uow, ctx.caller, "view_assignment", app_id, *OPEN)
         if isinstance(found, Refused):
             await _say(ctx, found)
         else:
-            ctx.goto(ASSIGNMENT, {"app": app_id})
+            ctx.goto(ASSIGNMENT, OnApplication(app=app_id))
 
 
 def _app(ctx: Context) -> int:
-    return int(str(ctx.data["app"]))
+    return ctx.read(OnApplication).app
 
 
 class AssignmentStep:
@@ -192,13 +217,13 @@ async def _declare(ctx: Context, declared: StaffOption) -> None:
         accepted = await assessment.accept_assignment(ctx.uow, ctx.services, who, app_id)
         if await _done(ctx, accepted) is not None:
             ctx.say(Text(ctx.t("assessor.accepted")))
-            ctx.goto(ASSIGNMENT, {"app": app_id})
+            ctx.goto(ASSIGNMENT, OnApplication(app=app_id))
         return
     found = await assessment.assigned(ctx.uow, who, "conflict", app_id, A.ASSESSOR_ASSIGNED)
     if isinstance(found, Refused):
         await _say(ctx, found)
     else:
-        ctx.goto(NOTE, {"app": app_id, "action": "conflict"})
+        ctx.goto(NOTE, Noting(app=app_id, action=NoteFor.CONFLICT))
 
 
 async def _record(ctx: Context, option_id: str) -> None:
@@ -211,7 +236,7 @@ async def _record(ctx: Context, option_id: str) -> None:
     elif (unit := UNIT_OPTION.read(option_id)) is not None:
         checked = await assessment.check_recording(ctx.uow, ctx.services, who, app_id)
         if await _done(ctx, checked) is not None:
-            ctx.goto(UNIT, {"app": app_id, "unit": unit})
+            ctx.goto(UNIT, OnUnit(app=app_id, unit=unit))
 
 
 ICONS = {Verdict.K: "✅ K", Verdict.BK: "❌ BK"}
@@ -231,14 +256,14 @@ class UnitStep:
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        return [choice(ctx.t("assessor.unit", unit=str(ctx.data["unit"])), await self.options(ctx))]
+        return [choice(ctx.t("assessor.unit", unit=ctx.read(OnUnit).unit), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        verdict = VERDICT.read(event.option_id)
+        verdict, on = VERDICT.read(event.option_id), ctx.read(OnUnit)
         if verdict is None:  # back
-            ctx.goto(ASSIGNMENT, {"app": ctx.data["app"]})
+            ctx.goto(ASSIGNMENT, OnApplication(app=on.app))
             return
-        ctx.goto(NOTE, {**ctx.data, "action": "unit", "verdict": str(verdict)})
+        ctx.goto(NOTE, UnitNote(app=on.app, action=NoteFor.UNIT, unit=on.unit, verdict=verdict))
 
 
 class NoteStep:
@@ -250,29 +275,27 @@ class NoteStep:
         return [Option(StaffOption.BACK, ctx.t("common.back"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        key = (
-            "assessor.conflict_note"
-            if ctx.data.get("action") == "conflict"
-            else "assessor.unit_note"
-        )
+        conflict = ctx.read(Noting).action is NoteFor.CONFLICT
+        key = "assessor.conflict_note" if conflict else "assessor.unit_note"
         return [choice(ctx.t(key), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
         app_id = _app(ctx)
-        ctx.goto(ASSIGNMENT, {"app": app_id})
+        ctx.goto(ASSIGNMENT, OnApplication(app=app_id))
 
     async def on_text(self, ctx: Context, event: TextIn) -> None:
         app_id = _app(ctx)
         who = ctx.caller
-        if ctx.data.get("action") == "conflict":
+        if ctx.read(Noting).action is NoteFor.CONFLICT:
             declared = assessment.declare_conflict(ctx.uow, ctx.services, who, app_id, event.text)
             if await _done(ctx, await declared) is not None:
                 ctx.say(Text(ctx.t("assessor.conflict_sent")))
                 ctx.goto(ASSIGNMENTS)
             return
+        noted = ctx.read(UnitNote)
         recorded = assessment.record_unit(
             ctx.uow, ctx.services, who, app_id,
-            unit=str(ctx.data["unit"]), verdict=Verdict(str(ctx.data["verdict"])), note=event.text,
+            unit=noted.unit, verdict=noted.verdict, note=event.text,
         )  # fmt: skip
         if await _done(ctx, await recorded) is not None:
-            ctx.goto(ASSIGNMENT, {"app": app_id})
+            ctx.goto(ASSIGNMENT, OnApplication(app=app_id))

@@ -11,6 +11,7 @@ from domain.ports import JSONValue
 from handlers.candidate.application import (
     APL01,
     APL01_REVIEW,
+    FieldAsked,
     editable_application,
     next_part,
 )
@@ -50,13 +51,13 @@ def shown_value(ctx: Context, field: str, value: JSONValue) -> str:
 
 
 class Apl01Step:
-    """One APL-01 field; ``data``: the ``field`` asked, ``review`` when editing from the review."""
+    """One APL-01 field (:class:`FieldAsked`)."""
 
     name = APL01
 
     def _field(self, ctx: Context) -> str:
-        field = ctx.data.get("field")
-        return field if isinstance(field, str) and field in FIELDS else FIELDS[0]
+        field = ctx.read(FieldAsked).field
+        return field if field in FIELDS else FIELDS[0]
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         field = self._field(ctx)
@@ -70,7 +71,7 @@ class Apl01Step:
                 Option(value, ctx.t(f"apl01.choice.{field}.{value}"))
                 for value in CHOICE_FIELDS[field]
             ]
-        if field == "id_number" and ctx.data.get("review"):
+        if field == "id_number" and ctx.read(FieldAsked).review:
             # from the review, a NIK that disagrees may mean a wrong birth date or sex
             return [
                 Option(f"fix:{other}", ctx.t("apl01.fix", label=ctx.t(f"apl01.label.{other}")))
@@ -84,7 +85,7 @@ class Apl01Step:
         left = rules.to_ask(application.apl01 if application else {})
         progress = (
             ctx.t("apl01.editing")
-            if ctx.data.get("review") or not left
+            if ctx.read(FieldAsked).review or not left
             else ctx.t("apl01.progress", left=len(left))
         )
         lines = [
@@ -110,7 +111,7 @@ class Apl01Step:
         field = self._field(ctx)
         other = event.option_id.removeprefix("fix:")
         if field == "id_number" and event.option_id.startswith("fix:") and other in NIK_FIXES:
-            ctx.goto(self.name, {"field": other, "review": True})  # correct what the NIK needs
+            ctx.goto(self.name, FieldAsked(field=other, review=True))  # what the NIK needs
         else:
             await self._answer(ctx, event.option_id)
 
@@ -147,10 +148,10 @@ class Apl01Step:
         answers = updated.apl01
         value = answers[field]
         missing = rules.to_ask(answers)
-        if ctx.data.get("review") or not missing:
+        if ctx.read(FieldAsked).review or not missing:
             ctx.goto(REVIEW)
         else:
-            ctx.goto(self.name, {"field": missing[0]})
+            ctx.goto(self.name, FieldAsked(field=missing[0]))
         if field == "mobile" and isinstance(value, str):
             await _store_phone(ctx, value, shared=shared)
 
@@ -197,18 +198,18 @@ class Apl01ReviewStep:
         if application is None:
             return
         if event.option_id.startswith("edit:"):
-            ctx.goto(Apl01Step.name, {"field": event.option_id[5:], "review": True})
+            ctx.goto(Apl01Step.name, FieldAsked(field=event.option_id[5:], review=True))
             return
         missing = rules.to_ask(application.apl01)
         if missing:
             ctx.say(Text(ctx.t("apl01.review.missing", count=len(missing))))
-            ctx.goto(Apl01Step.name, {"field": missing[0]})
+            ctx.goto(Apl01Step.name, FieldAsked(field=missing[0]))
             return
         # Date of birth or sex may have changed after the NIK was given: check it again.
         reason = rules.inconsistency(application.apl01)
         if reason is not None:
             ctx.say(Text(ctx.t(f"apl01.error.{reason}")))
-            ctx.goto(Apl01Step.name, {"field": "id_number", "review": True})
+            ctx.goto(Apl01Step.name, FieldAsked(field="id_number", review=True))
             return
         ctx.say(Text(ctx.t("apl01.saved")))
         step, data = await next_part(ctx, application)

@@ -21,7 +21,7 @@ from handlers.candidate.application import (
     editable_application,
     next_part,
 )
-from handlers.conversation import Context, StepName, choice
+from handlers.conversation import Context, StepData, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
 from scheme.apl02 import Question, Verdict, check, questionnaire
 from usecases import drafting
@@ -30,9 +30,23 @@ from usecases.access import Refused
 EVIDENCE = StepName("apl02_evidence")
 
 
+class Answering(StepData):
+    """Which element is asked: the one being changed (``edit``), else the first unanswered;
+    ``one_by_one``: the unit the candidate chose to answer element by element."""
+
+    edit: str | None = None
+    one_by_one: str | None = None
+
+
+class Backing(StepData):
+    """The documents ticked so far as evidence of a K answer to element ``ref``."""
+
+    ref: str
+    chosen: tuple[str, ...] = ()
+
+
 def _editing(ctx: Context) -> str | None:
-    editing = ctx.data.get("edit")
-    return editing if isinstance(editing, str) else None
+    return ctx.read(Answering).edit
 
 
 def _current(
@@ -138,7 +152,7 @@ def _whole_unit(
     if _editing(ctx) is not None:
         return None
     question = _current(questions, application, None)
-    if question is None or ctx.data.get("one_by_one") == question.unit_code:
+    if question is None or ctx.read(Answering).one_by_one == question.unit_code:
         return None
     unit = _unit_questions(questions, question.unit_code)
     begun = any(q.ref in application.apl02.answers for q in unit)
@@ -243,9 +257,9 @@ class Apl02Step:
         questions = questionnaire(ctx.services.scheme)
         kind, _, ref = event.option_id.partition(":")
         if kind == "edit":
-            ctx.goto(QUESTION, {"edit": ref})
+            ctx.goto(QUESTION, Answering(edit=ref))
         elif kind == "each":
-            ctx.goto(QUESTION, {"one_by_one": ref})
+            ctx.goto(QUESTION, Answering(one_by_one=ref))
         elif kind == "unitK":
             await self._whole_unit_k(ctx, application, ref)
         else:
@@ -254,7 +268,7 @@ class Apl02Step:
                 ctx.say(Text(ctx.t("apl02.old_button")))  # never answers what is on screen now
                 await ctx.show_current()
             elif kind == Verdict.K:
-                ctx.goto(EVIDENCE, {"ref": question.ref, "chosen": []})
+                ctx.goto(EVIDENCE, Backing(ref=question.ref))
             else:
                 await save(ctx, application, question.ref, Verdict.BK, [])
 
@@ -303,17 +317,13 @@ class Apl02EvidenceStep:
 
     name = EVIDENCE
 
-    def _chosen(self, ctx: Context) -> list[str]:
-        chosen = ctx.data.get("chosen", [])
-        return [c for c in chosen if isinstance(c, str)] if isinstance(chosen, list) else []
-
     async def _documents(self, ctx: Context) -> Sequence[DocumentRecord]:
         """What can back this element: the uploads relevant to its unit (issue 16: not the KTP
         or the photo, nor the records of another unit); every proving upload when none is."""
         application = await current_application(ctx)
         if application is None:
             return []
-        ref = str(ctx.data.get("ref", ""))
+        ref = ctx.read(Backing).ref
         documents = await ctx.uow.applications.documents(application.id)
         relevant = relevant_to(ctx.services.scheme, documents, ref.partition("/")[0])
         if relevant:
@@ -324,7 +334,7 @@ class Apl02EvidenceStep:
     async def _previous(self, ctx: Context) -> tuple[str, ...]:
         """The documents the element before this one (in its unit) points to, if it was K."""
         application = await current_application(ctx)
-        ref = str(ctx.data.get("ref", ""))
+        ref = ctx.read(Backing).ref
         questions = questionnaire(ctx.services.scheme)
         refs = [q.ref for q in questions]
         if application is None or ref not in refs or refs.index(ref) == 0:
@@ -337,7 +347,7 @@ class Apl02EvidenceStep:
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         documents = await self._documents(ctx)
-        chosen = self._chosen(ctx)
+        chosen = ctx.read(Backing).chosen
         labels = {
             e.id: e.label.get(ctx.locale) for r in ctx.services.scheme.routes for e in r.evidence
         }
@@ -376,8 +386,7 @@ class Apl02EvidenceStep:
         application = await editable_application(ctx)
         if application is None:
             return
-        ref = str(ctx.data.get("ref", ""))
-        chosen = self._chosen(ctx)
+        ref, chosen = ctx.read(Backing).ref, ctx.read(Backing).chosen
         if event.option_id == "upload":
             ctx.goto(CHECKLIST)
         elif event.option_id == "same":  # several at once: what the element before had
@@ -387,9 +396,11 @@ class Apl02EvidenceStep:
         elif event.option_id.startswith("doc:"):
             document = event.option_id[4:]
             chosen = (
-                [c for c in chosen if c != document] if document in chosen else [*chosen, document]
+                tuple(c for c in chosen if c != document)
+                if document in chosen
+                else (*chosen, document)
             )
-            ctx.data["chosen"] = chosen
+            ctx.keep(Backing(ref=ref, chosen=chosen))
             await ctx.show_current()
         else:
-            await save(ctx, application, ref, Verdict.K, chosen)
+            await save(ctx, application, ref, Verdict.K, list(chosen))

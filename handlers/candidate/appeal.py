@@ -12,7 +12,7 @@ from domain.notices import format_day
 from domain.ports import ApplicationRecord
 from handlers.candidate.application import current_application, local_time
 from handlers.candidate.evidence import erase_objects, receive_document
-from handlers.conversation import MENU, Context, StepName, choice
+from handlers.conversation import MENU, Context, StepData, StepName, choice
 from handlers.messages import (
     CommandIn,
     FileIn,
@@ -30,6 +30,13 @@ from usecases.appeals import WindowClosed
 
 APPEAL = StepName("appeal")
 APPEAL_FILES = StepName("appeal_files")
+
+
+class AppealDraft(StepData):
+    """An appeal not yet filed: its reasons and the documents sent with it so far (9.9.3)."""
+
+    reasons: str
+    docs: tuple[str, ...] = ()
 
 
 async def _open_window(ctx: Context) -> ApplicationRecord | None:
@@ -80,7 +87,7 @@ class AppealStep:
             ctx.goto(MENU)
             return
         reasons = event.text.strip()[: appeals.REASONS_LENGTH]
-        ctx.goto(APPEAL_FILES, {"reasons": reasons, "docs": []})
+        ctx.goto(APPEAL_FILES, AppealDraft(reasons=reasons))
 
 
 class AppealFilesStep:
@@ -123,7 +130,8 @@ class AppealFilesStep:
             return
         stored = await receive_document(ctx, application.id, appeal_evidence(ctx), event)
         if stored is not None:
-            ctx.data["docs"] = [*_draft_documents(ctx), stored.id]
+            draft = ctx.read(AppealDraft)
+            ctx.keep(AppealDraft(reasons=draft.reasons, docs=(*draft.docs, stored.id)))
         await ctx.show_current()
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
@@ -136,7 +144,7 @@ class AppealFilesStep:
             return
         filed = await appeals.file_appeal(
             ctx.uow, ctx.services, ctx.caller,
-            reasons=str(ctx.data.get("reasons", "")), documents=_draft_documents(ctx),
+            reasons=ctx.read(AppealDraft).reasons, documents=_draft_documents(ctx),
         )  # fmt: skip
         if isinstance(filed, Refused):  # the window closed meanwhile: nothing of it stays
             _say_why(ctx, filed)
@@ -160,8 +168,7 @@ def appeal_evidence(ctx: Context) -> Evidence:
 
 
 def _draft_documents(ctx: Context) -> list[str]:
-    docs = ctx.data.get("docs")
-    return [str(d) for d in docs] if isinstance(docs, list) else []
+    return list(ctx.read(AppealDraft).docs)
 
 
 async def _forget_documents(ctx: Context) -> None:

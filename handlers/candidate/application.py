@@ -13,8 +13,8 @@ from datetime import datetime
 from domain.application import apl02_answers, evidence_counts, plan_of, still_to_do
 from domain.notices import format_instant
 from domain.parts import Mark
-from domain.ports import ApplicationRecord, DocumentRecord, JSONValue
-from handlers.conversation import MENU, Context, StepName, choice
+from domain.ports import ApplicationRecord, DocumentRecord
+from handlers.conversation import MENU, Context, StepData, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
 from scheme import apl01 as apl01_rules
 from scheme.apl02 import check, questionnaire
@@ -34,7 +34,24 @@ EVIDENCE_ITEM = StepName("evidence_item")
 APL01_REVIEW = StepName("apl01_review")
 """The candidate's steps, named here where the hub links them (their modules import this one)."""
 
-Place = tuple[StepName, dict[str, JSONValue]]
+
+class FieldAsked(StepData):
+    """The APL-01 field asked; ``review`` when it is changed from the review of every answer
+    (which it goes back to)."""
+
+    field: str = apl01_rules.FIELDS[0]
+    review: bool = False
+
+
+class ItemAsked(StepData):
+    """One piece of evidence; ``guided`` when the application leads there itself, and goes
+    on to the next item missing once it has enough (issue 16)."""
+
+    item: str
+    guided: bool = False
+
+
+Place = tuple[StepName, StepData | None]
 """A step and the data it opens with."""
 
 
@@ -43,10 +60,10 @@ def resume_apl01(application: ApplicationRecord) -> Place:
     birth date or sex, else the review of every answer."""
     missing = apl01_rules.to_ask(application.apl01)
     if missing:
-        return APL01, {"field": missing[0]}
+        return APL01, FieldAsked(field=missing[0])
     if apl01_rules.inconsistency(application.apl01) is not None:
-        return APL01, {"field": "id_number", "review": True}
-    return APL01_REVIEW, {}
+        return APL01, FieldAsked(field="id_number", review=True)
+    return APL01_REVIEW, None
 
 
 async def next_part(
@@ -59,9 +76,9 @@ async def next_part(
     scheme = ctx.services.scheme
     eligibility = assess(scheme, application.eligibility)
     if eligibility.unanswered:  # the check was left half-way (e.g. for the menu)
-        return ELIGIBILITY, {}
+        return ELIGIBILITY, None
     if application.route is None or eligibility.missing:
-        return HUB, {}
+        return HUB, None
     if apl01_rules.to_ask(application.apl01) or apl01_rules.inconsistency(application.apl01):
         return resume_apl01(application)
     plan = plan_of(scheme, application)
@@ -70,10 +87,10 @@ async def next_part(
     have = evidence_counts(plan, documents)
     missing = still_to_do(plan, have, application)
     if missing:
-        return EVIDENCE_ITEM, {"item": missing[0].id, "guided": True}
+        return EVIDENCE_ITEM, ItemAsked(item=missing[0].id, guided=True)
     if not check(questionnaire(scheme), apl02_answers(application, documents)).complete:
-        return QUESTION, {}
-    return DECLARATION, {}
+        return QUESTION, None
+    return DECLARATION, None
 
 
 async def current_application(ctx: Context) -> ApplicationRecord | None:

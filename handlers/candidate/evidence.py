@@ -14,6 +14,7 @@ from handlers.candidate.application import (
     CHECKLIST,
     EVIDENCE_ITEM,
     HUB,
+    ItemAsked,
     editable_application,
     next_part,
     staff_reason,
@@ -143,7 +144,7 @@ class ChecklistStep:
         if event.option_id == "back":
             ctx.goto(HUB)
         else:
-            ctx.goto(ITEM, {"item": event.option_id})
+            ctx.goto(ITEM, ItemAsked(item=event.option_id))
 
 
 class EvidenceItemStep:
@@ -159,7 +160,8 @@ class EvidenceItemStep:
         if application is None:
             return None, [], []
         plan = plan_of(ctx.services.scheme, application)
-        need = next((n for n in plan if n.id == ctx.data.get("item")), None)
+        item = ctx.read(ItemAsked).item
+        need = next((n for n in plan if n.id == item), None)
         every = await ctx.uow.applications.documents(application.id)
         mine = [d for d in every if need is not None and d.evidence_id == need.id]
         return need, mine, every
@@ -182,7 +184,7 @@ class EvidenceItemStep:
         kept = len(present(documents))  # a lost one is to be replaced
         kinds = "/".join(KIND_NAMES[k] for k in item.kinds)
         max_bytes = ctx.services.max_upload_bytes
-        guided = [ctx.t("evidence.guided")] if ctx.data.get("guided") else []
+        guided = [ctx.t("evidence.guided")] if ctx.read(ItemAsked).guided else []
         lines = [
             *guided,
             f"{item.label.get(ctx.locale)} ({item.clause})",
@@ -240,7 +242,7 @@ class EvidenceItemStep:
             return
         stored = await receive_document(ctx, application.id, need.evidence, event, every)
         kept = len(present([d for d in every if d.evidence_id == need.id])) + 1
-        if stored is not None and ctx.data.get("guided") and need.done(kept):
+        if stored is not None and ctx.read(ItemAsked).guided and need.done(kept):
             # enough for this item: straight on to the next one missing (issue 16)
             updated = await ctx.uow.applications.current(ctx.person.id)
             if updated is not None:

@@ -10,11 +10,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from handlers.conversation import Context, StepName, choice
+from handlers.conversation import Context, StepData, StepName, choice
 from handlers.messages import Option, OptionIn, Outbound, Text
 from usecases import people
 
 LINK = StepName("link")
+
+
+class Linking(StepData):
+    """The verified number another person of ours has too."""
+
+    phone: str
 
 
 async def offer_link(ctx: Context, phone: str) -> bool:
@@ -22,7 +28,7 @@ async def offer_link(ctx: Context, phone: str) -> bool:
     other = await people.give_phone(ctx.uow, ctx.services, ctx.caller, phone, verified=True)
     if other is None:
         return False
-    ctx.call(LINK, {"phone": phone})
+    ctx.call(LINK, Linking(phone=phone))
     return True
 
 
@@ -35,11 +41,13 @@ class LinkStep:
         return [Option("link", ctx.t("link.yes")), Option("separate", ctx.t("link.no"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        return [choice(ctx.t("link.prompt", phone=str(ctx.data["phone"])), await self.options(ctx))]
+        return [
+            choice(ctx.t("link.prompt", phone=ctx.read(Linking).phone), await self.options(ctx))
+        ]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if event.option_id == "link":
-            into = await people.link(ctx.uow, ctx.services, ctx.caller, str(ctx.data["phone"]))
+            into = await people.link(ctx.uow, ctx.services, ctx.caller, ctx.read(Linking).phone)
             if into is not None:
                 ctx.person = dataclasses.replace(ctx.person, id=into)
                 ctx.say(Text(ctx.t("link.done")))

@@ -6,13 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.conversation import Context, StepName, choice
+from handlers.conversation import Context, StepData, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
 from usecases import questions
 from usecases.access import Refused
 
 ASK = StepName("ask")
 ASK_CONFIRM = StepName("ask_confirm")
+
+
+class Asking(StepData):
+    """Text typed where none was expected, kept word for word to be sent as a question."""
+
+    text: str
+
+
 QUESTION_WORDS = 4
 """Typed where no text is expected, a message with a "?" or at least this many words is
 offered as a question (a "ok" or a typo is not)."""
@@ -27,7 +35,7 @@ async def offer_to_ask(ctx: Context, text: str) -> bool:
     kept word for word; anything else is left to the usual "not expected" reply."""
     if not looks_like_a_question(text):
         return False
-    ctx.call(ASK_CONFIRM, {"text": text[: questions.QUESTION_LENGTH]})
+    ctx.call(ASK_CONFIRM, Asking(text=text[: questions.QUESTION_LENGTH]))
     return True
 
 
@@ -72,8 +80,7 @@ class AskConfirmStep:
     name = ASK_CONFIRM
 
     def _text(self, ctx: Context) -> str:
-        text = ctx.data.get("text")
-        return text if isinstance(text, str) else ""
+        return ctx.read(Asking).text
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option("send", ctx.t("question.send")), Option("back", ctx.t("question.keep"))]

@@ -117,7 +117,7 @@ def contact_block(ctx: Context) -> list[str]:
 async def choose_language(ctx: Context, command: CommandIn) -> None:
     """Switch language, then come back to the step the person was on, with its answers."""
     if ctx.step == LANGUAGE:
-        ctx.goto(LANGUAGE, ctx.data)
+        ctx.again()
     else:
         ctx.call(LANGUAGE)
 

@@ -7,16 +7,22 @@ and names it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from domain.ports import JSONValue
-from handlers.conversation import MENU, Context, StepName, choice
+from handlers.conversation import MENU, Context, StepData, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text
 from scheme.deadlines import zone_label
 from scheme.zones import ZONES, proposed_zone
 
 ZONE = StepName("time_zone")
+
+
+class Proposing(StepData):
+    """The zone the person's APL-01 points to, proposed to them; none when they opened
+    the list themselves."""
+
+    proposed: str | None = None
 
 
 def zone_name(ctx: Context, zone: str) -> str:
@@ -31,14 +37,14 @@ def propose(
     ctx: Context,
     apl01: dict[str, object],
     then: StepName,
-    then_data: Mapping[str, JSONValue] | None = None,
+    then_data: StepData | None = None,
 ) -> bool:
     """After APL-01: when the person never chose a zone and their data points to another one,
     go and ask them to confirm it (one press)."""
     proposed = proposed_zone(apl01)
     if ctx.person.timezone_chosen or proposed is None or proposed == ctx.person.timezone:
         return False
-    ctx.call(ZONE, {"proposed": proposed}, then=then, then_data=then_data)
+    ctx.call(ZONE, Proposing(proposed=proposed), then=then, then_data=then_data)
     return True
 
 
@@ -48,8 +54,8 @@ class ZoneStep:
     name = ZONE
 
     def _proposed(self, ctx: Context) -> str | None:
-        proposed = ctx.data.get("proposed")
-        return proposed if isinstance(proposed, str) and proposed in ZONES else None
+        proposed = ctx.read(Proposing).proposed
+        return proposed if proposed in ZONES else None
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         """Short labels (WIB, WITA, WIT) that fit every platform's buttons, named in full below."""

@@ -6,8 +6,9 @@ staff member gets a progress message halfway and a final report (sent, blocked, 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
-from handlers.conversation import MENU, Context, StepName, choice
+from handlers.conversation import MENU, Context, StepData, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
 from handlers.staff.common import Privileged, StaffOption, allowed, say_refused
 from scheme.lifecycle import ApplicationState
@@ -24,6 +25,21 @@ TEMPLATES = ("surveillance", "renewal", "unfinished", "schedule")
 SEGMENT_OPTION = Privileged("seg", str)
 STATE_OPTION = Privileged("state", ApplicationState)
 TEMPLATE = Privileged("tpl", str)
+
+
+class Draft(StepData):
+    """A broadcast being written: to whom, and in which language now (Bahasa Indonesia
+    first, then English)."""
+
+    segment: str
+    lang: Literal["id", "en"] = "id"
+    text_id: str = ""
+
+
+class Ready(Draft):
+    """A broadcast written in both languages, to be confirmed."""
+
+    text_en: str
 
 
 async def open_broadcast(ctx: Context, command: CommandIn) -> None:
@@ -64,7 +80,7 @@ class SegmentStep:
         elif segment == "expiring":
             ctx.goto(MONTHS)
         else:
-            ctx.goto(WRITE, {"segment": segment, "lang": "id"})
+            ctx.goto(WRITE, Draft(segment=segment))
 
 
 class StateStep:
@@ -85,7 +101,7 @@ class StateStep:
             return
         state = STATE_OPTION.read(event.option_id)
         if state is not None and await allowed(ctx, "choose_segment", f"state:{state}"):
-            ctx.goto(WRITE, {"segment": f"state:{state}", "lang": "id"})
+            ctx.goto(WRITE, Draft(segment=f"state:{state}"))
 
 
 class MonthsStep:
@@ -110,7 +126,7 @@ class MonthsStep:
             return
         segment = f"expiring:{int(typed)}"
         if await allowed(ctx, "choose_segment", segment):
-            ctx.goto(WRITE, {"segment": segment, "lang": "id"})
+            ctx.goto(WRITE, Draft(segment=segment))
 
 
 class WriteStep:
@@ -121,29 +137,31 @@ class WriteStep:
     async def options(self, ctx: Context) -> Sequence[Option]:
         templates = (
             [Option(TEMPLATE.id(t), ctx.t(f"broadcast.template_label.{t}")) for t in TEMPLATES]
-            if ctx.data["lang"] == "id"
+            if ctx.read(Draft).lang == "id"
             else []
         )
         return [*templates, Option(StaffOption.CANCEL, ctx.t("common.cancel"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        key = "broadcast.write_id" if ctx.data["lang"] == "id" else "broadcast.write_en"
+        key = "broadcast.write_id" if ctx.read(Draft).lang == "id" else "broadcast.write_en"
         return [choice(ctx.t(key), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
         if (template := TEMPLATE.read(event.option_id)) is not None:
             key = f"broadcast.template.{template}"
-            texts = {f"text_{lang}": ctx.translator.translate(lang, key) for lang in ("id", "en")}
-            ctx.goto(CONFIRM, {**ctx.data, **texts})
+            text_id, text_en = (ctx.translator.translate(lang, key) for lang in ("id", "en"))
+            segment = ctx.read(Draft).segment
+            ctx.goto(CONFIRM, Ready(segment=segment, text_id=text_id, text_en=text_en))
         else:
             ctx.goto(MENU)
 
     async def on_text(self, ctx: Context, event: TextIn) -> None:
         text = event.text.strip()[:TEXT_LENGTH]
-        if ctx.data["lang"] == "id":
-            ctx.goto(WRITE, {**ctx.data, "lang": "en", "text_id": text})
+        draft = ctx.read(Draft)
+        if draft.lang == "id":
+            ctx.goto(WRITE, Draft(segment=draft.segment, lang="en", text_id=text))
         else:
-            ctx.goto(CONFIRM, {**ctx.data, "text_en": text})
+            ctx.goto(CONFIRM, Ready(segment=draft.segment, text_id=draft.text_id, text_en=text))
 
 
 class ConfirmStep:
@@ -158,14 +176,14 @@ class ConfirmStep:
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        segment = str(ctx.data["segment"])
-        reach = await ctx.uow.broadcasts.reach(segment, ctx.now(), ctx.services.scheme.rules)
+        ready = ctx.read(Ready)
+        reach = await ctx.uow.broadcasts.reach(ready.segment, ctx.now(), ctx.services.scheme.rules)
         preview = ctx.t(
             "broadcast.preview",
-            segment=segment_label(ctx, segment),
+            segment=segment_label(ctx, ready.segment),
             count=reach,
-            text_id=ctx.data["text_id"],
-            text_en=ctx.data["text_en"],
+            text_id=ready.text_id,
+            text_en=ready.text_en,
         )
         return [choice(preview, await self.options(ctx))]
 
@@ -174,9 +192,9 @@ class ConfirmStep:
             ctx.say(Text(ctx.t("broadcast.cancelled")))
             ctx.goto(MENU)
             return
-        segment = str(ctx.data["segment"])
-        texts = {"text_id": str(ctx.data["text_id"]), "text_en": str(ctx.data["text_en"])}
-        queued = await send_broadcast(ctx.uow, ctx.services, ctx.caller, segment, texts)
+        ready = ctx.read(Ready)
+        texts = {"text_id": ready.text_id, "text_en": ready.text_en}
+        queued = await send_broadcast(ctx.uow, ctx.services, ctx.caller, ready.segment, texts)
         if isinstance(queued, Refused):
             await say_refused(ctx, queued)
             return

@@ -13,7 +13,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from domain.notices import format_day
-from handlers.conversation import MENU, Context, StepName, choice
+from handlers.conversation import MENU, Context, StepData, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
 from handlers.staff.common import StaffOption, allowed, say_refused
 from scheme.deadlines import WorkCalendar, local_date
@@ -25,6 +25,21 @@ LEAVE_SOURCE = StepName("staff_leave_source")
 LEAVE_CONFIRM = StepName("staff_leave_confirm")
 MAX_DAYS = 20
 """No decree has set more than a dozen; more is a typing slip."""
+
+
+class LeaveDays(StepData):
+    """A year's cuti bersama as typed, before its source."""
+
+    year: int
+    days: tuple[date, ...]
+
+
+class LeaveSourced(LeaveDays):
+    """... and the decree they come from, to be confirmed."""
+
+    source: str
+
+
 _DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$|^(\d{4})-(\d{2})-(\d{2})$")
 
 
@@ -122,7 +137,7 @@ class LeaveDaysStep:
             await ctx.show_current()
             return
         year, days = parsed
-        ctx.goto(LEAVE_SOURCE, {"year": year, "days": [day.isoformat() for day in days]})
+        ctx.goto(LEAVE_SOURCE, LeaveDays(year=year, days=tuple(days)))
 
 
 class LeaveSourceStep:
@@ -135,7 +150,9 @@ class LeaveSourceStep:
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         return [
-            choice(ctx.t("leave.ask_source", year=ctx.data.get("year")), await self.options(ctx))
+            choice(
+                ctx.t("leave.ask_source", year=ctx.read(LeaveDays).year), await self.options(ctx)
+            )
         ]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
@@ -147,7 +164,8 @@ class LeaveSourceStep:
             ctx.say(Text(ctx.t("leave.bad_source")))
             await ctx.show_current()
             return
-        ctx.goto(LEAVE_CONFIRM, {**ctx.data, "source": source})
+        typed = ctx.read(LeaveDays)
+        ctx.goto(LEAVE_CONFIRM, LeaveSourced(year=typed.year, days=typed.days, source=source))
 
 
 class LeaveConfirmStep:
@@ -160,23 +178,24 @@ class LeaveConfirmStep:
         ]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        days = _days(ctx)
+        typed = ctx.read(LeaveSourced)
         calendar = WorkCalendar(ctx.services.scheme.rules.holiday_country)
-        lines = [ctx.t("leave.confirm", year=ctx.data.get("year"), source=ctx.data.get("source"))]
-        for day in days:
+        lines = [ctx.t("leave.confirm", year=typed.year, source=typed.source)]
+        for day in typed.days:
             line = f"• {ctx.t(f'weekday.{day.weekday()}')} {format_day(day, ctx.locale)}"
             if not calendar.is_working_day(day):  # a weekend or a national holiday: a slip?
                 line += " " + ctx.t("leave.not_a_working_day")
             lines.append(line)
-        if not days:
+        if not typed.days:
             lines.append(ctx.t("leave.none"))
         return [choice("\n".join(lines), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
+        typed = ctx.read(LeaveSourced)
         if event.option_id == StaffOption.BACK:
-            ctx.goto(LEAVE_SOURCE, ctx.data)
+            ctx.goto(LEAVE_SOURCE, LeaveDays(year=typed.year, days=typed.days))
             return
-        year, source, days = int(str(ctx.data.get("year"))), str(ctx.data.get("source")), _days(ctx)
+        year, source, days = typed.year, typed.source, typed.days
         refused = await leave.set_collective_leave(
             ctx.uow, ctx.services, ctx.caller, year, days=days, source=source
         )
@@ -185,8 +204,3 @@ class LeaveConfirmStep:
             return
         ctx.say(Text(ctx.t("leave.saved", year=year, count=len(days))))
         ctx.goto(LEAVE)
-
-
-def _days(ctx: Context) -> tuple[date, ...]:
-    raw = ctx.data.get("days")
-    return tuple(date.fromisoformat(str(d)) for d in raw) if isinstance(raw, list) else ()

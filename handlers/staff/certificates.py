@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.conversation import MENU, Context, StepName, choice
+from handlers.conversation import MENU, Context, StepData, StepName, choice
 from handlers.holder.certificate import MINE, describe
 from handlers.messages import (
     CommandIn,
@@ -37,6 +37,18 @@ LOOKUP = StepName("staff_certificate_lookup")
 MANAGE = StepName("staff_certificate")
 REASON = StepName("staff_certificate_reason")
 CARE = Privileged("cert", CertificateAction)
+
+
+class OnCertificate(StepData):
+    """A step about one certificate, by its number."""
+
+    cert: str
+
+
+class Caring(OnCertificate):
+    """What staff are typing the reason or the note of, for that certificate."""
+
+    action: CertificateAction
 
 
 async def open_certificates(ctx: Context, command: CommandIn) -> None:
@@ -70,7 +82,7 @@ class LookupStep:
             ctx.say(Text(ctx.t("cert.not_found", number=number)))
             await ctx.show_current()
             return
-        ctx.goto(MANAGE, {"cert": number})
+        ctx.goto(MANAGE, OnCertificate(cert=number))
 
 
 class ManageStep:
@@ -80,7 +92,7 @@ class ManageStep:
     name = MANAGE
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        certificate = await ctx.uow.certificates.get(str(ctx.data.get("cert")))
+        certificate = await ctx.uow.certificates.get(ctx.read(OnCertificate).cert)
         back = Option(StaffOption.BACK, ctx.t("common.back"))
         if certificate is None:
             return [back]
@@ -95,11 +107,12 @@ class ManageStep:
         return [*document_options(documents), *options, back]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        certificate = await ctx.uow.certificates.get(str(ctx.data.get("cert")))
+        certificate = await ctx.uow.certificates.get(ctx.read(OnCertificate).cert)
         if certificate is None:
             return [
                 choice(
-                    ctx.t("cert.not_found", number=ctx.data.get("cert")), await self.options(ctx)
+                    ctx.t("cert.not_found", number=ctx.read(OnCertificate).cert),
+                    await self.options(ctx),
                 )
             ]
         holder = await ctx.uow.applications.applicant_name(certificate.application_id)
@@ -107,7 +120,7 @@ class ManageStep:
         return [choice("\n".join(lines), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        number = str(ctx.data.get("cert"))
+        number = ctx.read(OnCertificate).cert
         if event.option_id == StaffOption.BACK:
             ctx.goto(LOOKUP)
             return
@@ -127,7 +140,7 @@ class ManageStep:
             await ctx.show_current()
             return
         if chosen is not None:
-            ctx.goto(REASON, {"cert": number, "action": str(chosen)})
+            ctx.goto(REASON, Caring(cert=number, action=chosen))
 
 
 class ReasonStep:
@@ -139,16 +152,17 @@ class ReasonStep:
         return [Option(StaffOption.BACK, ctx.t("common.back"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        key = f"cert.ask.{ctx.data.get('action')}"
-        return [choice(ctx.t(key, number=ctx.data.get("cert")), await self.options(ctx))]
+        caring = ctx.read(Caring)
+        key = f"cert.ask.{caring.action}"
+        return [choice(ctx.t(key, number=caring.cert), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
-        number = str(ctx.data.get("cert"))
-        ctx.goto(MANAGE, {"cert": number})
+        number = ctx.read(OnCertificate).cert
+        ctx.goto(MANAGE, OnCertificate(cert=number))
 
     async def on_text(self, ctx: Context, event: TextIn) -> None:
-        number = str(ctx.data.get("cert"))
-        action = CertificateAction(str(ctx.data.get("action")))
+        caring = ctx.read(Caring)
+        number, action = caring.cert, caring.action
         done = await certificates.care(
             ctx.uow, ctx.services, ctx.caller, number, action=action, text=event.text
         )
@@ -160,4 +174,4 @@ class ReasonStep:
             ctx.goto(LOOKUP)
             return
         ctx.say(Text(ctx.t("cert.recorded", number=number)))
-        ctx.goto(MANAGE, {"cert": number})
+        ctx.goto(MANAGE, OnCertificate(cert=number))

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Generic, TypeVar
 
 from domain.ports import ApplicationRecord, DocumentRecord
-from handlers.conversation import MENU, Context, StepName
+from handlers.conversation import MENU, Context, StepData, StepName
 from handlers.messages import Option, SendFile, Text
 from scheme.impartiality import Capacity
 from usecases.access import (
@@ -106,11 +106,20 @@ async def refuse_forged(ctx: Context, option_id: str) -> bool:
     return True
 
 
+class OnApplication(StepData):
+    """A step about one application: the one on screen."""
+
+    app: int
+
+
+class Showing(StepData):
+    """Whatever application a step shows, if it shows one (a refusal goes back to it)."""
+
+    app: int | None = None
+
+
 def application_id(ctx: Context) -> int:
-    value = ctx.data.get("app")
-    if not isinstance(value, int):
-        raise LookupError("no application on this step")
-    return value
+    return ctx.read(OnApplication).app
 
 
 async def in_state(ctx: Context, *states: str) -> ApplicationRecord | None:
@@ -157,7 +166,7 @@ async def say_refused(
     """A use case's refusal in the person's words, and where they go from it: the menu when the
     role is gone, the queue when the case moved on, ``back`` after a conflict of a chosen
     person, the same step for a wrong value."""
-    app = ctx.data.get("app")
+    app = ctx.read(Showing).app
     found = refused.conflict
     if refused.reason is Refusal.NOT_ALLOWED:
         ctx.say(Text(ctx.t("staff.not_available")))
@@ -167,11 +176,13 @@ async def say_refused(
         ctx.goto(QUEUE)
     elif found is not None:
         ctx.say(Text(ctx.t(f"impartiality.{found.capacity}.{found.kind}", clause=found.clause)))
-        to_queue = back == QUEUE or found.capacity == Capacity.STAFF
-        ctx.goto(QUEUE if to_queue else back, None if to_queue else {"app": app})
+        if back == QUEUE or found.capacity == Capacity.STAFF or app is None:
+            ctx.goto(QUEUE)
+        else:
+            ctx.goto(back, OnApplication(app=app))
     elif refused.reason is Refusal.PANEL_FIRST:
         ctx.say(Text(ctx.t("staff.panel_first")))
-        ctx.goto(REVIEW, {"app": app})
+        ctx.goto(REVIEW, OnApplication(app=application_id(ctx)))
     else:
         ctx.say(Text(ctx.t(REFUSALS[refused.reason], **params)))
         await ctx.show_current()

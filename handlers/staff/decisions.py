@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from domain.ports import ApplicationRecord
@@ -20,6 +21,7 @@ from handlers.messages import Option, OptionIn, Outbound, Text, TextIn
 from handlers.staff.common import (
     QUEUE,
     REVIEW,
+    OnApplication,
     Privileged,
     StaffOption,
     application_id,
@@ -34,15 +36,49 @@ A = ApplicationState
 ASSIGN = StepName("staff_assign")
 PANEL = StepName("staff_panel")
 INPUT = StepName("staff_input")
+
+
+class Typed(StrEnum):
+    """What staff type on the input step: the assessment's schedule and TUK (9.2.2, 9.3.2),
+    the decision's meeting record (9.4), the certificate number (9.4.6), the panel's note on
+    an appeal (9.9.5)."""
+
+    STARTS_AT = "starts_at"
+    PLACE = "place"
+    DECIDE_COMPETENT = "decide_competent"
+    DECIDE_NOT_YET = "decide_not_yet"
+    ISSUE_CERTIFICATE = "issue_certificate"
+    APPEAL_GRANTED = "appeal_granted"
+    APPEAL_DISMISSED = "appeal_dismissed"
+
+
 QUESTIONS = {
-    "starts_at": "staff.ask_schedule",
-    "place": "staff.ask_place",
-    "decide_competent": "staff.ask_record",
-    "decide_not_yet": "staff.ask_record",
-    "issue_certificate": "staff.ask_certificate",
-    "appeal_granted": "staff.ask_appeal_note",
-    "appeal_dismissed": "staff.ask_appeal_note",
+    Typed.STARTS_AT: "staff.ask_schedule",
+    Typed.PLACE: "staff.ask_place",
+    Typed.DECIDE_COMPETENT: "staff.ask_record",
+    Typed.DECIDE_NOT_YET: "staff.ask_record",
+    Typed.ISSUE_CERTIFICATE: "staff.ask_certificate",
+    Typed.APPEAL_GRANTED: "staff.ask_appeal_note",
+    Typed.APPEAL_DISMISSED: "staff.ask_appeal_note",
 }
+
+
+class Input(OnApplication):
+    """What the input step asks for."""
+
+    action: Typed
+
+
+class Scheduling(Input):
+    """The assessment's time, for the assessor chosen."""
+
+    assessor: int
+
+
+class Placing(Scheduling):
+    """The TUK, for the assessor and the time chosen (all three checked again together)."""
+
+    starts_at: datetime
 
 
 def later_options(ctx: Context, application: ApplicationRecord) -> list[Option]:
@@ -52,17 +88,17 @@ def later_options(ctx: Context, application: ApplicationRecord) -> list[Option]:
         return [Option(StaffOption.ASSIGN, ctx.t("staff.assign"))]
     if state in {A.RECOMMENDED_K, A.RECOMMENDED_BK}:
         return [
-            Option(ACTION.id("decide_competent"), ctx.t("staff.decide_competent")),
-            Option(ACTION.id("decide_not_yet"), ctx.t("staff.decide_not_yet")),
+            Option(ACTION.id(Typed.DECIDE_COMPETENT), ctx.t("staff.decide_competent")),
+            Option(ACTION.id(Typed.DECIDE_NOT_YET), ctx.t("staff.decide_not_yet")),
         ]
     if state == A.DECIDED_COMPETENT:
-        return [Option(ACTION.id("issue_certificate"), ctx.t("staff.issue_certificate"))]
+        return [Option(ACTION.id(Typed.ISSUE_CERTIFICATE), ctx.t("staff.issue_certificate"))]
     if state == A.UNDER_APPEAL and application.appeal.panel is None:
         return [Option(StaffOption.PANEL, ctx.t("staff.assign_panel"))]
     if state == A.UNDER_APPEAL:
         return [
-            Option(ACTION.id("appeal_granted"), ctx.t("staff.appeal_grant")),
-            Option(ACTION.id("appeal_dismissed"), ctx.t("staff.appeal_dismiss")),
+            Option(ACTION.id(Typed.APPEAL_GRANTED), ctx.t("staff.appeal_grant")),
+            Option(ACTION.id(Typed.APPEAL_DISMISSED), ctx.t("staff.appeal_dismiss")),
         ]
     return []
 
@@ -90,27 +126,27 @@ def details(ctx: Context, application: ApplicationRecord) -> list[str]:
     return lines
 
 
-ACTION = Privileged("do", str)
+ACTION = Privileged("do", Typed)
 """A decision, a certificate or an appeal's outcome, asked for on the review screen."""
-STATE_OF_ACTION = {
+STATE_OF_ACTION: dict[str, tuple[ApplicationState, ...]] = {
     "assign": (A.ACCEPTED,),
     "panel": (A.UNDER_APPEAL,),
-    "decide_competent": (A.RECOMMENDED_K, A.RECOMMENDED_BK),
-    "decide_not_yet": (A.RECOMMENDED_K, A.RECOMMENDED_BK),
-    "issue_certificate": (A.DECIDED_COMPETENT,),
-    "appeal_granted": (A.UNDER_APPEAL,),
-    "appeal_dismissed": (A.UNDER_APPEAL,),
+    Typed.DECIDE_COMPETENT: (A.RECOMMENDED_K, A.RECOMMENDED_BK),
+    Typed.DECIDE_NOT_YET: (A.RECOMMENDED_K, A.RECOMMENDED_BK),
+    Typed.ISSUE_CERTIFICATE: (A.DECIDED_COMPETENT,),
+    Typed.APPEAL_GRANTED: (A.UNDER_APPEAL,),
+    Typed.APPEAL_DISMISSED: (A.UNDER_APPEAL,),
 }
 
 
 async def start(ctx: Context, application: ApplicationRecord, option_id: str) -> None:
     """A later-stage choice on the review screen (role and state already checked)."""
     if option_id == StaffOption.ASSIGN:
-        ctx.goto(ASSIGN, {"app": application.id})
+        ctx.goto(ASSIGN, OnApplication(app=application.id))
     elif option_id == StaffOption.PANEL:
-        ctx.goto(PANEL, {"app": application.id})
+        ctx.goto(PANEL, OnApplication(app=application.id))
     elif (action := ACTION.read(option_id)) is not None:
-        ctx.goto(INPUT, {"app": application.id, "action": action})
+        ctx.goto(INPUT, Input(app=application.id, action=action))
 
 
 ASSESSOR = Privileged("assessor", int)
@@ -120,7 +156,7 @@ MEMBER = Privileged("member", int)
 async def _picked_person(ctx: Context, event: OptionIn, kind: Privileged[int]) -> int | None:
     """The person chosen on a "pick someone" step; None after "back"."""
     if event.option_id == StaffOption.BACK:
-        ctx.goto(REVIEW, {"app": application_id(ctx)})
+        ctx.goto(REVIEW, OnApplication(app=application_id(ctx)))
         return None
     return kind.read(event.option_id)
 
@@ -151,7 +187,7 @@ class AssignStep:
         if isinstance(checked, Refused):
             await say_refused(ctx, checked, back=ASSIGN)
             return
-        ctx.goto(INPUT, {"app": app_id, "action": "starts_at", "assessor": assessor})
+        ctx.goto(INPUT, Scheduling(app=app_id, action=Typed.STARTS_AT, assessor=assessor))
 
 
 class PanelStep:
@@ -180,7 +216,7 @@ class PanelStep:
             await say_refused(ctx, done, back=PANEL)
             return
         ctx.say(Text(ctx.t("staff.panel_assigned")))
-        ctx.goto(REVIEW, {"app": app_id})
+        ctx.goto(REVIEW, OnApplication(app=app_id))
 
 
 class StaffInputStep:
@@ -193,39 +229,39 @@ class StaffInputStep:
         return [Option(StaffOption.BACK, ctx.t("common.back"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        return [choice(ctx.t(QUESTIONS[str(ctx.data["action"])]), await self.options(ctx))]
+        return [choice(ctx.t(QUESTIONS[ctx.read(Input).action]), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
         app_id = application_id(ctx)
-        ctx.goto(REVIEW, {"app": app_id})
+        ctx.goto(REVIEW, OnApplication(app=app_id))
 
     async def on_text(self, ctx: Context, event: TextIn) -> None:
-        app_id = application_id(ctx)
+        data = ctx.read(Input)
+        app_id, action = data.app, data.action
         typed = event.text.strip()[:200]
-        action = str(ctx.data["action"])
         uow, services, who = ctx.uow, ctx.services, ctx.caller
         done: decisions.Outcome
-        if action == "starts_at":
-            await _schedule(ctx, typed)
+        if action is Typed.STARTS_AT:
+            await _schedule(ctx, ctx.read(Scheduling), typed)
             return
-        if action == "place":
-            assessor = int(str(ctx.data["assessor"]))
-            starts_at = datetime.fromisoformat(str(ctx.data["starts_at"]))
+        if action is Typed.PLACE:
+            placing = ctx.read(Placing)
             done = await decisions.assign_assessor(
-                uow, services, who, app_id, assessor=assessor, starts_at=starts_at, place=typed
-            )
+                uow, services, who, app_id,
+                assessor=placing.assessor, starts_at=placing.starts_at, place=typed,
+            )  # fmt: skip
             key = "staff.assigned"
-        elif action in {"decide_competent", "decide_not_yet"}:
-            competent = action == "decide_competent"
+        elif action in {Typed.DECIDE_COMPETENT, Typed.DECIDE_NOT_YET}:
+            competent = action is Typed.DECIDE_COMPETENT
             done = await decisions.decide(
                 uow, services, who, app_id, competent=competent, record=typed
             )
             key = "staff.decided"
-        elif action == "issue_certificate":
+        elif action is Typed.ISSUE_CERTIFICATE:
             done = await decisions.issue_certificate(uow, services, who, app_id, typed)
             key = "staff.certified"
         else:
-            granted = action == "appeal_granted"
+            granted = action is Typed.APPEAL_GRANTED
             done = await decisions.decide_appeal(
                 uow, services, who, app_id, granted=granted, note=typed
             )
@@ -237,22 +273,22 @@ class StaffInputStep:
         ctx.goto(QUEUE)
 
 
-async def _schedule(ctx: Context, typed: str) -> None:
+async def _schedule(ctx: Context, data: Scheduling, typed: str) -> None:
     """The assessment's time, checked with the assessor chosen; the TUK is asked next."""
     starts_at = parse_schedule(typed, ctx.person.timezone)
     if starts_at is None:
         ctx.say(Text(ctx.t("staff.bad_schedule")))
         await ctx.show_current()
         return
-    assessor = int(str(ctx.data["assessor"]))
     checked = await decisions.check_assignment(
-        ctx.uow, ctx.services, ctx.caller, application_id(ctx),
-        assessor=assessor, starts_at=starts_at, action="choose_schedule",
+        ctx.uow, ctx.services, ctx.caller, data.app,
+        assessor=data.assessor, starts_at=starts_at, action="choose_schedule",
     )  # fmt: skip
     if isinstance(checked, Refused):
         await say_refused(ctx, checked, back=ASSIGN)
         return
-    ctx.goto(INPUT, {**ctx.data, "action": "place", "starts_at": starts_at.isoformat()})
+    placing = Placing(app=data.app, action=Typed.PLACE, assessor=data.assessor, starts_at=starts_at)
+    ctx.goto(INPUT, placing)
 
 
 AT_TIME = re.compile(r"(.+?)[ ,]+(?:pukul |jam |at )?(\d{1,2})[:.](\d{2})", re.IGNORECASE)

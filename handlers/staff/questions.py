@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.notices import format_instant
-from handlers.conversation import MENU, Context, StepName, choice
+from handlers.conversation import MENU, Context, StepData, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
 from handlers.staff.common import Privileged, StaffOption, allowed
 from usecases import questions
@@ -16,6 +16,14 @@ from usecases.questions import Asked
 
 QUESTIONS = StepName("staff_questions")
 ANSWER = StepName("staff_answer")
+
+
+class OnQuestion(StepData):
+    """The question being answered."""
+
+    question: int
+
+
 QUESTION = Privileged("question", int)
 SHOWN = 80
 """Characters of a question shown in the list (the whole of it where it is answered)."""
@@ -75,7 +83,7 @@ class QuestionsStep:
         if question_id is None:
             ctx.goto(MENU)
         else:
-            ctx.goto(ANSWER, {"question": question_id})
+            ctx.goto(ANSWER, OnQuestion(question=question_id))
 
 
 class AnswerStep:
@@ -84,8 +92,7 @@ class AnswerStep:
     name = ANSWER
 
     def _id(self, ctx: Context) -> int:
-        value = ctx.data.get("question")
-        return value if isinstance(value, int) else 0
+        return ctx.read(OnQuestion).question
 
     async def options(self, ctx: Context) -> Sequence[Option]:
         return [Option(StaffOption.BACK, ctx.t("common.back"))]

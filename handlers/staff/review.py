@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from domain.application import evidence_counts, plan_of, route_of
@@ -19,7 +20,7 @@ from domain.parts import Mark
 from domain.ports import ApplicationRecord, QueueEntry
 from handlers.candidate.apl02 import answer_lines
 from handlers.candidate.application import local_time
-from handlers.conversation import MENU, Context, StepName, choice
+from handlers.conversation import MENU, Context, StepData, StepName, choice
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, Text, TextIn
 from handlers.staff import decisions
 from handlers.staff.calendar import unlisted_note, work_calendar
@@ -28,6 +29,7 @@ from handlers.staff.common import (
     DOCUMENT,
     QUEUE,
     REVIEW,
+    OnApplication,
     Privileged,
     StaffOption,
     allowed,
@@ -74,6 +76,31 @@ MARKS = tuple(Mark)
 ICONS = {Mark.OK: "✅", Mark.NOT_OK: "❌", Mark.MISSING: "⛔", None: "⏳"}
 
 
+class Stage(StepData):
+    """The queue's filter: one of :data:`FILTERS`."""
+
+    stage: str = "all"
+
+
+class OnItem(OnApplication):
+    """One evidence item of the application on screen."""
+
+    item: str
+
+
+class ReasonFor(StrEnum):
+    """What a typed reason is for: an item that does not meet its requirement, or a
+    rejection (9.1.6)."""
+
+    NOT_OK = "not_ok"
+    REJECT = "reject"
+
+
+class Reasoning(OnApplication):
+    action: ReasonFor
+    item: str = ""
+
+
 async def open_queue(ctx: Context, command: CommandIn) -> None:
     """``/antrian``: the queue of submitted applications (staff only)."""
     if await allowed(ctx, "view_queue"):
@@ -98,7 +125,7 @@ class QueueStep:
     name = QUEUE
 
     def _filter(self, ctx: Context) -> str:
-        chosen = str(ctx.data.get("filter", "all"))
+        chosen = ctx.read(Stage).stage
         return chosen if chosen in FILTERS else "all"
 
     async def _view(self, ctx: Context) -> _QueueView:
@@ -153,7 +180,7 @@ class QueueStep:
             ctx.goto(MENU)
             return
         if (chosen := FILTER.read(event.option_id)) is not None:
-            ctx.goto(QUEUE, {"filter": chosen})
+            ctx.goto(QUEUE, Stage(stage=chosen))
             return
         target = APPLICATION.read(event.option_id)
         if target is None or not await allowed(ctx, "view_application", f"application:{target}"):
@@ -161,7 +188,7 @@ class QueueStep:
         application = await ctx.uow.applications.get(target)
         if application is not None and await refused_for_conflict(ctx, application, Capacity.STAFF):
             return
-        ctx.goto(REVIEW, {"app": int(target)})
+        ctx.goto(REVIEW, OnApplication(app=target))
 
 
 def _appeal_due(ctx: Context, entry: QueueEntry, calendar: WorkCalendar) -> str:
@@ -249,9 +276,9 @@ class ReviewStep:
         if later is not None:
             await decisions.start(ctx, application, event.option_id)
         elif (item := EVIDENCE.read(event.option_id)) is not None:
-            ctx.goto(ITEM, {"app": application.id, "item": item})
+            ctx.goto(ITEM, OnItem(app=application.id, item=item))
         elif event.option_id == StaffOption.REJECT:
-            ctx.goto(REASON, {"app": application.id, "action": "reject"})
+            ctx.goto(REASON, Reasoning(app=application.id, action=ReasonFor.REJECT))
 
 
 async def summary(ctx: Context, application: ApplicationRecord) -> str:
@@ -317,7 +344,7 @@ class ItemStep:
     name = ITEM
 
     async def options(self, ctx: Context) -> Sequence[Option]:
-        item = str(ctx.data.get("item"))
+        item = ctx.read(OnItem).item
         documents = [
             d for d in await ctx.uow.applications.documents(application_id(ctx))
             if d.evidence_id == item
@@ -330,7 +357,7 @@ class ItemStep:
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
         application = await ctx.uow.applications.get(application_id(ctx))
-        item_id = str(ctx.data.get("item"))
+        item_id = ctx.read(OnItem).item
         if application is None:
             return [choice(ctx.t("staff.already_handled"), await self.options(ctx))]
         need = next((n for n in plan_of(ctx.services.scheme, application) if n.id == item_id), None)
@@ -352,7 +379,7 @@ class ItemStep:
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
         app_id = application_id(ctx)
         if event.option_id == StaffOption.BACK:
-            ctx.goto(REVIEW, {"app": app_id})
+            ctx.goto(REVIEW, OnApplication(app=app_id))
             return
         if DOCUMENT.read(event.option_id) is not None:
             if not await allowed(ctx, "open_document", f"application:{app_id}"):
@@ -365,10 +392,10 @@ class ItemStep:
         mark = MARK.read(event.option_id)
         if mark is None:
             return
-        item = str(ctx.data.get("item"))
+        item = ctx.read(OnItem).item
         if mark is Mark.NOT_OK:  # the reason first (the verb checks everything again with it)
             if await allowed(ctx, "mark_not_ok", f"application:{app_id}:{item}"):
-                ctx.goto(REASON, {"app": app_id, "item": item, "action": "not_ok"})
+                ctx.goto(REASON, Reasoning(app=app_id, item=item, action=ReasonFor.NOT_OK))
             return
         done = await review.mark_item(
             ctx.uow, ctx.services, ctx.caller, app_id, item=item, mark=mark
@@ -376,7 +403,7 @@ class ItemStep:
         if isinstance(done, Refused):
             await say_refused(ctx, done)
             return
-        ctx.goto(REVIEW, {"app": app_id})
+        ctx.goto(REVIEW, OnApplication(app=app_id))
 
 
 class ReasonStep:
@@ -388,26 +415,28 @@ class ReasonStep:
         return [Option(StaffOption.BACK, ctx.t("common.back"))]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        key = "staff.reject_reason" if ctx.data.get("action") == "reject" else "staff.item_reason"
+        rejecting = ctx.read(Reasoning).action is ReasonFor.REJECT
+        key = "staff.reject_reason" if rejecting else "staff.item_reason"
         return [choice(ctx.t(key), await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
         app_id = application_id(ctx)
-        ctx.goto(REVIEW, {"app": app_id})
+        ctx.goto(REVIEW, OnApplication(app=app_id))
 
     async def on_text(self, ctx: Context, event: TextIn) -> None:
         app_id = application_id(ctx)
         reason = event.text.strip()[:300]
         uow, services, who = ctx.uow, ctx.services, ctx.caller
-        if ctx.data.get("action") != "reject":
-            item = str(ctx.data.get("item"))
+        data = ctx.read(Reasoning)
+        if data.action is ReasonFor.NOT_OK:
+            item = data.item
             done = await review.mark_item(
                 uow, services, who, app_id, item=item, mark=Mark.NOT_OK, reason=reason
             )
             if isinstance(done, Refused):
                 await say_refused(ctx, done)
                 return
-            ctx.goto(REVIEW, {"app": app_id})
+            ctx.goto(REVIEW, OnApplication(app=app_id))
             return
         await _reviewed(
             ctx, await review.reject(uow, services, who, app_id, reason), "staff.rejected"

@@ -7,9 +7,13 @@ from collections.abc import Sequence
 
 import pytest
 
-from handlers.conversation import Context
+from handlers.conversation import Context, StepData
 from handlers.flow import build_flow
 from handlers.messages import CommandIn, Option, OptionIn, Outbound, ResumeIn, Text, TextIn, Update
+
+
+class Count(StepData):
+    n: int = 0
 
 
 class SlowCounter:
@@ -28,15 +32,15 @@ class SlowCounter:
         return []
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        return [Text(f"n={ctx.data.get('n', 0)}")]
+        return [Text(f"n={ctx.read(Count).n}")]
 
     async def on_text(self, ctx: Context, event: TextIn) -> None:
         key = str(ctx.person.id)
         self.overlapped |= key in self.inside
         self.inside.add(key)
-        n = int(ctx.data.get("n", 0))
+        n = ctx.read(Count).n
         await asyncio.sleep(self.pause)
-        ctx.data["n"] = n + 1
+        ctx.keep(Count(n=n + 1))
         self.inside.discard(key)
         await ctx.show_current()
 

@@ -8,9 +8,12 @@ import pytest
 
 from bot.factory import App
 from domain.parts import Mark
+from domain.ports import NewPerson
+from handlers.common.zone import Proposing
 from handlers.conversation import (
     MENU,
     Context,
+    StepData,
     StepName,
     TakesContact,
     TakesFile,
@@ -191,6 +194,10 @@ async def test_redelivered_update_has_no_second_effect(make_app) -> None:
     assert [o.id for o in last_choice(reply).options] == ["id", "en"]  # still on /bahasa
 
 
+class Answers(StepData):
+    answers: tuple[str, ...] = ()
+
+
 class Questionnaire:
     """A test step that keeps answers in its data, and fails on the answer "boom"."""
 
@@ -200,14 +207,14 @@ class Questionnaire:
         return [Option("done", "Done")]
 
     async def prompt(self, ctx: Context) -> Sequence[Outbound]:
-        answers = ctx.data.get("answers", [])
+        answers = list(ctx.read(Answers).answers)
         return [choice(f"answers so far: {answers}", await self.options(ctx))]
 
     async def on_option(self, ctx: Context, event: OptionIn) -> None:
         ctx.goto(MENU)
 
     async def on_text(self, ctx: Context, event: TextIn) -> None:
-        ctx.data["answers"] = [*ctx.data.get("answers", []), event.text]
+        ctx.keep(Answers(answers=(*ctx.read(Answers).answers, event.text)))
         if event.text == "boom":
             raise RuntimeError("a bug in a step")
         await ctx.show_current()
@@ -287,19 +294,81 @@ def test_called_steps_return_in_order_with_the_callers_data() -> None:
     back to the zone step, then to the field with its data; a caller that is gone: the menu."""
     steps = dict.fromkeys(["apl01", "zone", "language", MENU])
     ctx = Context(
-        uow=None, person=None, channel="test", step="apl01", data={"field": "email"},
+        uow=None, person=None, channel="test", step="apl01", saved={"field": "email"},
         translator=None, locale="id", steps=steps, services=None,
     )  # type: ignore[arg-type]  # fmt: skip
-    ctx.call(StepName("zone"), {"proposed": "Asia/Jayapura"})
+    ctx.call(StepName("zone"), Proposing(proposed="Asia/Jayapura"))
     ctx.call(StepName("language"))
-    assert (ctx.step, ctx.data.get("proposed")) == ("language", None)
+    assert (ctx.step, ctx.read(Proposing).proposed) == ("language", None)
     ctx.back()
-    assert (ctx.step, ctx.data["proposed"]) == ("zone", "Asia/Jayapura")
+    assert (ctx.step, ctx.read(Proposing).proposed) == ("zone", "Asia/Jayapura")
     ctx.back()
-    assert (ctx.step, ctx.data) == ("apl01", {"field": "email"})
+    assert (ctx.step, ctx.saved) == ("apl01", {"field": "email"})
     ctx.call(StepName("zone"), then=StepName("gone"))
     ctx.back()
     assert ctx.step == MENU
+
+
+async def plant_state(app: App, step: str, data: dict[str, object], who: str = "u1") -> None:
+    """The person's saved step, as an older version (or a hand in the database) left it."""
+    async with app.uow_factory() as uow:
+        state = await uow.conversations.open_locked(
+            "test", who, new_person=NewPerson(locale="id", timezone="Asia/Jakarta")
+        )
+        await uow.conversations.save(state.identity_id, step, data)  # type: ignore[arg-type]
+        await uow.commit()
+
+
+@pytest.mark.parametrize("event", [TextIn("Budi"), OptionIn("s:back"), ResumeIn()])
+async def test_step_data_that_no_longer_fits_its_step_goes_back_to_the_menu(
+    make_app, event: Inbound
+) -> None:
+    """Saved data that does not read as the step's type (the application's id not a number)
+    costs the person their place, not every later update: the menu, told why, and kept."""
+    app = await make_app()
+    await say(app, CommandIn("start"))
+    await say(app, OptionIn("id"))
+    await plant_state(app, "staff_item", {"app": "dua belas", "item": "ktp"})
+    reply = await say(app, event)
+    assert texts(reply)[0] == ctx_text(app, "input.stale_step")
+    assert last_choice(reply).body.startswith("Menu utama")
+    reply = await say(app, ResumeIn())
+    assert texts(reply) == [last_choice(reply).body]
+    assert last_choice(reply).body.startswith("Menu utama")
+
+
+async def test_a_command_on_a_stale_step_runs_from_the_menu(make_app) -> None:
+    """A command is not lost to a stale step: it runs again from the menu (here /status, which
+    shows the step it was called from); a step called from a stale one returns to the menu."""
+    app = await make_app()
+    await say(app, CommandIn("start"))
+    await say(app, OptionIn("id"))
+    await plant_state(app, "apl02_evidence", {"chosen": ["a"]})  # no element: unreadable
+    reply = await say(app, CommandIn("status"))
+    assert texts(reply)[0] == ctx_text(app, "input.stale_step")
+    assert texts(reply)[1].startswith(ctx_text(app, "status.none"))
+    await plant_state(app, "apl02_evidence", {"chosen": ["a"]})
+    assert [o.id for o in last_choice(await say(app, CommandIn("bahasa"))).options] == ["id", "en"]
+    reply = await say(app, OptionIn("en"))
+    assert texts(reply)[0] == ctx_text(app, "input.stale_step")
+    assert last_choice(reply).body.startswith("Menu utama")
+
+
+def ctx_text(app: App, key: str) -> str:
+    return app.translator.translate("id", key)
+
+
+def test_step_data_is_saved_as_json_without_its_defaults_and_read_back_typed() -> None:
+    steps = dict.fromkeys(["evidence_item", MENU])
+    ctx = Context(
+        uow=None, person=None, channel="test", step=MENU, saved={},
+        translator=None, locale="id", steps=steps, services=None,
+    )  # type: ignore[arg-type]  # fmt: skip
+    ctx.goto(StepName("evidence_item"), Answers(answers=("a", "b")))
+    assert ctx.saved == {"answers": ["a", "b"]}
+    assert ctx.read(Answers) == Answers(answers=("a", "b"))
+    ctx.keep(Answers())
+    assert (ctx.step, ctx.saved, ctx.read(Answers).answers) == ("evidence_item", {}, ())
 
 
 def test_a_privileged_option_is_written_and_read_through_its_codec() -> None:
