@@ -87,8 +87,17 @@ class Conversations(Protocol):
         claimed in the same transaction (``duplicate`` says it was seen before)."""
         ...
 
-    async def save(self, identity_id: int, step: str, data: Mapping[str, JSONValue]) -> None:
-        """Store the step the identity is now on (and mark it active now)."""
+    async def save(
+        self,
+        identity_id: int,
+        step: str,
+        data: Mapping[str, JSONValue],
+        *,
+        reply: Mapping[str, Any] | None = None,
+    ) -> int | None:
+        """Store the step the identity is now on (and mark it active now); with ``reply``, also
+        keep that reply for the identity's account until it is sent (:class:`KeptReplies`,
+        one statement on PostgreSQL): its id."""
         ...
 
     async def mark_unreachable(self, channel: str, external_id: str) -> None:

@@ -471,13 +471,14 @@ class Conversation:
                 if state.is_new and update.verified_phone and self._flow.verified_phone:
                     await self._flow.verified_phone(ctx, update.verified_phone)
                     await self._show_if_moved(ctx)
-                await uow.conversations.save(state.identity_id, ctx.step, ctx.saved)
-                if update.keep_reply and ctx.replies:
-                    kept = await uow.replies.keep(
-                        update.channel,
-                        update.external_id,
-                        reply_document(Reply(ctx.locale, tuple(ctx.replies))),
-                    )
+                reply = (
+                    reply_document(Reply(ctx.locale, tuple(ctx.replies)))
+                    if update.keep_reply and ctx.replies
+                    else None
+                )
+                kept = await uow.conversations.save(
+                    state.identity_id, ctx.step, ctx.saved, reply=reply
+                )
                 await uow.commit()
         except Exception as error:
             if ctx is not None:

@@ -26,17 +26,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def kept_values(document: Mapping[str, Any], holder: str) -> dict[str, Any]:
+    """A kept reply's columns but its account: the body, under ``holder``'s lease from now."""
+    now = _now()
+    return {"body": dict(document), "created_at": now, "holder": holder, "held_until": now + LEASE}
+
+
 class SqlKeptReplies:
     def __init__(self, session: AsyncSession, holder: str) -> None:
         self._session = session
         self._holder = holder
 
     async def keep(self, channel: str, external_id: str, document: Mapping[str, Any]) -> int:
-        now = _now()
         row = {
-            "channel": channel, "external_id": external_id, "body": dict(document),
-            "created_at": now, "holder": self._holder, "held_until": now + LEASE,
-        }  # fmt: skip
+            "channel": channel,
+            "external_id": external_id,
+            **kept_values(document, self._holder),
+        }
         # a statement, not an ORM object: no unit-of-work flush on every update's reply
         return int((await self._session.execute(_KEEP, row)).scalar_one())
 

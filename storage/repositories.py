@@ -15,6 +15,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    insert,
     select,
     true,
     union_all,
@@ -65,6 +66,7 @@ from storage.models import (
     CollectiveLeaveRow,
     DocumentRow,
     InboundDeliveryRow,
+    KeptReplyRow,
     OutboundMessageRow,
     PersonRow,
     QuestionRow,
@@ -72,6 +74,7 @@ from storage.models import (
     UTCDateTime,
     utcnow,
 )
+from storage.replies import kept_values
 
 
 def _person(row: PersonRow) -> Person:
@@ -118,6 +121,34 @@ _SAVE_STEP = (
         unreachable_at=None,
     )
 )
+_KEPT = cast(Table, KeptReplyRow.__table__)
+_KEPT_VALUES = {
+    name: bindparam(f"k_{name}", type_=_KEPT.c[name].type)
+    for name in ("body", "created_at", "holder", "held_until")
+}
+_SAVED = _SAVE_STEP.returning(_IDENTITIES.c.channel, _IDENTITIES.c.external_id).cte("saved")
+_SAVE_AND_KEEP = (
+    insert(_KEPT)
+    .from_select(
+        ["channel", "external_id", *_KEPT_VALUES],
+        select(_SAVED.c.channel, _SAVED.c.external_id, *_KEPT_VALUES.values()),
+    )
+    .returning(_KEPT.c.id)
+    .add_cte(_SAVED)
+)
+"""PostgreSQL: where the person now is, and the reply kept for their account, in one round
+trip (every update does both)."""
+_KEEP_FOR_IDENTITY = (
+    insert(_KEPT)
+    .from_select(
+        ["channel", "external_id", *_KEPT_VALUES],
+        select(_IDENTITIES.c.channel, _IDENTITIES.c.external_id, *_KEPT_VALUES.values()).where(
+            _IDENTITIES.c.id == bindparam("identity")
+        ),
+    )
+    .returning(_KEPT.c.id)
+)
+"""Elsewhere: the reply kept, after the step is saved."""
 _CLAIM_DELIVERY = {
     name: insert(cast(Table, InboundDeliveryRow.__table__))
     .values(
@@ -140,8 +171,9 @@ its conversation columns empty when the identity is new."""
 
 
 class SqlConversations:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, holder: str) -> None:
         self._session = session
+        self._holder = holder
 
     async def open_locked(
         self,
@@ -238,11 +270,24 @@ class SqlConversations:
                 raise
             return existing
 
-    async def save(self, identity_id: int, step: str, data: Mapping[str, JSONValue]) -> None:
-        await self._session.execute(
-            _SAVE_STEP,
-            {"identity": identity_id, "new_step": step, "new_data": dict(data), "now": utcnow()},
-        )
+    async def save(
+        self,
+        identity_id: int,
+        step: str,
+        data: Mapping[str, JSONValue],
+        *,
+        reply: Mapping[str, Any] | None = None,
+    ) -> int | None:
+        saved = {"identity": identity_id, "new_step": step, "new_data": dict(data), "now": utcnow()}
+        if reply is None:
+            await self._session.execute(_SAVE_STEP, saved)
+            return None
+        kept = {f"k_{name}": value for name, value in kept_values(reply, self._holder).items()}
+        if self._dialect == "postgresql":
+            return int((await self._session.execute(_SAVE_AND_KEEP, saved | kept)).scalar_one())
+        await self._session.execute(_SAVE_STEP, saved)
+        found = await self._session.execute(_KEEP_FOR_IDENTITY, {"identity": identity_id} | kept)
+        return int(found.scalar_one())
 
     async def last_inbound_at(self, channel: str, external_id: str) -> datetime | None:
         found = await self._session.execute(
@@ -470,15 +515,17 @@ def _document(row: Any) -> DocumentRecord:
 
 
 class SqlApplications:
-    """Applications, each read once per transaction: ``current`` and an unlocked ``get`` answer
-    from what this unit of work has already read or written (the person's lock keeps their
-    update alone meanwhile); a locked read always asks the database, and what changes an
-    application here keeps the record it leaves."""
+    """Applications, each read once per transaction: ``current``, an unlocked ``get`` and
+    ``documents`` answer from what this unit of work has already read or written (the person's
+    lock keeps their update alone meanwhile); a locked read always asks the database, and what
+    changes an application or its documents here keeps the record it leaves or forgets the
+    list."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._known: dict[int, ApplicationRecord] = {}
         self._current: dict[int, int | None] = {}
+        self._documents: dict[int, tuple[DocumentRecord, ...]] = {}
 
     def _keep(self, record: ApplicationRecord) -> ApplicationRecord:
         self._known[record.id] = record
@@ -488,6 +535,7 @@ class SqlApplications:
         """What was read is stale: applications moved by a statement of another repository."""
         self._known.clear()
         self._current.clear()
+        self._documents.clear()
 
     async def current(self, person_id: int) -> ApplicationRecord | None:
         """Read on most steps (status, hub, every APL step): a plain statement built once."""
@@ -537,6 +585,7 @@ class SqlApplications:
 
     async def delete(self, application_id: int) -> None:
         self._known.pop(application_id, None)
+        self._documents.pop(application_id, None)
         self._current = {p: a for p, a in self._current.items() if a != application_id}
         await self._session.execute(
             delete(DocumentRow).where(DocumentRow.application_id == application_id)
@@ -644,10 +693,15 @@ class SqlApplications:
         return AppealCounts(open=int(row[0]), overdue=int(row[1]))
 
     async def documents(self, application_id: int) -> Sequence[DocumentRecord]:
-        rows = await self._session.execute(_DOCUMENTS_OF, {"application": application_id})
-        return [_document(row) for row in rows]
+        """Read on most screens, often twice in an update (its options, then its prompt)."""
+        found = self._documents.get(application_id)
+        if found is None:
+            rows = await self._session.execute(_DOCUMENTS_OF, {"application": application_id})
+            found = self._documents[application_id] = tuple(_document(row) for row in rows)
+        return found
 
     async def add_document(self, document: DocumentRecord) -> None:
+        self._documents.pop(document.application_id, None)
         self._session.add(
             DocumentRow(
                 id=document.id,
@@ -674,12 +728,14 @@ class SqlApplications:
         row = await self._session.get(DocumentRow, document_id)
         if row is None or row.application_id != application_id:
             return None
+        self._documents.pop(application_id, None)
         record = _document(row)
         await self._session.delete(row)
         await self._session.flush()
         return record
 
     async def mark_lost(self, object_key: str, at: datetime) -> bool:
+        self._documents.clear()  # whose it is, the statement finds
         result = await self._session.execute(
             update(DocumentRow)
             .where(DocumentRow.object_key == object_key, DocumentRow.lost_at.is_(None))

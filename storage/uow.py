@@ -56,7 +56,7 @@ class SqlUnitOfWork:
         session = self._sessions()
         await session.begin()
         self._session = session
-        self.conversations = SqlConversations(session)
+        self.conversations = SqlConversations(session, self._holder)
         self.applications = SqlApplications(session)
         self.people = SqlPeople(session, applications_moved=self.applications.forget)
         self.messages = SqlOutboundMessages(session)

@@ -381,6 +381,13 @@ async def test_a_tick_in_the_document_picker_edits_the_message_on_screen(rig: Ri
     assert siti.labels[first].startswith("☑")  # ticked, in the keyboard of the same message
     assert "done" in siti.buttons  # "Selesai" on the page shown
 
+    rig.api.fail_next.append(("editMessageText", 400, {}))  # "message can't be edited"
+    before = len(rig.api.calls)
+    await siti.press(first)
+    made = [c.method for c in rig.api.calls[before:] if c.method != "answerCallbackQuery"]
+    assert made == ["editMessageText", "sendMessage"]
+    assert siti.labels[first].startswith("☐")  # unticked, in a new message instead
+
 
 async def test_bold_goes_as_an_entity_without_its_asterisks(rig: Rig) -> None:
     """Issue 16: "*Asesor Kompetensi*" was shown with its asterisks."""

@@ -224,9 +224,21 @@ class MemoryConversations(_Part):
             None,
         )
 
-    async def save(self, identity_id: int, step: str, data: Mapping[str, JSONValue]) -> None:
+    async def save(
+        self,
+        identity_id: int,
+        step: str,
+        data: Mapping[str, JSONValue],
+        *,
+        reply: Mapping[str, Any] | None = None,
+    ) -> int | None:
         identity = self.t.identities[identity_id]
         identity.step, identity.data, identity.last_active_at = step, dict(data), _now()
+        if reply is None:
+            return None
+        reply_id = self.t.next_id()
+        self.t.replies[reply_id] = (identity.channel, identity.external_id, dict(reply))
+        return reply_id
 
     async def mark_unreachable(self, channel: str, external_id: str) -> None:
         identity = self._identity(channel, external_id)
