@@ -148,7 +148,7 @@ _KEEP_FOR_IDENTITY = (
     )
     .returning(_KEPT.c.id)
 )
-"""Elsewhere: the reply kept, after the step is saved."""
+"""SQLite: the reply kept, after the step is saved."""
 _CLAIM_DELIVERY = {
     name: insert(cast(Table, InboundDeliveryRow.__table__))
     .values(

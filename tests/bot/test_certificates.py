@@ -6,6 +6,7 @@ the certificate (9.7) that replaces it, and what the worker closes when time run
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 from bot.dispatcher import build_dispatcher
@@ -91,8 +92,9 @@ async def test_the_certificate_is_handed_over_once_the_holder_signs_9_8(rig: Rig
     assert "Surveilan ke-1 jatuh tempo 25 November 2027" in siti.screen
     assert "renew" in siti.buttons
     [(agreement,)] = await rows(rig, "SELECT agreement FROM certificates")
-    assert '"locale": "id"' in str(agreement).replace("'", '"')
-    assert "version" in str(agreement)
+    signed = json.loads(agreement) if isinstance(agreement, str) else agreement  # SQLite: text
+    assert (signed["locale"], signed["channel"]) == ("id", "telegram")
+    assert signed["version"]
     await siti.text("/sertifikat")
     await siti.press("agree")  # an old message's button: nothing is recorded twice
     audit = await rows(rig, "SELECT action FROM audit_log WHERE action = 'certificate_agreement'")
