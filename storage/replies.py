@@ -18,8 +18,8 @@ from storage.models import KeptReplyRow
 LEASE = timedelta(seconds=30)
 """A kept reply whose process has not renewed it for this long is another's to send."""
 
-_KEPT = cast(Table, KeptReplyRow.__table__)
-_KEEP = insert(_KEPT).returning(_KEPT.c.id)
+KEPT = cast(Table, KeptReplyRow.__table__)
+_KEEP = insert(KEPT).returning(KEPT.c.id)
 
 
 def _now() -> datetime:
@@ -48,25 +48,25 @@ class SqlKeptReplies:
 
     async def done(self, ids: Sequence[int]) -> None:
         if ids:
-            await self._session.execute(delete(_KEPT).where(_KEPT.c.id.in_(ids)))
+            await self._session.execute(delete(KEPT).where(KEPT.c.id.in_(ids)))
 
     async def renew(self, ids: Sequence[int]) -> set[int]:
         if not ids:
             return set()
         result = await self._session.execute(
-            update(_KEPT)
-            .where(_KEPT.c.id.in_(ids), _KEPT.c.holder == self._holder)
+            update(KEPT)
+            .where(KEPT.c.id.in_(ids), KEPT.c.holder == self._holder)
             .values(held_until=_now() + LEASE)
-            .returning(_KEPT.c.id)
+            .returning(KEPT.c.id)
         )
         return set(result.scalars())
 
     async def claim(self, channel: str, limit: int) -> list[KeptReply]:
         now = _now()
         query = (
-            select(_KEPT.c.id)
-            .where(_KEPT.c.channel == channel, _KEPT.c.held_until < now)
-            .order_by(_KEPT.c.id)
+            select(KEPT.c.id)
+            .where(KEPT.c.channel == channel, KEPT.c.held_until < now)
+            .order_by(KEPT.c.id)
             .limit(limit)
         )
         if self._session.bind is not None and self._session.bind.dialect.name == "postgresql":
@@ -75,10 +75,10 @@ class SqlKeptReplies:
         if not ids:
             return []
         result = await self._session.execute(
-            update(_KEPT)
-            .where(_KEPT.c.id.in_(ids), _KEPT.c.held_until < now)
+            update(KEPT)
+            .where(KEPT.c.id.in_(ids), KEPT.c.held_until < now)
             .values(holder=self._holder, held_until=now + LEASE)
-            .returning(_KEPT.c.id, _KEPT.c.external_id, _KEPT.c.body)
+            .returning(KEPT.c.id, KEPT.c.external_id, KEPT.c.body)
         )
         return sorted(
             (KeptReply(row.id, row.external_id, row.body) for row in result), key=lambda r: r.id

@@ -66,7 +66,6 @@ from storage.models import (
     CollectiveLeaveRow,
     DocumentRow,
     InboundDeliveryRow,
-    KeptReplyRow,
     OutboundMessageRow,
     PersonRow,
     QuestionRow,
@@ -74,6 +73,7 @@ from storage.models import (
     UTCDateTime,
     utcnow,
 )
+from storage.replies import KEPT as _KEPT
 from storage.replies import kept_values
 
 
@@ -121,7 +121,6 @@ _SAVE_STEP = (
         unreachable_at=None,
     )
 )
-_KEPT = cast(Table, KeptReplyRow.__table__)
 _KEPT_VALUES = {
     name: bindparam(f"k_{name}", type_=_KEPT.c[name].type)
     for name in ("body", "created_at", "holder", "held_until")

@@ -386,7 +386,8 @@ class Apl02EvidenceStep:
         application = await editable_application(ctx)
         if application is None:
             return
-        ref, chosen = ctx.read(Backing).ref, ctx.read(Backing).chosen
+        backing = ctx.read(Backing)
+        ref, chosen = backing.ref, backing.chosen
         if event.option_id == "upload":
             ctx.goto(CHECKLIST)
         elif event.option_id == "same":  # several at once: what the element before had
